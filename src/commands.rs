@@ -1,0 +1,176 @@
+//! `list`, `code` and `check`: pure functions of a loaded vault and a time, writing to any `Write`.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::account::Account;
+use crate::cli::Format;
+use crate::error::UserError;
+use crate::output::{self, Line, printable};
+use crate::totp;
+use crate::vault::{Loaded, Row};
+
+/// True when the account's name or issuer contains `query`, case-insensitively.
+pub fn matches(row: &Row, query: &str) -> bool {
+    let query = query.to_lowercase();
+    row.name.to_lowercase().contains(&query)
+        || row
+            .entry
+            .as_ref()
+            .ok()
+            .and_then(|a| a.issuer.as_deref())
+            .is_some_and(|i| i.to_lowercase().contains(&query))
+}
+
+/// Reports invalid rows on `err` as warnings.
+pub fn warn_invalid(vault: &Loaded, err: &mut dyn Write) -> Result<()> {
+    for (row, reason) in vault.parsed.invalid() {
+        writeln!(
+            err,
+            "teamotp: warning: {}",
+            printable(&vault.describe(row, reason))
+        )?;
+    }
+    Ok(())
+}
+
+/// `teamotp list`: exit 0, or 1 when a QUERY matched nothing.
+pub fn list(
+    vault: &Loaded,
+    query: Option<&str>,
+    format: Format,
+    now: u64,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8> {
+    let rows: Vec<&Row> = vault
+        .parsed
+        .rows
+        .iter()
+        .filter(|r| query.is_none_or(|q| matches(r, q)))
+        .collect();
+    for row in &rows {
+        if let Err(reason) = &row.entry {
+            writeln!(
+                err,
+                "teamotp: warning: {}",
+                printable(&vault.describe(row, reason))
+            )?;
+        }
+    }
+    let lines: Vec<Line> = rows
+        .iter()
+        .filter_map(|r| r.entry.as_ref().ok())
+        .map(|account| Line {
+            account,
+            window: totp::window(account, now),
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(out);
+    match format {
+        Format::Table if lines.is_empty() => {}
+        Format::Table => output::table(&mut out, &lines)?,
+        Format::Csv => output::csv(&mut out, &lines)?,
+        Format::Json => output::json(&mut out, &lines)?,
+    }
+    out.flush()?;
+    match query {
+        Some(q) if rows.is_empty() => {
+            writeln!(err, "teamotp: no account matches '{}'", printable(q))?;
+            Ok(1)
+        }
+        None if vault.parsed.rows.is_empty() => {
+            writeln!(err, "teamotp: {} has no accounts", vault.label)?;
+            Ok(0)
+        }
+        _ => Ok(0),
+    }
+}
+
+/// The single account `query` names: an exact (case-insensitive) name wins, else the only row whose
+/// name or issuer contains it. Errors carry exit code 1 for no match and 2 for several or an invalid row.
+pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError> {
+    let lower = query.to_lowercase();
+    let rows = &vault.parsed.rows;
+    let exact: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.name.to_lowercase() == lower)
+        .collect();
+    let found = if exact.is_empty() {
+        rows.iter().filter(|r| matches(r, query)).collect()
+    } else {
+        exact
+    };
+    match found.as_slice() {
+        [] => Err(UserError::new(format!("no account matches '{}'", printable(query))).code(1)),
+        [row] => row.entry.as_ref().map_err(|reason| {
+            UserError::new(printable(&vault.describe(row, reason)).into_owned())
+                .hint("run 'teamotp check' to see every problem in the vault")
+        }),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|r| format!("'{}'", printable(&r.name)))
+                .collect();
+            Err(UserError::new(format!(
+                "'{}' matches {} accounts: {}",
+                printable(query),
+                several.len(),
+                names.join(", ")
+            ))
+            .hint("give the exact account name, or more of it"))
+        }
+    }
+}
+
+/// What `code` should print and how long to wait first: with `min_remaining`, a code with fewer seconds
+/// left is skipped for the next one.
+pub fn code_plan(account: &Account, now: u64, min_remaining: Option<u64>) -> (u64, String) {
+    let left = totp::remaining(account.params.period, now);
+    let wait = match min_remaining {
+        Some(min) if left < min => left,
+        _ => 0,
+    };
+    (wait, totp::code(account, now + wait))
+}
+
+/// `teamotp check`: every problem on `out`, a summary on `err`; exit 0 when clean, else 1.
+pub fn check(vault: &Loaded, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    let mut problems = 0;
+    for (row, reason) in vault.parsed.invalid() {
+        writeln!(out, "{}", printable(&vault.describe(row, reason)))?;
+        problems += 1;
+    }
+    for (name, lines) in vault.parsed.duplicate_names() {
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        writeln!(
+            out,
+            "{}:{}: '{}': the name is used on lines {} (names must be unique)",
+            vault.label,
+            lines[0],
+            printable(&name),
+            lines.join(", ")
+        )?;
+        problems += 1;
+    }
+    let total = vault.parsed.rows.len();
+    let valid = vault.parsed.accounts().count();
+    if problems == 0 {
+        writeln!(
+            err,
+            "teamotp: {}: {total} accounts ({}), all valid",
+            vault.label, vault.parsed.format
+        )?;
+        Ok(0)
+    } else {
+        writeln!(
+            err,
+            "teamotp: {}: {total} accounts ({}), {valid} valid, {problems} problem{}",
+            vault.label,
+            vault.parsed.format,
+            if problems == 1 { "" } else { "s" }
+        )?;
+        Ok(1)
+    }
+}

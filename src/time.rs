@@ -1,0 +1,119 @@
+//! Parsing `--at TIME`: Unix seconds or an RFC 3339 timestamp.
+
+/// Parses `1700000000`, `2023-11-14T22:13:20Z`, `2023-11-14T22:13:20.5+09:00` or `2023-11-14 22:13:20z`.
+/// Fractions of a second are dropped. Times before 1970 are refused.
+pub fn parse(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .map_err(|_| format!("'{text}' is too large for a Unix time"));
+    }
+    rfc3339(text).ok_or_else(|| {
+        format!("'{text}' is not a time: give Unix seconds (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)")
+    })
+}
+
+fn rfc3339(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(range)?;
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let (sign, hm) = match rest.as_bytes().first()? {
+                b'+' => (1, &rest[1..]),
+                b'-' => (-1, &rest[1..]),
+                _ => return None,
+            };
+            let (h, m) = hm.split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    let days = days_from_civil(year, month, day);
+    let unix = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset;
+    u64::try_from(unix).ok()
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_seconds() {
+        assert_eq!(parse("1700000000"), Ok(1_700_000_000));
+        assert_eq!(parse("0"), Ok(0));
+    }
+
+    #[test]
+    fn rfc3339_with_zulu_offset_and_fraction() {
+        assert_eq!(parse("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
+        assert_eq!(parse("2023-11-15T07:13:20+09:00"), Ok(1_700_000_000));
+        assert_eq!(parse("2023-11-14T17:13:20.999-05:00"), Ok(1_700_000_000));
+        assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse("2000-02-29t00:00:00z"), Ok(951_782_400));
+        assert_eq!(parse("2603-10-11T11:33:20Z"), Ok(20_000_000_000));
+    }
+
+    #[test]
+    fn rejects_nonsense_and_times_before_1970() {
+        for bad in ["", "yesterday", "2023-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20", "1969-12-31T23:59:59Z", "-5"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse("soon").unwrap_err(),
+            "'soon' is not a time: give Unix seconds (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)"
+        );
+    }
+}

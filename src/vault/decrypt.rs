@@ -1,0 +1,157 @@
+//! age decryption of the secrets file. Pure: bytes and keys in, plaintext out, and nothing released unless
+//! the whole file authenticated.
+
+use std::io::Read;
+
+use age::secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use super::identity::MAX_WORK_FACTOR;
+
+/// True when the bytes are an age file, binary or ASCII-armoured (leading whitespace allowed).
+pub fn is_age(bytes: &[u8]) -> bool {
+    let start = bytes.trim_ascii_start();
+    start.starts_with(b"age-encryption.org/") || start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+}
+
+/// Why a file did not decrypt. Messages are completed with the file name by the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("it is encrypted to recipients, but no identity was found")]
+    NoIdentity,
+    #[error("none of the identities can open it")]
+    NoMatch,
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
+    #[error("the passphrase is needed and there is no terminal to ask for it")]
+    NoTerminal,
+    #[error("it uses scrypt work factor {required}; teamotp accepts at most {MAX_WORK_FACTOR}")]
+    ExcessiveWork { required: u8 },
+    #[error("the identity's own passphrase is wrong, or its key could not be decrypted")]
+    KeyDecryption,
+    #[error("it is damaged or truncated ({0})")]
+    Damaged(String),
+    #[error("it uses an age format this version does not know ({0})")]
+    UnknownFormat(String),
+    #[error("{0}")]
+    Plugin(String),
+}
+
+impl From<age::DecryptError> for Failure {
+    fn from(e: age::DecryptError) -> Self {
+        use age::DecryptError as E;
+        match e {
+            E::NoMatchingKeys => Failure::NoMatch,
+            E::ExcessiveWork { required, .. } => Failure::ExcessiveWork { required },
+            E::KeyDecryptionFailed => Failure::KeyDecryption,
+            E::UnknownFormat => Failure::UnknownFormat(e.to_string().replace('\n', " ")),
+            E::Plugin(_) | E::PluginResolve(_) => Failure::Plugin(e.to_string().replace('\n', " ")),
+            E::InvalidHeader | E::InvalidMac | E::DecryptionFailed | E::Io(_) => {
+                Failure::Damaged(e.to_string().replace('\n', " "))
+            }
+            other => Failure::Damaged(other.to_string().replace('\n', " ")),
+        }
+    }
+}
+
+/// True when the age header says the file is passphrase-encrypted (scrypt), so no identity is needed.
+pub fn is_scrypt(bytes: &[u8]) -> Result<bool, Failure> {
+    Ok(age::Decryptor::new_buffered(age::armor::ArmoredReader::new(bytes))?.is_scrypt())
+}
+
+/// Decrypts an age file. For passphrase (scrypt) files `passphrase` is called once; otherwise the
+/// identities are tried. The plaintext is returned only after every chunk authenticated; on any error the
+/// partial plaintext is wiped and nothing is returned.
+pub fn decrypt(
+    bytes: &[u8],
+    identities: &[Box<dyn age::Identity>],
+    passphrase: impl FnOnce() -> Result<SecretString, Failure>,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(bytes))?;
+    let mut reader = if decryptor.is_scrypt() {
+        let mut identity = age::scrypt::Identity::new(passphrase()?);
+        identity.set_max_work_factor(MAX_WORK_FACTOR);
+        decryptor
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                    Failure::WrongPassphrase
+                }
+                other => other.into(),
+            })?
+    } else {
+        if identities.is_empty() {
+            return Err(Failure::NoIdentity);
+        }
+        decryptor.decrypt(identities.iter().map(|i| i.as_ref()))?
+    };
+    // Plaintext is never longer than the ciphertext: sized once so it never reallocates (a reallocation
+    // would leave an unwiped copy behind).
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    match reader.read_to_end(&mut plaintext) {
+        Ok(_) => Ok(plaintext),
+        Err(e) => Err(Failure::Damaged(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn encrypt(plaintext: &[u8], recipient: &age::x25519::Recipient) -> Vec<u8> {
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).unwrap();
+        writer.write_all(plaintext).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    fn no_passphrase() -> Result<SecretString, Failure> {
+        panic!("no passphrase expected")
+    }
+
+    #[test]
+    fn round_trip_with_the_right_identity() {
+        let key = age::x25519::Identity::generate();
+        let file = encrypt(b"name,secret\n", &key.to_public());
+        assert!(is_age(&file));
+        let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(key)];
+        assert_eq!(&decrypt(&file, &ids, no_passphrase).unwrap()[..], b"name,secret\n");
+    }
+
+    #[test]
+    fn wrong_identity_is_no_match() {
+        let file = encrypt(b"x", &age::x25519::Identity::generate().to_public());
+        let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(age::x25519::Identity::generate())];
+        assert!(matches!(decrypt(&file, &ids, no_passphrase), Err(Failure::NoMatch)));
+        assert!(matches!(decrypt(&file, &[], no_passphrase), Err(Failure::NoIdentity)));
+    }
+
+    #[test]
+    fn truncated_and_flipped_files_release_nothing() {
+        let key = age::x25519::Identity::generate();
+        let plaintext = vec![b'a'; 200_000];
+        let file = encrypt(&plaintext, &key.to_public());
+        let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(key)];
+        for cut in [10, file.len() / 2, file.len() - 1] {
+            assert!(
+                matches!(decrypt(&file[..cut], &ids, no_passphrase), Err(Failure::Damaged(_))),
+                "cut at {cut}"
+            );
+        }
+        let mut flipped = file.clone();
+        let last = flipped.len() - 5;
+        flipped[last] ^= 1;
+        assert!(matches!(decrypt(&flipped, &ids, no_passphrase), Err(Failure::Damaged(_))));
+    }
+
+    #[test]
+    fn plaintext_is_not_age() {
+        assert!(!is_age(b"name,secret\n"));
+        assert!(is_age(b"\n-----BEGIN AGE ENCRYPTED FILE-----\n"));
+    }
+}

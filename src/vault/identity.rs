@@ -1,0 +1,154 @@
+//! Identities: which files to use, the permission check, and reading every kind age supports.
+
+use std::io::{BufReader, Cursor};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::env::Env;
+use crate::error::UserError;
+use crate::tty::TtyCallbacks;
+
+/// Highest scrypt work factor we accept when reading (files are written with 18; 22 leaves room for slower
+/// phones' and other tools' choices and stops a malicious file from costing minutes).
+pub const MAX_WORK_FACTOR: u8 = 22;
+
+/// Identities loaded from files, with the paths they came from (for error messages).
+pub struct Identities {
+    pub list: Vec<Box<dyn age::Identity>>,
+    pub paths: Vec<PathBuf>,
+}
+
+impl Identities {
+    pub fn empty() -> Self {
+        Identities {
+            list: Vec::new(),
+            paths: Vec::new(),
+        }
+    }
+}
+
+/// The identity files to try: `-i` paths, else `TEAMOTP_IDENTITY`, else the first default that exists.
+pub fn paths(explicit: &[PathBuf], env: &Env) -> Vec<PathBuf> {
+    if !explicit.is_empty() {
+        return explicit.to_vec();
+    }
+    if let Some(path) = env.var("TEAMOTP_IDENTITY").filter(|p| !p.is_empty()) {
+        return vec![PathBuf::from(path)];
+    }
+    default_paths(env)
+        .into_iter()
+        .find(|p| p.exists())
+        .into_iter()
+        .collect()
+}
+
+/// Where teamotp looks when no identity is named, in order.
+pub fn default_paths(env: &Env) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if let Some(config) = env.config_dir() {
+        paths.push(config.join("teamotp").join("identity.txt"));
+    }
+    if let Some(home) = env.home() {
+        paths.push(home.join(".ssh").join("id_ed25519"));
+        paths.push(home.join(".ssh").join("id_rsa"));
+    }
+    paths
+}
+
+/// Reads every identity in `paths`; any problem with any file is an error naming it.
+pub fn load(paths: &[PathBuf]) -> Result<Identities, UserError> {
+    let mut list = Vec::new();
+    for path in paths {
+        list.extend(read(path)?);
+    }
+    Ok(Identities {
+        list,
+        paths: paths.to_vec(),
+    })
+}
+
+/// Reads one identity file, refusing it when group or others can access it (as OpenSSH does).
+pub fn read(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
+    let shown = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        UserError::new(format!("cannot read identity file '{shown}': {e}"))
+            .hint("pass another identity with -i/--identity PATH, or set TEAMOTP_IDENTITY")
+    })?;
+    let mode = metadata.permissions().mode();
+    if metadata.is_file() && mode & 0o077 != 0 {
+        return Err(UserError::new(format!(
+            "identity file '{shown}' is accessible by group or others (mode {:04o})",
+            mode & 0o7777
+        ))
+        .hint(format!("make it private: chmod 600 '{shown}'")));
+    }
+    let bytes = std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| UserError::new(format!("cannot read identity file '{shown}': {e}")))?;
+    parse(&bytes, &shown)
+}
+
+/// Parses identity bytes: an age-passphrase-encrypted identity file, an OpenSSH private key (ed25519 or
+/// RSA, encrypted or not), or age identity lines (`AGE-SECRET-KEY-1...`, `AGE-PLUGIN-...`).
+pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(128)]);
+    let start = text.trim_start();
+    if start.starts_with("age-encryption.org/") || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+    {
+        let reader = age::armor::ArmoredReader::new(Cursor::new(bytes.to_vec()));
+        return match age::encrypted::Identity::from_buffer(
+            reader,
+            Some(shown.to_owned()),
+            TtyCallbacks,
+            Some(MAX_WORK_FACTOR),
+        ) {
+            Ok(Some(identity)) => Ok(vec![Box::new(identity)]),
+            Ok(None) => Err(UserError::new(format!(
+                "identity file '{shown}' is age-encrypted, but to a key rather than a passphrase"
+            ))
+            .hint("an encrypted identity file must be made with 'age -p'")),
+            Err(e) => Err(UserError::new(format!(
+                "cannot read encrypted identity file '{shown}': {e}"
+            ))),
+        };
+    }
+    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
+        return match age::ssh::Identity::from_buffer(BufReader::new(bytes), Some(shown.to_owned())) {
+            Ok(age::ssh::Identity::Unsupported(_)) => Err(UserError::new(format!(
+                "identity file '{shown}' is an SSH key of a kind age does not support"
+            ))
+            .hint("age supports ssh-ed25519 and ssh-rsa keys; create an age key with age-keygen")),
+            Ok(identity) => Ok(vec![Box::new(identity.with_callbacks(TtyCallbacks))]),
+            Err(_) => Err(UserError::new(format!(
+                "identity file '{shown}' is not a valid OpenSSH private key"
+            ))),
+        };
+    }
+    let not_identity = || {
+        let error = UserError::new(format!(
+            "'{shown}' is not an identity file (expected AGE-SECRET-KEY-1..., an OpenSSH private key, \
+             or an age-encrypted identity)"
+        ));
+        if shown.ends_with(".pub") {
+            error.hint("that looks like a public key; pass the private key (the file without .pub)")
+        } else {
+            error
+        }
+    };
+    let file = age::IdentityFile::from_buffer(BufReader::new(bytes))
+        .map_err(|_| not_identity())?
+        .with_callbacks(TtyCallbacks);
+    let identities = file.into_identities().map_err(|e| {
+        UserError::new(format!("cannot use the plugin identity in '{shown}': {e}"))
+            .hint("install the age-plugin-NAME program it names, on PATH")
+    })?;
+    if identities.is_empty() {
+        return Err(not_identity());
+    }
+    Ok(identities
+        .into_iter()
+        .map(|i| i as Box<dyn age::Identity>)
+        .collect())
+}

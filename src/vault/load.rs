@@ -1,0 +1,205 @@
+//! The imperative shell of vault reading: find the file, read it, decrypt it with the right keys, parse it.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::decrypt::{self, Failure};
+use super::identity::{self, Identities};
+use super::{Parsed, Reason, Row};
+use crate::demo;
+use crate::env::Env;
+use crate::error::UserError;
+use crate::tty;
+
+/// Where the vault comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    Demo,
+}
+
+impl Source {
+    /// `-f/--file`, else `TEAMOTP_FILE`, else `$XDG_CONFIG_HOME/teamotp/secrets.csv.age`.
+    pub fn resolve(file: Option<&Path>, demo: bool, env: &Env) -> Result<Source, UserError> {
+        if demo {
+            return Ok(Source::Demo);
+        }
+        if let Some(path) = file {
+            return Ok(Source::File(path.to_owned()));
+        }
+        if let Some(path) = env.var("TEAMOTP_FILE").filter(|p| !p.is_empty()) {
+            return Ok(Source::File(PathBuf::from(path)));
+        }
+        env.config_dir()
+            .map(|dir| Source::File(dir.join("teamotp").join("secrets.csv.age")))
+            .ok_or_else(|| {
+                UserError::new("no vault given and no home directory to look in")
+                    .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")
+            })
+    }
+
+    /// How the vault is named in messages.
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Demo => demo::LABEL.to_owned(),
+        }
+    }
+}
+
+/// A read and parsed vault.
+#[derive(Debug)]
+pub struct Loaded {
+    pub label: String,
+    pub parsed: Parsed,
+    pub encrypted: bool,
+}
+
+impl Loaded {
+    /// `FILE:LINE: 'NAME': reason` for one invalid row.
+    pub fn describe(&self, row: &Row, reason: &Reason) -> String {
+        if row.name.is_empty() {
+            format!("{}:{}: {reason}", self.label, row.line)
+        } else {
+            format!("{}:{}: '{}': {reason}", self.label, row.line, row.name)
+        }
+    }
+}
+
+/// Reads, decrypts and parses the vault. Warnings (a plaintext file others can read) go to `warn`.
+pub fn load(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+) -> Result<Loaded, UserError> {
+    let label = source.label();
+    let (bytes, encrypted) = match source {
+        Source::Demo => {
+            let identities = Identities {
+                list: identity::parse(demo::IDENTITY, "demo identity")?,
+                paths: Vec::new(),
+            };
+            let plaintext = decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
+                .map_err(|e| failure(&label, e, &identities, env))?;
+            (plaintext, true)
+        }
+        Source::File(path) => {
+            let raw = read_file(path, env)?;
+            if decrypt::is_age(&raw) {
+                let identities = if decrypt::is_scrypt(&raw).unwrap_or(false) {
+                    Identities::empty()
+                } else {
+                    identity::load(&identity::paths(identity_paths, env))?
+                };
+                let plaintext = decrypt::decrypt(&raw, &identities.list, || ask_passphrase(&label))
+                    .map_err(|e| failure(&label, e, &identities, env))?;
+                (plaintext, true)
+            } else {
+                warn_if_exposed(path, warn);
+                (raw, false)
+            }
+        }
+    };
+    let parsed = super::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
+    Ok(Loaded {
+        label,
+        parsed,
+        encrypted,
+    })
+}
+
+fn read_file(path: &Path, env: &Env) -> Result<zeroize::Zeroizing<Vec<u8>>, UserError> {
+    let shown = path.display();
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(zeroize::Zeroizing::new(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut error = UserError::new(format!("no vault at '{shown}'"))
+                .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")
+                .hint("try the demo vault: teamotp --demo")
+                .hint("create a team vault: teamotp init");
+            if let Some(gauth) = gauth_file(env) {
+                error = error.hint(format!(
+                    "your gauth file can be read as it is: teamotp -f '{}'",
+                    gauth.display()
+                ));
+            }
+            Err(error)
+        }
+        Err(e) => Err(UserError::new(format!("cannot read '{shown}': {e}"))),
+    }
+}
+
+/// An existing gauth file: `$GAUTH_CONFIG`, else `~/.config/gauth.csv`.
+fn gauth_file(env: &Env) -> Option<PathBuf> {
+    env.var("GAUTH_CONFIG")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| Some(env.home()?.join(".config").join("gauth.csv")))
+        .filter(|p| p.is_file())
+}
+
+fn warn_if_exposed(path: &Path, warn: &mut dyn Write) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o044 != 0 {
+        let shown = path.display();
+        let _ = writeln!(
+            warn,
+            "teamotp: warning: '{shown}' is not encrypted and is readable by group or others (mode {:04o})",
+            mode & 0o7777
+        );
+        let _ = writeln!(
+            warn,
+            "teamotp: hint: make it private (chmod 600 '{shown}'), or encrypt it with age (see docs/secrets-format.md)"
+        );
+    }
+}
+
+fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
+    if !tty::available() {
+        return Err(Failure::NoTerminal);
+    }
+    tty::prompt_hidden(&format!("Passphrase for {label}: ")).map_err(|_| Failure::NoTerminal)
+}
+
+/// Turns a decryption failure into a message naming the file, the identities tried and what to do.
+fn failure(label: &str, failure: Failure, identities: &Identities, env: &Env) -> UserError {
+    let tried: Vec<String> = identities
+        .paths
+        .iter()
+        .map(|p| format!("'{}'", p.display()))
+        .collect();
+    let message = match &failure {
+        Failure::NoMatch if !tried.is_empty() => {
+            format!("cannot decrypt '{label}': {failure} (tried {})", tried.join(", "))
+        }
+        _ => format!("cannot decrypt '{label}': {failure}"),
+    };
+    let error = UserError::new(message);
+    match failure {
+        Failure::NoIdentity => {
+            let looked: Vec<String> = identity::default_paths(env)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            error
+                .hint("pass your key with -i/--identity PATH or set TEAMOTP_IDENTITY")
+                .hint(format!("without them teamotp looks for: {}", looked.join(", ")))
+        }
+        Failure::NoMatch => error.hint(
+            "the vault is not encrypted to your key: send your public key to a teammate, who adds it \
+             with 'teamotp members add'",
+        ),
+        Failure::NoTerminal => error.hint(
+            "run teamotp in a terminal, or have the vault encrypted to an identity file instead of a passphrase",
+        ),
+        Failure::Damaged(_) => {
+            error.hint("restore the file from version control or from its backup (VAULT.bak)")
+        }
+        _ => error,
+    }
+}

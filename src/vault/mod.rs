@@ -1,0 +1,152 @@
+//! The secrets file: decryption, format detection, and parsing into accounts and per-row errors.
+//!
+//! `parse` is pure (bytes in, rows out); `load` is the shell that reads a path and decrypts it.
+
+pub mod decrypt;
+mod gauth;
+pub mod identity;
+pub mod load;
+pub mod otpauth;
+pub mod records;
+mod team;
+
+use std::fmt;
+
+use crate::account::{Account, ParamError};
+use crate::secret::SecretError;
+
+pub use load::{Loaded, Source};
+
+/// The two layouts a secrets file can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// RFC 4180 CSV with a header naming the columns (what teamotp writes).
+    TeamCsv,
+    /// gauth's `name:secret` lines, and otpauth URIs, one per line.
+    Gauth,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::TeamCsv => "team CSV",
+            Format::Gauth => "gauth lines",
+        })
+    }
+}
+
+/// Why a row is unusable. The messages never contain any part of a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reason {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    #[error("account name is empty")]
+    EmptyName,
+    #[error("no ':' between the account name and the secret (gauth lines are NAME:SECRET)")]
+    NoColon,
+    #[error("the row is not valid UTF-8 (save the file as UTF-8)")]
+    NotUtf8,
+    #[error("the row has {got} fields but the header has {want} (quote a field that contains a comma)")]
+    Fields { got: usize, want: usize },
+    #[error("HOTP (counter-based) accounts are not supported, only TOTP")]
+    Hotp,
+    #[error("{0}")]
+    Uri(String),
+}
+
+/// One account row of the file: usable, or the reason it is not. Invalid rows keep their place.
+#[derive(Debug)]
+pub struct Row {
+    /// 1-based line where the row starts.
+    pub line: usize,
+    /// The account name as written (may be empty when the row is too broken to have one).
+    pub name: String,
+    pub entry: Result<Account, Reason>,
+    /// Cells of columns teamotp does not know, as (header, value), kept for writing the file back.
+    pub extra: Vec<(String, String)>,
+}
+
+/// A whole file, parsed.
+#[derive(Debug)]
+pub struct Parsed {
+    pub format: Format,
+    pub rows: Vec<Row>,
+}
+
+impl Parsed {
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.rows.iter().filter_map(|r| r.entry.as_ref().ok())
+    }
+
+    pub fn invalid(&self) -> impl Iterator<Item = (&Row, &Reason)> {
+        self.rows
+            .iter()
+            .filter_map(|r| r.entry.as_ref().err().map(|e| (r, e)))
+    }
+
+    /// Names that appear on more than one row, with the lines they appear on.
+    pub fn duplicate_names(&self) -> Vec<(String, Vec<usize>)> {
+        let mut seen: Vec<(String, Vec<usize>)> = Vec::new();
+        for row in self.rows.iter().filter(|r| !r.name.is_empty()) {
+            match seen.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&row.name)) {
+                Some((_, lines)) => lines.push(row.line),
+                None => seen.push((row.name.clone(), vec![row.line])),
+            }
+        }
+        seen.retain(|(_, lines)| lines.len() > 1);
+        seen
+    }
+}
+
+/// A problem with the file as a whole (as opposed to one row).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("line {line}: the header names the column '{column}' twice")]
+    DuplicateColumn { line: usize, column: String },
+    #[error("line {line}: the header is not valid UTF-8")]
+    HeaderNotUtf8 { line: usize },
+}
+
+/// Detects the format and parses every row. One bad row never hides the others.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
+    if team::is_header(bytes) {
+        Ok(Parsed {
+            format: Format::TeamCsv,
+            rows: team::parse(bytes)?,
+        })
+    } else {
+        Ok(Parsed {
+            format: Format::Gauth,
+            rows: gauth::parse(bytes),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_team_csv_after_comments_and_blank_lines() {
+        let parsed = parse(b"# team vault\n\n Name , SECRET\nx,JBSWY3DPEHPK3PXP\n").unwrap();
+        assert_eq!(parsed.format, Format::TeamCsv);
+        assert_eq!(parsed.accounts().count(), 1);
+    }
+
+    #[test]
+    fn anything_else_is_gauth_lines() {
+        let parsed = parse(b"name:JBSWY3DPEHPK3PXP\n").unwrap();
+        assert_eq!(parsed.format, Format::Gauth);
+        let parsed = parse(b"").unwrap();
+        assert_eq!(parsed.format, Format::Gauth);
+        assert!(parsed.rows.is_empty());
+    }
+
+    #[test]
+    fn reports_duplicate_names_case_insensitively() {
+        let parsed = parse(b"a:JBSWY3DPEHPK3PXP\nb:JBSWY3DPEHPK3PXP\nA:JBSWY3DPEHPK3PXP\n").unwrap();
+        assert_eq!(parsed.duplicate_names(), vec![("a".to_string(), vec![1, 3])]);
+    }
+}

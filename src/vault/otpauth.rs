@@ -1,0 +1,186 @@
+//! `otpauth://` URIs (the Google Authenticator key URI format), parsed leniently.
+//!
+//! Parsed by hand rather than with the url crate so the secret parameter is percent-decoded straight into a
+//! zeroizing buffer and no other copy of it is made.
+
+use percent_encoding::percent_decode;
+use zeroize::Zeroizing;
+
+use super::Reason;
+use crate::account::{self, Account, Kind, Params};
+use crate::secret;
+
+/// True when the line looks like an otpauth URI (scheme compared case-insensitively).
+pub fn is_uri(line: &str) -> bool {
+    line.get(..10)
+        .is_some_and(|s| s.eq_ignore_ascii_case("otpauth://"))
+}
+
+/// Parses an `otpauth://TYPE/LABEL?PARAMS` URI. On failure, also returns the label when it was readable so
+/// the error can name the account.
+pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
+    let rest = &uri.trim()[10..];
+    let (kind_text, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    let (label_raw, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let label = decode_text(label_raw, false);
+    let name = label.trim().to_owned();
+    let fail = |reason: Reason| {
+        let shown = (!name.is_empty()).then(|| name.clone());
+        Err((shown, reason))
+    };
+
+    let mut kind = match kind_text.to_ascii_lowercase().as_str() {
+        "totp" => Kind::Totp,
+        "steam" => Kind::Steam,
+        "hotp" => return fail(Reason::Hotp),
+        other => return fail(Reason::Uri(format!("unknown OTP type '{other}'"))),
+    };
+    if name.is_empty() {
+        return fail(Reason::EmptyName);
+    }
+
+    let mut secret_param = None;
+    let mut issuer_param = None;
+    let (mut digits, mut period, mut algorithm) = (None, None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key.to_ascii_lowercase().as_str() {
+            "secret" => secret_param = Some(decode_secret(value)),
+            "issuer" => issuer_param = Some(decode_text(value, true)),
+            "digits" => digits = Some(decode_text(value, true)),
+            "period" => period = Some(decode_text(value, true)),
+            "algorithm" => algorithm = Some(decode_text(value, true)),
+            "encoder" if value.eq_ignore_ascii_case("steam") => kind = Kind::Steam,
+            _ => {}
+        }
+    }
+
+    let Some(secret_bytes) = secret_param else {
+        return fail(Reason::Uri("the URI has no secret= parameter".into()));
+    };
+    let secret = match std::str::from_utf8(&secret_bytes) {
+        Ok(text) => secret::decode(text),
+        Err(_) => return fail(Reason::NotUtf8),
+    };
+    let secret = match secret {
+        Ok(s) => s,
+        Err(e) => return fail(Reason::Secret(e)),
+    };
+    let params = (|| {
+        Ok::<_, account::ParamError>(Params {
+            digits: account::parse_digits(digits.as_deref().unwrap_or(""))?,
+            period: account::parse_period(period.as_deref().unwrap_or(""))?,
+            algorithm: account::parse_algorithm(algorithm.as_deref().unwrap_or(""))?,
+            kind,
+        })
+    })();
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return fail(Reason::Param(e)),
+    };
+
+    let issuer = issuer_param
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .or_else(|| {
+            name.split_once(':')
+                .map(|(prefix, _)| prefix.trim().to_owned())
+                .filter(|p| !p.is_empty())
+        });
+    Ok(Account {
+        name,
+        issuer,
+        params,
+        secret,
+    })
+}
+
+/// Percent-decodes a non-secret value; `plus_is_space` for query values (form encoding).
+fn decode_text(raw: &str, plus_is_space: bool) -> String {
+    let replaced;
+    let raw = if plus_is_space && raw.contains('+') {
+        replaced = raw.replace('+', " ");
+        replaced.as_str()
+    } else {
+        raw
+    };
+    percent_decode(raw.as_bytes()).decode_utf8_lossy().into_owned()
+}
+
+/// Percent-decodes the secret into a buffer sized once (decoding only shrinks), so no copy is left behind.
+fn decode_secret(raw: &str) -> Zeroizing<Vec<u8>> {
+    // `+` is a space in query values (spaces in a secret are then ignored by the base32 decoder).
+    let mut spaced = Zeroizing::new(raw.as_bytes().to_vec());
+    spaced.iter_mut().filter(|b| **b == b'+').for_each(|b| *b = b' ');
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    out.extend(percent_decode(&spaced));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Algorithm;
+
+    #[test]
+    fn reads_label_issuer_and_parameters() {
+        let a = parse("otpauth://totp/ACME%20Co:ops@acme.example?secret=jbswy3dpehpk3pxp&issuer=ACME%20Co&digits=8&period=60&algorithm=SHA256").unwrap();
+        assert_eq!(a.name, "ACME Co:ops@acme.example");
+        assert_eq!(a.issuer.as_deref(), Some("ACME Co"));
+        assert_eq!(
+            a.params,
+            Params {
+                digits: 8,
+                period: 60,
+                algorithm: Algorithm::Sha256,
+                kind: Kind::Totp
+            }
+        );
+    }
+
+    #[test]
+    fn issuer_falls_back_to_the_label_prefix() {
+        let a = parse("otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP").unwrap();
+        assert_eq!(a.issuer.as_deref(), Some("Example"));
+        let a = parse("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP").unwrap();
+        assert_eq!(a.issuer, None);
+    }
+
+    #[test]
+    fn lenient_about_scheme_case_padding_and_plus() {
+        let a = parse("OTPAUTH://TOTP/x?SECRET=jbsw%20y3dp+ehpk+3pxp%3D%3D&issuer=Big+Co").unwrap();
+        assert_eq!(a.secret, secret::decode("JBSWY3DPEHPK3PXP").unwrap());
+        assert_eq!(a.issuer.as_deref(), Some("Big Co"));
+    }
+
+    #[test]
+    fn steam_by_type_or_encoder() {
+        assert_eq!(
+            parse("otpauth://steam/Steam:me?secret=JBSWY3DPEHPK3PXP")
+                .unwrap()
+                .params
+                .kind,
+            Kind::Steam
+        );
+        assert_eq!(
+            parse("otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&encoder=steam")
+                .unwrap()
+                .params
+                .kind,
+            Kind::Steam
+        );
+    }
+
+    #[test]
+    fn reports_hotp_missing_secret_and_bad_values_with_the_name() {
+        let (name, reason) = parse("otpauth://hotp/Bank?secret=JBSWY3DPEHPK3PXP&counter=1").unwrap_err();
+        assert_eq!(name.as_deref(), Some("Bank"));
+        assert_eq!(reason, Reason::Hotp);
+        let (_, reason) = parse("otpauth://totp/Bank?issuer=B").unwrap_err();
+        assert_eq!(reason.to_string(), "the URI has no secret= parameter");
+        let (_, reason) = parse("otpauth://totp/Bank?secret=JBSWY3DPEHPK3PXP&digits=12").unwrap_err();
+        assert_eq!(reason.to_string(), "digits must be 6, 7 or 8, not '12'");
+        let (name, reason) = parse("otpauth://totp/?secret=JBSWY3DPEHPK3PXP").unwrap_err();
+        assert_eq!((name, reason), (None, Reason::EmptyName));
+    }
+}

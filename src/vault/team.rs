@@ -1,0 +1,222 @@
+//! Team CSV: a header row names the columns (case-insensitive, any order); `name` and `secret` required.
+
+use super::records::{self, Field, Record};
+use super::{FileError, Reason, Row};
+use crate::account::{self, Account, Params};
+use crate::secret;
+
+/// Columns teamotp understands. Any other column is kept as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Name,
+    Secret,
+    Issuer,
+    Digits,
+    Period,
+    Algorithm,
+    Type,
+    Other,
+}
+
+impl Column {
+    fn from_header(text: &str) -> Column {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "name" => Column::Name,
+            "secret" => Column::Secret,
+            "issuer" => Column::Issuer,
+            "digits" => Column::Digits,
+            "period" => Column::Period,
+            "algorithm" => Column::Algorithm,
+            "type" => Column::Type,
+            _ => Column::Other,
+        }
+    }
+}
+
+/// True when the first non-blank, non-comment line is a CSV header with `name` and `secret` columns.
+pub fn is_header(bytes: &[u8]) -> bool {
+    let Some((_, line)) = records::lines(bytes)
+        .find(|(_, line)| !records::is_blank(line) && !records::is_comment(line))
+    else {
+        return false;
+    };
+    let Some(header) = records::records(line).into_iter().next() else {
+        return false;
+    };
+    let columns: Vec<Column> = header
+        .fields
+        .iter()
+        .map(|f| Column::from_header(&String::from_utf8_lossy(f)))
+        .collect();
+    columns.contains(&Column::Name) && columns.contains(&Column::Secret)
+}
+
+pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
+    let mut records = records::records(bytes).into_iter();
+    let Some(header) = records.next() else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::with_capacity(header.fields.len());
+    for field in &header.fields {
+        let name = std::str::from_utf8(field)
+            .map_err(|_| FileError::HeaderNotUtf8 { line: header.line })?
+            .trim()
+            .to_owned();
+        let column = Column::from_header(&name);
+        let repeated = !name.is_empty()
+            && names
+                .iter()
+                .any(|(n, _): &(String, Column)| n.eq_ignore_ascii_case(&name));
+        if repeated {
+            return Err(FileError::DuplicateColumn {
+                line: header.line,
+                column: name,
+            });
+        }
+        names.push((name, column));
+    }
+    Ok(records
+        .filter(|r| !r.is_blank())
+        .map(|record| row(&names, record))
+        .collect())
+}
+
+fn text(field: &Field) -> Option<&str> {
+    std::str::from_utf8(field).ok().map(str::trim)
+}
+
+fn row(columns: &[(String, Column)], record: Record) -> Row {
+    let cell = |wanted: Column| -> Option<Option<&str>> {
+        let index = columns.iter().position(|(_, c)| *c == wanted)?;
+        Some(record.fields.get(index).map_or(Some(""), text))
+    };
+    let name = cell(Column::Name).flatten().unwrap_or("").to_owned();
+    let extra = columns
+        .iter()
+        .zip(&record.fields)
+        .filter(|((_, c), _)| *c == Column::Other)
+        .filter_map(|((header, _), field)| Some((header.clone(), text(field)?.to_owned())))
+        .collect();
+    let entry = (|| {
+        if record.fields.len() > columns.len() {
+            return Err(Reason::Fields {
+                got: record.fields.len(),
+                want: columns.len(),
+            });
+        }
+        let get = |c: Column| cell(c).map_or(Ok(""), |v| v.ok_or(Reason::NotUtf8));
+        let name_text = get(Column::Name)?;
+        let secret_text = get(Column::Secret)?;
+        let issuer = get(Column::Issuer)?;
+        let params = Params {
+            digits: account::parse_digits(get(Column::Digits)?)?,
+            period: account::parse_period(get(Column::Period)?)?,
+            algorithm: account::parse_algorithm(get(Column::Algorithm)?)?,
+            kind: account::parse_kind(get(Column::Type)?)?,
+        };
+        if name_text.is_empty() {
+            return Err(Reason::EmptyName);
+        }
+        let secret = secret::decode(secret_text)?;
+        Ok(Account {
+            name: name_text.to_owned(),
+            issuer: (!issuer.is_empty()).then(|| issuer.to_owned()),
+            params,
+            secret,
+        })
+    })();
+    Row {
+        line: record.line,
+        name,
+        entry,
+        extra,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Algorithm, Kind};
+    use crate::secret::SecretError;
+    use crate::account::ParamError;
+
+    fn parse_ok(text: &str) -> Vec<Row> {
+        parse(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn columns_in_any_order_and_case_with_defaults_for_empty_cells() {
+        let rows = parse_ok("SECRET,Period,name,ISSUER,digits\nJBSWY3DPEHPK3PXP,60,AWS,Amazon,\n");
+        let a = rows[0].entry.as_ref().unwrap();
+        assert_eq!(a.name, "AWS");
+        assert_eq!(a.issuer.as_deref(), Some("Amazon"));
+        assert_eq!(a.params.period, 60);
+        assert_eq!(a.params.digits, 6);
+        assert_eq!(rows[0].line, 2);
+    }
+
+    #[test]
+    fn quoted_names_with_commas() {
+        let rows = parse_ok("name,secret,algorithm,type\n\"Root, production\",JBSWY3DPEHPK3PXP,sha512,\nSteam,JBSWY3DPEHPK3PXP,,steam\n");
+        let a = rows[0].entry.as_ref().unwrap();
+        assert_eq!(a.name, "Root, production");
+        assert_eq!(a.params.algorithm, Algorithm::Sha512);
+        assert_eq!(rows[1].entry.as_ref().unwrap().params.kind, Kind::Steam);
+    }
+
+    #[test]
+    fn unknown_columns_are_kept() {
+        let rows = parse_ok("name,owner,secret\nAWS,ops team,JBSWY3DPEHPK3PXP\n");
+        assert_eq!(rows[0].extra, vec![("owner".to_string(), "ops team".to_string())]);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_and_the_others_still_work() {
+        let rows = parse_ok(
+            "name,secret,digits,period,algorithm,type\n\
+             empty,,,,,\n\
+             badchar,a2b3c4d5e6f7g8h9,,,,\n\
+             badlen,JBSWY3DPE,,,,\n\
+             digits,JBSWY3DPEHPK3PXP,9,,,\n\
+             period,JBSWY3DPEHPK3PXP,,0,,\n\
+             algo,JBSWY3DPEHPK3PXP,,,MD5,\n\
+             kind,JBSWY3DPEHPK3PXP,,,,hotp\n\
+             ,JBSWY3DPEHPK3PXP,,,,\n\
+             split,name,JBSWY3DPEHPK3PXP,,,,\n\
+             good,JBSWY3DPEHPK3PXP,,,,\n",
+        );
+        let reasons: Vec<_> = rows.iter().map(|r| r.entry.as_ref().err().cloned()).collect();
+        assert_eq!(reasons[0], Some(Reason::Secret(SecretError::Empty)));
+        assert!(matches!(reasons[1], Some(Reason::Secret(SecretError::InvalidCharacter { .. }))));
+        assert_eq!(reasons[2], Some(Reason::Secret(SecretError::Length { symbols: 9 })));
+        assert_eq!(reasons[3], Some(Reason::Param(ParamError::Digits("9".into()))));
+        assert_eq!(reasons[4], Some(Reason::Param(ParamError::Period("0".into()))));
+        assert_eq!(reasons[5], Some(Reason::Param(ParamError::Algorithm("MD5".into()))));
+        assert_eq!(reasons[6], Some(Reason::Param(ParamError::Kind("hotp".into()))));
+        assert_eq!(reasons[7], Some(Reason::EmptyName));
+        assert_eq!(reasons[8], Some(Reason::Fields { got: 7, want: 6 }));
+        assert_eq!(reasons[9], None);
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), (2..=11).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn header_only_file_has_no_rows() {
+        assert!(parse_ok("name,secret\n").is_empty());
+    }
+
+    #[test]
+    fn duplicate_known_column_is_a_file_error() {
+        assert_eq!(
+            parse(b"name,secret,Secret\n").unwrap_err(),
+            FileError::DuplicateColumn { line: 1, column: "Secret".into() }
+        );
+    }
+
+    #[test]
+    fn non_utf8_cell_invalidates_only_its_row() {
+        let rows = parse(b"name,issuer,secret\nA,Caf\xE9,JBSWY3DPEHPK3PXP\nB,,JBSWY3DPEHPK3PXP\n").unwrap();
+        assert_eq!(rows[0].name, "A");
+        assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NotUtf8);
+        assert!(rows[1].entry.is_ok());
+    }
+}
