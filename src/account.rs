@@ -160,12 +160,7 @@ impl Account {
     /// The name, with the issuer in parentheses when it adds information (is not already in the name).
     pub fn label(&self) -> String {
         match &self.issuer {
-            Some(issuer)
-                if !self
-                    .name
-                    .to_lowercase()
-                    .contains(&issuer.to_lowercase()) =>
-            {
+            Some(issuer) if !self.name.to_lowercase().contains(&issuer.to_lowercase()) => {
                 format!("{} ({issuer})", self.name)
             }
             _ => self.name.clone(),

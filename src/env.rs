@@ -39,7 +39,9 @@ impl Env {
     }
 
     pub fn home(&self) -> Option<PathBuf> {
-        self.var("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+        self.var("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
     }
 
     /// `$XDG_CONFIG_HOME` when absolute, else `~/.config`.

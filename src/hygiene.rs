@@ -6,7 +6,9 @@
 pub fn harden() {
     #[cfg(target_os = "linux")]
     {
-        use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+        use rustix::process::{
+            DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit,
+        };
         let _ = setrlimit(
             Resource::Core,
             Rlimit {

@@ -16,13 +16,14 @@ pub mod secret;
 pub mod time;
 pub mod totp;
 pub mod tty;
+pub mod tui;
 pub mod vault;
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 
-use cli::{Cli, Command, Format};
+use cli::{Cli, Color, Command, Format};
 use env::Env;
 use vault::Source;
 
@@ -39,11 +40,16 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let now = cli.at.unwrap_or_else(|| clock::now().as_secs());
 
     match cli.command {
-        None => {
-            // The TUI comes with its own issue; until then a terminal gets the table too.
-            let _ = std::io::stdout().is_terminal();
-            commands::list(&vault, None, Format::Table, now, &mut out, &mut err)
+        None if std::io::stdout().is_terminal() => {
+            drop((out, err));
+            let options = tui::Options {
+                hide: cli.hide,
+                color: use_color(cli.color, env),
+                at: cli.at,
+            };
+            tui::run(&vault, env, options)
         }
+        None => commands::list(&vault, None, Format::Table, now, &mut out, &mut err),
         Some(Command::List { query, format }) => {
             commands::list(&vault, query.as_deref(), format, now, &mut out, &mut err)
         }
@@ -64,5 +70,14 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             Ok(0)
         }
         Some(Command::Check) => commands::check(&vault, &mut out, &mut err),
+    }
+}
+
+/// Colours unless `--color never`, or `--color auto` with `NO_COLOR` set or a dumb terminal.
+pub fn use_color(choice: Color, env: &Env) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => !env.is_set("NO_COLOR") && env.var("TERM").is_none_or(|t| t != "dumb"),
     }
 }

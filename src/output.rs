@@ -50,8 +50,8 @@ pub fn table(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
         .max(4);
     writeln!(
         out,
-        "{:name_width$} {:code_width$} {:code_width$} {}",
-        "", "prev", "curr", "next"
+        "{:name_width$} {:code_width$} {:code_width$} next",
+        "", "prev", "curr"
     )?;
     for (line, label) in lines.iter().zip(&labels) {
         let pad = name_width - label.width();

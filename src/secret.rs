@@ -48,7 +48,9 @@ impl fmt::Debug for Secret {
 pub enum SecretError {
     #[error("secret is empty")]
     Empty,
-    #[error("secret has an invalid character {shown} at position {position} (base32 uses only A-Z and 2-7)")]
+    #[error(
+        "secret has an invalid character {shown} at position {position} (base32 uses only A-Z and 2-7)"
+    )]
     InvalidCharacter {
         /// The offending character, quoted, or a description for control and non-printing characters.
         shown: String,
@@ -131,11 +133,7 @@ mod tests {
     use super::*;
 
     fn hex(secret: &Secret) -> String {
-        secret
-            .expose()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        secret.expose().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     #[test]
@@ -202,14 +200,21 @@ mod tests {
     #[test]
     fn rejects_impossible_lengths() {
         for (pasted, symbols) in [("A", 1), ("ABC", 3), ("ABCDEF", 6), ("JBSWY3DPE", 9)] {
-            assert_eq!(decode(pasted), Err(SecretError::Length { symbols }), "{pasted}");
+            assert_eq!(
+                decode(pasted),
+                Err(SecretError::Length { symbols }),
+                "{pasted}"
+            );
         }
     }
 
     #[test]
     fn rejects_padding_in_the_middle() {
         let err = decode("JBSW==Y3DP").unwrap_err();
-        assert!(matches!(err, SecretError::InvalidCharacter { position: 7, .. }));
+        assert!(matches!(
+            err,
+            SecretError::InvalidCharacter { position: 7, .. }
+        ));
     }
 
     #[test]

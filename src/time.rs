@@ -14,6 +14,17 @@ pub fn parse(text: &str) -> Result<u64, String> {
     })
 }
 
+/// `HH:MM:SS` (UTC) of a Unix time, for the TUI's title line.
+pub fn clock_face(unix: u64) -> String {
+    let seconds = unix % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
 fn rfc3339(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
@@ -24,7 +35,9 @@ fn rfc3339(text: &str) -> Option<u64> {
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
         let s = text.get(range)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -91,6 +104,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clock_face_is_utc_time_of_day() {
+        assert_eq!(clock_face(1_700_000_000), "22:13:20");
+        assert_eq!(clock_face(59), "00:00:59");
+    }
+
+    #[test]
     fn unix_seconds() {
         assert_eq!(parse("1700000000"), Ok(1_700_000_000));
         assert_eq!(parse("0"), Ok(0));
@@ -108,7 +127,15 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_and_times_before_1970() {
-        for bad in ["", "yesterday", "2023-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20", "1969-12-31T23:59:59Z", "-5"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2023-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2023-11-14T22:13:20",
+            "1969-12-31T23:59:59Z",
+            "-5",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

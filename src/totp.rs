@@ -118,7 +118,11 @@ mod tests {
         );
         let c = code(&a, 1_700_000_000);
         assert_eq!(c.len(), 5);
-        assert!(c.chars().all(|ch| "23456789BCDFGHJKMNPQRTVWXY".contains(ch)), "{c}");
+        assert!(
+            c.chars()
+                .all(|ch| "23456789BCDFGHJKMNPQRTVWXY".contains(ch)),
+            "{c}"
+        );
     }
 
     #[test]

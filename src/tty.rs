@@ -44,11 +44,16 @@ impl age::Callbacks for TtyCallbacks {
     fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {
         let no = no_string.unwrap_or("no");
         let answer = prompt_line(&format!("{message} [{yes_string}/{no}]: ")).ok()?;
-        Some(answer.trim().eq_ignore_ascii_case(yes_string) || answer.trim().eq_ignore_ascii_case("y"))
+        Some(
+            answer.trim().eq_ignore_ascii_case(yes_string)
+                || answer.trim().eq_ignore_ascii_case("y"),
+        )
     }
 
     fn request_public_string(&self, description: &str) -> Option<String> {
-        prompt_line(&format!("{description}: ")).ok().filter(|s| !s.is_empty())
+        prompt_line(&format!("{description}: "))
+            .ok()
+            .filter(|s| !s.is_empty())
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {

@@ -11,7 +11,8 @@ use super::identity::MAX_WORK_FACTOR;
 /// True when the bytes are an age file, binary or ASCII-armoured (leading whitespace allowed).
 pub fn is_age(bytes: &[u8]) -> bool {
     let start = bytes.trim_ascii_start();
-    start.starts_with(b"age-encryption.org/") || start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    start.starts_with(b"age-encryption.org/")
+        || start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
 }
 
 /// Why a file did not decrypt. Messages are completed with the file name by the caller.
@@ -120,15 +121,24 @@ mod tests {
         let file = encrypt(b"name,secret\n", &key.to_public());
         assert!(is_age(&file));
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(key)];
-        assert_eq!(&decrypt(&file, &ids, no_passphrase).unwrap()[..], b"name,secret\n");
+        assert_eq!(
+            &decrypt(&file, &ids, no_passphrase).unwrap()[..],
+            b"name,secret\n"
+        );
     }
 
     #[test]
     fn wrong_identity_is_no_match() {
         let file = encrypt(b"x", &age::x25519::Identity::generate().to_public());
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(age::x25519::Identity::generate())];
-        assert!(matches!(decrypt(&file, &ids, no_passphrase), Err(Failure::NoMatch)));
-        assert!(matches!(decrypt(&file, &[], no_passphrase), Err(Failure::NoIdentity)));
+        assert!(matches!(
+            decrypt(&file, &ids, no_passphrase),
+            Err(Failure::NoMatch)
+        ));
+        assert!(matches!(
+            decrypt(&file, &[], no_passphrase),
+            Err(Failure::NoIdentity)
+        ));
     }
 
     #[test]
@@ -139,14 +149,20 @@ mod tests {
         let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(key)];
         for cut in [10, file.len() / 2, file.len() - 1] {
             assert!(
-                matches!(decrypt(&file[..cut], &ids, no_passphrase), Err(Failure::Damaged(_))),
+                matches!(
+                    decrypt(&file[..cut], &ids, no_passphrase),
+                    Err(Failure::Damaged(_))
+                ),
                 "cut at {cut}"
             );
         }
         let mut flipped = file.clone();
         let last = flipped.len() - 5;
         flipped[last] ^= 1;
-        assert!(matches!(decrypt(&flipped, &ids, no_passphrase), Err(Failure::Damaged(_))));
+        assert!(matches!(
+            decrypt(&flipped, &ids, no_passphrase),
+            Err(Failure::Damaged(_))
+        ));
     }
 
     #[test]

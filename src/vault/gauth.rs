@@ -73,18 +73,24 @@ mod tests {
 
     #[test]
     fn skips_blank_lines_and_comments_and_keeps_line_numbers() {
-        let rows = parse(b"# team\n\nA:JBSWY3DPEHPK3PXP\n  # indented comment\nB:JBSWY3DPEHPK3PXP\n");
+        let rows =
+            parse(b"# team\n\nA:JBSWY3DPEHPK3PXP\n  # indented comment\nB:JBSWY3DPEHPK3PXP\n");
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 5]);
     }
 
     #[test]
     fn invalid_rows_keep_their_place_and_name() {
-        let rows = parse(b"Google:a2b3c4d5e6f7g8h9\njust-a-secret\n:JBSWY3DPEHPK3PXP\nOK:JBSWY3DPEHPK3PXP\n");
+        let rows = parse(
+            b"Google:a2b3c4d5e6f7g8h9\njust-a-secret\n:JBSWY3DPEHPK3PXP\nOK:JBSWY3DPEHPK3PXP\n",
+        );
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].name, "Google");
         assert!(matches!(
             rows[0].entry,
-            Err(Reason::Secret(SecretError::InvalidCharacter { position: 14, .. }))
+            Err(Reason::Secret(SecretError::InvalidCharacter {
+                position: 14,
+                ..
+            }))
         ));
         assert_eq!(rows[1].name, "");
         assert_eq!(rows[1].entry.as_ref().unwrap_err(), &Reason::NoColon);
@@ -94,9 +100,14 @@ mod tests {
 
     #[test]
     fn reads_otpauth_uri_lines() {
-        let rows = parse(b"otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co\n");
+        let rows = parse(
+            b"otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co\n",
+        );
         assert_eq!(rows[0].name, "ACME Co:ops@acme.example");
-        assert_eq!(rows[0].entry.as_ref().unwrap().issuer.as_deref(), Some("ACME Co"));
+        assert_eq!(
+            rows[0].entry.as_ref().unwrap().issuer.as_deref(),
+            Some("ACME Co")
+        );
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub fn read(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
 pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(128)]);
     let start = text.trim_start();
-    if start.starts_with("age-encryption.org/") || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+    if start.starts_with("age-encryption.org/")
+        || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
     {
         let reader = age::armor::ArmoredReader::new(Cursor::new(bytes.to_vec()));
         return match age::encrypted::Identity::from_buffer(
@@ -115,7 +116,8 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
         };
     }
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
-        return match age::ssh::Identity::from_buffer(BufReader::new(bytes), Some(shown.to_owned())) {
+        return match age::ssh::Identity::from_buffer(BufReader::new(bytes), Some(shown.to_owned()))
+        {
             Ok(age::ssh::Identity::Unsupported(_)) => Err(UserError::new(format!(
                 "identity file '{shown}' is an SSH key of a kind age does not support"
             ))

@@ -81,8 +81,9 @@ pub fn load(
                 list: identity::parse(demo::IDENTITY, "demo identity")?,
                 paths: Vec::new(),
             };
-            let plaintext = decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
-                .map_err(|e| failure(&label, e, &identities, env))?;
+            let plaintext =
+                decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
+                    .map_err(|e| failure(&label, e, &identities, env))?;
             (plaintext, true)
         }
         Source::File(path) => {
@@ -175,7 +176,10 @@ fn failure(label: &str, failure: Failure, identities: &Identities, env: &Env) ->
         .collect();
     let message = match &failure {
         Failure::NoMatch if !tried.is_empty() => {
-            format!("cannot decrypt '{label}': {failure} (tried {})", tried.join(", "))
+            format!(
+                "cannot decrypt '{label}': {failure} (tried {})",
+                tried.join(", ")
+            )
         }
         _ => format!("cannot decrypt '{label}': {failure}"),
     };

@@ -48,7 +48,9 @@ pub enum Reason {
     NoColon,
     #[error("the row is not valid UTF-8 (save the file as UTF-8)")]
     NotUtf8,
-    #[error("the row has {got} fields but the header has {want} (quote a field that contains a comma)")]
+    #[error(
+        "the row has {got} fields but the header has {want} (quote a field that contains a comma)"
+    )]
     Fields { got: usize, want: usize },
     #[error("HOTP (counter-based) accounts are not supported, only TOTP")]
     Hotp,
@@ -90,7 +92,10 @@ impl Parsed {
     pub fn duplicate_names(&self) -> Vec<(String, Vec<usize>)> {
         let mut seen: Vec<(String, Vec<usize>)> = Vec::new();
         for row in self.rows.iter().filter(|r| !r.name.is_empty()) {
-            match seen.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&row.name)) {
+            match seen
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&row.name))
+            {
                 Some((_, lines)) => lines.push(row.line),
                 None => seen.push((row.name.clone(), vec![row.line])),
             }
@@ -146,7 +151,11 @@ mod tests {
 
     #[test]
     fn reports_duplicate_names_case_insensitively() {
-        let parsed = parse(b"a:JBSWY3DPEHPK3PXP\nb:JBSWY3DPEHPK3PXP\nA:JBSWY3DPEHPK3PXP\n").unwrap();
-        assert_eq!(parsed.duplicate_names(), vec![("a".to_string(), vec![1, 3])]);
+        let parsed =
+            parse(b"a:JBSWY3DPEHPK3PXP\nb:JBSWY3DPEHPK3PXP\nA:JBSWY3DPEHPK3PXP\n").unwrap();
+        assert_eq!(
+            parsed.duplicate_names(),
+            vec![("a".to_string(), vec![1, 3])]
+        );
     }
 }

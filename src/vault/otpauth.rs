@@ -104,14 +104,19 @@ fn decode_text(raw: &str, plus_is_space: bool) -> String {
     } else {
         raw
     };
-    percent_decode(raw.as_bytes()).decode_utf8_lossy().into_owned()
+    percent_decode(raw.as_bytes())
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Percent-decodes the secret into a buffer sized once (decoding only shrinks), so no copy is left behind.
 fn decode_secret(raw: &str) -> Zeroizing<Vec<u8>> {
     // `+` is a space in query values (spaces in a secret are then ignored by the base32 decoder).
     let mut spaced = Zeroizing::new(raw.as_bytes().to_vec());
-    spaced.iter_mut().filter(|b| **b == b'+').for_each(|b| *b = b' ');
+    spaced
+        .iter_mut()
+        .filter(|b| **b == b'+')
+        .for_each(|b| *b = b' ');
     let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
     out.extend(percent_decode(&spaced));
     out
@@ -173,12 +178,14 @@ mod tests {
 
     #[test]
     fn reports_hotp_missing_secret_and_bad_values_with_the_name() {
-        let (name, reason) = parse("otpauth://hotp/Bank?secret=JBSWY3DPEHPK3PXP&counter=1").unwrap_err();
+        let (name, reason) =
+            parse("otpauth://hotp/Bank?secret=JBSWY3DPEHPK3PXP&counter=1").unwrap_err();
         assert_eq!(name.as_deref(), Some("Bank"));
         assert_eq!(reason, Reason::Hotp);
         let (_, reason) = parse("otpauth://totp/Bank?issuer=B").unwrap_err();
         assert_eq!(reason.to_string(), "the URI has no secret= parameter");
-        let (_, reason) = parse("otpauth://totp/Bank?secret=JBSWY3DPEHPK3PXP&digits=12").unwrap_err();
+        let (_, reason) =
+            parse("otpauth://totp/Bank?secret=JBSWY3DPEHPK3PXP&digits=12").unwrap_err();
         assert_eq!(reason.to_string(), "digits must be 6, 7 or 8, not '12'");
         let (name, reason) = parse("otpauth://totp/?secret=JBSWY3DPEHPK3PXP").unwrap_err();
         assert_eq!((name, reason), (None, Reason::EmptyName));

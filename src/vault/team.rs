@@ -136,9 +136,9 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::ParamError;
     use crate::account::{Algorithm, Kind};
     use crate::secret::SecretError;
-    use crate::account::ParamError;
 
     fn parse_ok(text: &str) -> Vec<Row> {
         parse(text.as_bytes()).unwrap()
@@ -157,7 +157,9 @@ mod tests {
 
     #[test]
     fn quoted_names_with_commas() {
-        let rows = parse_ok("name,secret,algorithm,type\n\"Root, production\",JBSWY3DPEHPK3PXP,sha512,\nSteam,JBSWY3DPEHPK3PXP,,steam\n");
+        let rows = parse_ok(
+            "name,secret,algorithm,type\n\"Root, production\",JBSWY3DPEHPK3PXP,sha512,\nSteam,JBSWY3DPEHPK3PXP,,steam\n",
+        );
         let a = rows[0].entry.as_ref().unwrap();
         assert_eq!(a.name, "Root, production");
         assert_eq!(a.params.algorithm, Algorithm::Sha512);
@@ -167,7 +169,10 @@ mod tests {
     #[test]
     fn unknown_columns_are_kept() {
         let rows = parse_ok("name,owner,secret\nAWS,ops team,JBSWY3DPEHPK3PXP\n");
-        assert_eq!(rows[0].extra, vec![("owner".to_string(), "ops team".to_string())]);
+        assert_eq!(
+            rows[0].extra,
+            vec![("owner".to_string(), "ops team".to_string())]
+        );
     }
 
     #[test]
@@ -185,18 +190,42 @@ mod tests {
              split,name,JBSWY3DPEHPK3PXP,,,,\n\
              good,JBSWY3DPEHPK3PXP,,,,\n",
         );
-        let reasons: Vec<_> = rows.iter().map(|r| r.entry.as_ref().err().cloned()).collect();
+        let reasons: Vec<_> = rows
+            .iter()
+            .map(|r| r.entry.as_ref().err().cloned())
+            .collect();
         assert_eq!(reasons[0], Some(Reason::Secret(SecretError::Empty)));
-        assert!(matches!(reasons[1], Some(Reason::Secret(SecretError::InvalidCharacter { .. }))));
-        assert_eq!(reasons[2], Some(Reason::Secret(SecretError::Length { symbols: 9 })));
-        assert_eq!(reasons[3], Some(Reason::Param(ParamError::Digits("9".into()))));
-        assert_eq!(reasons[4], Some(Reason::Param(ParamError::Period("0".into()))));
-        assert_eq!(reasons[5], Some(Reason::Param(ParamError::Algorithm("MD5".into()))));
-        assert_eq!(reasons[6], Some(Reason::Param(ParamError::Kind("hotp".into()))));
+        assert!(matches!(
+            reasons[1],
+            Some(Reason::Secret(SecretError::InvalidCharacter { .. }))
+        ));
+        assert_eq!(
+            reasons[2],
+            Some(Reason::Secret(SecretError::Length { symbols: 9 }))
+        );
+        assert_eq!(
+            reasons[3],
+            Some(Reason::Param(ParamError::Digits("9".into())))
+        );
+        assert_eq!(
+            reasons[4],
+            Some(Reason::Param(ParamError::Period("0".into())))
+        );
+        assert_eq!(
+            reasons[5],
+            Some(Reason::Param(ParamError::Algorithm("MD5".into())))
+        );
+        assert_eq!(
+            reasons[6],
+            Some(Reason::Param(ParamError::Kind("hotp".into())))
+        );
         assert_eq!(reasons[7], Some(Reason::EmptyName));
         assert_eq!(reasons[8], Some(Reason::Fields { got: 7, want: 6 }));
         assert_eq!(reasons[9], None);
-        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), (2..=11).collect::<Vec<_>>());
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            (2..=11).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -208,13 +237,17 @@ mod tests {
     fn duplicate_known_column_is_a_file_error() {
         assert_eq!(
             parse(b"name,secret,Secret\n").unwrap_err(),
-            FileError::DuplicateColumn { line: 1, column: "Secret".into() }
+            FileError::DuplicateColumn {
+                line: 1,
+                column: "Secret".into()
+            }
         );
     }
 
     #[test]
     fn non_utf8_cell_invalidates_only_its_row() {
-        let rows = parse(b"name,issuer,secret\nA,Caf\xE9,JBSWY3DPEHPK3PXP\nB,,JBSWY3DPEHPK3PXP\n").unwrap();
+        let rows = parse(b"name,issuer,secret\nA,Caf\xE9,JBSWY3DPEHPK3PXP\nB,,JBSWY3DPEHPK3PXP\n")
+            .unwrap();
         assert_eq!(rows[0].name, "A");
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NotUtf8);
         assert!(rows[1].entry.is_ok());

@@ -1,0 +1,506 @@
+//! TUI state and key handling. No I/O: the time comes in through `tick`, keys through `handle_key`, and the
+//! clipboard is a trait object, so tests drive an `App` with a fixed time and a fake clipboard.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+use zeroize::Zeroizing;
+
+use crate::account::Account;
+use crate::output::printable;
+use crate::totp::{self, Window};
+use crate::vault::Loaded;
+
+/// Where copied codes go. The real one is the system clipboard or OSC 52; tests use a fake.
+pub trait Clipboard {
+    /// Puts `text` on the clipboard.
+    fn set(&mut self, text: &str) -> Result<(), String>;
+    /// What the clipboard holds now, or `None` when it cannot be read (OSC 52).
+    fn get(&mut self) -> Option<String>;
+    /// Empties the clipboard.
+    fn clear(&mut self) -> Result<(), String>;
+    /// How the clipboard is named in the status line.
+    fn name(&self) -> &'static str;
+}
+
+/// Which of an account's three codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Prev,
+    Curr,
+    Next,
+}
+
+impl Which {
+    fn describe(self) -> &'static str {
+        match self {
+            Which::Prev => "previous",
+            Which::Curr => "current",
+            Which::Next => "next",
+        }
+    }
+}
+
+/// One row of the table: an account with its codes, or an invalid row with its reason.
+pub struct Entry {
+    /// Name (with the issuer when it adds information), safe to print.
+    pub label: String,
+    /// What the filter matches against: name and issuer.
+    haystack: String,
+    pub account: Result<Account, String>,
+    /// The codes at the current tick (None for invalid rows).
+    pub window: Option<Window>,
+    /// `now / period` when `window` was computed: codes are recomputed when it changes.
+    counter: u64,
+}
+
+impl Entry {
+    fn refresh(&mut self, now: u64) {
+        let Ok(account) = &self.account else { return };
+        let counter = now / account.params.period;
+        match &mut self.window {
+            Some(window) if counter == self.counter => {
+                window.remaining = totp::remaining(account.params.period, now);
+            }
+            _ => {
+                self.window = Some(totp::window(account, now));
+                self.counter = counter;
+            }
+        }
+    }
+}
+
+/// A message in the status line and the time it disappears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub until: u64,
+}
+
+/// What we put on the clipboard, so we clear it only while it still holds our value.
+struct Copied {
+    text: Zeroizing<String>,
+    expires_at: u64,
+}
+
+/// How long a plain status message stays.
+const STATUS_SECONDS: u64 = 4;
+/// Two clicks on the same row within this many milliseconds are a double click.
+const DOUBLE_CLICK_MS: u128 = 500;
+
+pub struct App {
+    title: String,
+    entries: Vec<Entry>,
+    /// Indices into `entries` of the rows shown, in display order.
+    visible: Vec<usize>,
+    /// Index into `visible`.
+    selected: usize,
+    /// First visible row drawn (scrolling).
+    offset: usize,
+    /// How many rows fit in the table (set by the shell from the terminal size).
+    viewport: usize,
+    now: u64,
+    filter: String,
+    filtering: bool,
+    hidden: bool,
+    help: bool,
+    color: bool,
+    status: Option<Status>,
+    copied: Option<Copied>,
+    clipboard: Box<dyn Clipboard>,
+    last_click: Option<(usize, u128)>,
+    quit: bool,
+    matcher: Matcher,
+}
+
+impl App {
+    /// Builds the state for `vault` at `now`. Invalid rows stay in place with their reason.
+    pub fn new(vault: &Loaded, now: u64, clipboard: Box<dyn Clipboard>) -> Self {
+        let entries: Vec<Entry> = vault
+            .parsed
+            .rows
+            .iter()
+            .map(|row| match &row.entry {
+                Ok(account) => Entry {
+                    label: printable(&account.label()).into_owned(),
+                    haystack: format!(
+                        "{} {}",
+                        account.name,
+                        account.issuer.as_deref().unwrap_or("")
+                    ),
+                    account: Ok(account.clone()),
+                    window: None,
+                    counter: 0,
+                },
+                Err(reason) => Entry {
+                    label: if row.name.is_empty() {
+                        format!("line {}", row.line)
+                    } else {
+                        printable(&row.name).into_owned()
+                    },
+                    haystack: row.name.clone(),
+                    account: Err(format!("line {}: {reason}", row.line)),
+                    window: None,
+                    counter: 0,
+                },
+            })
+            .collect();
+        let visible = (0..entries.len()).collect();
+        let mut app = App {
+            title: vault.label.clone(),
+            entries,
+            visible,
+            selected: 0,
+            offset: 0,
+            viewport: usize::MAX,
+            now,
+            filter: String::new(),
+            filtering: false,
+            hidden: false,
+            help: false,
+            color: true,
+            status: None,
+            copied: None,
+            clipboard,
+            last_click: None,
+            quit: false,
+            matcher: Matcher::new(Config::DEFAULT),
+        };
+        for entry in &mut app.entries {
+            entry.refresh(now);
+        }
+        app
+    }
+
+    pub fn with_hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
+        self
+    }
+
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
+    }
+
+    // ---- what the renderer reads ----
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    /// The rows shown, in display order, as indices into `entries`.
+    pub fn visible(&self) -> &[usize] {
+        &self.visible
+    }
+    /// The selected position in `visible` (None when nothing is shown).
+    pub fn selected(&self) -> Option<usize> {
+        (!self.visible.is_empty()).then_some(self.selected)
+    }
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.selected().map(|i| &self.entries[self.visible[i]])
+    }
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+    pub fn is_filtering(&self) -> bool {
+        self.filtering
+    }
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+    pub fn shows_help(&self) -> bool {
+        self.help
+    }
+    pub fn color(&self) -> bool {
+        self.color
+    }
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    // ---- time ----
+
+    /// Moves the clock to `now` (forwards or backwards): codes whose period changed are recomputed,
+    /// expired status messages go, and a copied code that has expired is cleared from the clipboard.
+    pub fn tick(&mut self, now: u64) {
+        self.now = now;
+        for entry in &mut self.entries {
+            entry.refresh(now);
+        }
+        if self.status.as_ref().is_some_and(|s| s.until <= now) {
+            self.status = None;
+        }
+        if self.copied.as_ref().is_some_and(|c| c.expires_at <= now) {
+            self.clear_clipboard();
+            self.set_status(
+                "The copied code expired; clipboard cleared".into(),
+                STATUS_SECONDS,
+            );
+        }
+    }
+
+    /// Tells the state how many table rows fit, so scrolling keeps the selection visible.
+    pub fn set_viewport(&mut self, rows: usize) {
+        self.viewport = rows.max(1);
+        self.scroll_to_selection();
+    }
+
+    // ---- input ----
+
+    /// Handles one key press (releases and repeats from terminals that report them are ignored).
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit();
+            return;
+        }
+        if self.help {
+            self.help = false;
+            return;
+        }
+        if self.filtering {
+            self.filter_key(key);
+            return;
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.select_previous(),
+            KeyCode::Down | KeyCode::Char('j') => self.select_next(),
+            KeyCode::PageUp => self.page_up(),
+            KeyCode::PageDown => self.page_down(),
+            KeyCode::Home | KeyCode::Char('g') => self.select_first(),
+            KeyCode::End | KeyCode::Char('G') => self.select_last(),
+            KeyCode::Char('/') => self.start_filter(),
+            KeyCode::Enter | KeyCode::Char('c') => self.copy(Which::Curr),
+            KeyCode::Char('n') => self.copy(Which::Next),
+            KeyCode::Char('p') => self.copy(Which::Prev),
+            KeyCode::Char('h') => self.toggle_hidden(),
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Esc if !self.filter.is_empty() => self.clear_filter(),
+            KeyCode::Esc | KeyCode::Char('q') => self.quit(),
+            _ => {}
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => self.clear_filter(),
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Backspace => {
+                self.filter.pop();
+                self.apply_filter(false);
+            }
+            KeyCode::Up => self.select_previous(),
+            KeyCode::Down => self.select_next(),
+            KeyCode::PageUp => self.page_up(),
+            KeyCode::PageDown => self.page_down(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.push(c);
+                self.apply_filter(false);
+            }
+            _ => {}
+        }
+    }
+
+    /// A click on a table row (`None`: outside the rows). A second click on the same row within half a
+    /// second copies its current code. `at_ms` is the click time in milliseconds from any fixed origin.
+    pub fn click(&mut self, row: Option<usize>, at_ms: u128) {
+        let Some(row) = row.filter(|r| *r < self.visible.len()) else {
+            return;
+        };
+        self.selected = row;
+        self.scroll_to_selection();
+        let double = self
+            .last_click
+            .is_some_and(|(r, t)| r == row && at_ms.saturating_sub(t) <= DOUBLE_CLICK_MS);
+        if double {
+            self.copy(Which::Curr);
+            self.last_click = None;
+        } else {
+            self.last_click = Some((row, at_ms));
+        }
+    }
+
+    // ---- actions ----
+
+    pub fn select_next(&mut self) {
+        if self.selected + 1 < self.visible.len() {
+            self.selected += 1;
+        }
+        self.scroll_to_selection();
+    }
+
+    pub fn select_previous(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+        self.scroll_to_selection();
+    }
+
+    pub fn page_down(&mut self) {
+        let page = self.page();
+        self.selected = (self.selected + page).min(self.visible.len().saturating_sub(1));
+        self.scroll_to_selection();
+    }
+
+    pub fn page_up(&mut self) {
+        self.selected = self.selected.saturating_sub(self.page());
+        self.scroll_to_selection();
+    }
+
+    pub fn select_first(&mut self) {
+        self.selected = 0;
+        self.scroll_to_selection();
+    }
+
+    pub fn select_last(&mut self) {
+        self.selected = self.visible.len().saturating_sub(1);
+        self.scroll_to_selection();
+    }
+
+    pub fn start_filter(&mut self) {
+        self.filtering = true;
+    }
+
+    pub fn clear_filter(&mut self) {
+        self.filtering = false;
+        self.filter.clear();
+        self.apply_filter(true);
+    }
+
+    pub fn toggle_hidden(&mut self) {
+        self.hidden = !self.hidden;
+        let text = if self.hidden {
+            "Codes hidden (only the selected row shows its codes); h shows them"
+        } else {
+            "Codes shown; h hides them"
+        };
+        self.set_status(text.into(), STATUS_SECONDS);
+    }
+
+    /// Copies one code of the selected account, and remembers it so it is cleared when it expires.
+    pub fn copy(&mut self, which: Which) {
+        let Some(entry) = self.selected_entry() else {
+            return;
+        };
+        let (Ok(account), Some(window)) = (&entry.account, &entry.window) else {
+            self.set_status(
+                format!("'{}' is invalid: nothing to copy", entry.label),
+                STATUS_SECONDS,
+            );
+            return;
+        };
+        let period = account.params.period;
+        let (code, expires_at) = match which {
+            // A previous code is typically still accepted until the current one expires.
+            Which::Prev => (&window.prev, self.now + window.remaining),
+            Which::Curr => (&window.curr, self.now + window.remaining),
+            Which::Next => (&window.next, self.now + window.remaining + period),
+        };
+        let code = Zeroizing::new(code.clone());
+        let label = entry.label.clone();
+        match self.clipboard.set(&code) {
+            Ok(()) => {
+                let seconds = expires_at - self.now;
+                let text = format!(
+                    "Copied the {} code of '{label}' to the {}; cleared in {seconds} s",
+                    which.describe(),
+                    self.clipboard.name()
+                );
+                self.copied = Some(Copied {
+                    text: code,
+                    expires_at,
+                });
+                self.set_status(text, seconds);
+            }
+            Err(e) => self.set_status(format!("Could not copy: {e}"), STATUS_SECONDS),
+        }
+    }
+
+    /// Clears the clipboard (if it still holds our code) and asks the loop to stop.
+    pub fn quit(&mut self) {
+        self.clear_clipboard();
+        self.quit = true;
+    }
+
+    /// Empties the clipboard when it still holds what we copied (or when that cannot be known).
+    pub fn clear_clipboard(&mut self) {
+        if let Some(copied) = self.copied.take() {
+            let ours = self
+                .clipboard
+                .get()
+                .is_none_or(|current| current == *copied.text);
+            if ours {
+                let _ = self.clipboard.clear();
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    fn set_status(&mut self, text: String, seconds: u64) {
+        self.status = Some(Status {
+            text,
+            until: self.now + seconds.max(1),
+        });
+    }
+
+    fn page(&self) -> usize {
+        self.viewport.clamp(1, 1_000_000).saturating_sub(1).max(1)
+    }
+
+    fn scroll_to_selection(&mut self) {
+        if self.viewport == usize::MAX {
+            return;
+        }
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + self.viewport {
+            self.offset = self.selected + 1 - self.viewport;
+        }
+        let max_offset = self.visible.len().saturating_sub(self.viewport);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Re-ranks the rows for the filter (fuzzy, case-insensitive, on name and issuer). While typing the
+    /// best match is selected; when the filter is cleared the selected account stays selected.
+    fn apply_filter(&mut self, keep_selection: bool) {
+        let keep = self
+            .selected()
+            .map(|i| self.visible[i])
+            .filter(|_| keep_selection);
+        if self.filter.is_empty() {
+            self.visible = (0..self.entries.len()).collect();
+        } else {
+            let pattern = Pattern::parse(&self.filter, CaseMatching::Ignore, Normalization::Smart);
+            let mut buf = Vec::new();
+            let mut scored: Vec<(usize, u32)> = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| {
+                    pattern
+                        .score(Utf32Str::new(&e.haystack, &mut buf), &mut self.matcher)
+                        .map(|s| (i, s))
+                })
+                .collect();
+            scored.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
+            self.visible = scored.into_iter().map(|(i, _)| i).collect();
+        }
+        self.selected = keep
+            .and_then(|k| self.visible.iter().position(|v| *v == k))
+            .unwrap_or(0);
+        self.offset = 0;
+        self.scroll_to_selection();
+    }
+}

@@ -1,0 +1,135 @@
+//! The interactive TUI: every account's previous, current and next code with a live countdown.
+//!
+//! `app` is the state (no I/O), `ui` draws it (no I/O), and this module is the loop: it reads the clock
+//! once per frame, waits for input until the next second, and restores the terminal however it ends.
+
+pub mod app;
+pub mod clipboard;
+pub mod terminal;
+pub mod ui;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use crossterm::event::{
+    self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
+
+use crate::clock;
+use crate::env::Env;
+use crate::vault::Loaded;
+use app::App;
+
+/// How the TUI starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Start with codes hidden.
+    pub hide: bool,
+    /// Use colours.
+    pub color: bool,
+    /// Start the clock at this Unix time and let it run from there.
+    pub at: Option<u64>,
+}
+
+/// Longest wait between checks for a signal; the screen itself is only redrawn on the second or on input.
+const SIGNAL_CHECK: Duration = Duration::from_millis(250);
+
+/// Runs the TUI until the user quits (exit 0) or a signal arrives (the process then ends with it).
+pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
+    let started = clock::now();
+    let shift = options
+        .at
+        .map_or(0, |at| i128::from(at) - i128::from(started.as_secs()));
+    let shifted =
+        |real: Duration| -> u64 { u64::try_from(i128::from(real.as_secs()) + shift).unwrap_or(0) };
+
+    let signal = Arc::new(AtomicUsize::new(0));
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("cannot install signal handlers")?;
+    }
+
+    let mut app = App::new(vault, shifted(started), clipboard::choose(env))
+        .with_hidden(options.hide)
+        .with_color(options.color);
+    let mut terminal = terminal::enter().context("cannot set up the terminal")?;
+    let result = event_loop(&mut terminal, &mut app, &signal, &shifted);
+    if signal.load(Ordering::SeqCst) != 0 {
+        app.quit();
+    }
+    terminal::leave();
+    let sig = signal.load(Ordering::SeqCst);
+    if sig != 0 {
+        // Die the conventional way (status 128 + signal), now that the terminal is restored.
+        let _ = signal_hook::low_level::emulate_default_handler(sig as i32);
+        return Ok(128 + sig as u8);
+    }
+    result.map(|()| 0)
+}
+
+fn event_loop(
+    terminal: &mut terminal::Tui,
+    app: &mut App,
+    signal: &AtomicUsize,
+    shifted: &dyn Fn(Duration) -> u64,
+) -> Result<()> {
+    let mut drawn_at = None;
+    let mut dirty = true;
+    loop {
+        let real = clock::now();
+        let now = shifted(real);
+        if drawn_at != Some(now) {
+            app.tick(now);
+            dirty = true;
+        }
+        if dirty {
+            let size = terminal.size()?;
+            app.set_viewport(ui::viewport_rows(size.height));
+            terminal.draw(|frame| ui::render(app, frame))?;
+            drawn_at = Some(now);
+            dirty = false;
+        }
+        if app.should_quit() || signal.load(Ordering::SeqCst) != 0 {
+            return Ok(());
+        }
+        let to_next_second = Duration::from_nanos(u64::from(1_000_000_000 - real.subsec_nanos()));
+        if !event::poll(to_next_second.min(SIGNAL_CHECK))? {
+            continue;
+        }
+        match event::read()? {
+            Event::Key(key)
+                if key.kind == KeyEventKind::Press
+                    && key.code == KeyCode::Char('z')
+                    && key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                suspend(terminal)?;
+            }
+            Event::Key(key) => app.handle_key(key),
+            Event::Mouse(mouse) => match mouse.kind {
+                MouseEventKind::Down(MouseButton::Left) => {
+                    let area = terminal.size()?;
+                    let area = ratatui::layout::Rect::new(0, 0, area.width, area.height);
+                    app.click(ui::row_at(app, area, mouse.row), clock::now().as_millis());
+                }
+                MouseEventKind::ScrollDown => app.select_next(),
+                MouseEventKind::ScrollUp => app.select_previous(),
+                _ => continue,
+            },
+            Event::Resize(..) => {}
+            _ => continue,
+        }
+        dirty = true;
+    }
+}
+
+/// Ctrl-Z: give the terminal back, stop like any job, and take it again on `fg`.
+fn suspend(terminal: &mut terminal::Tui) -> Result<()> {
+    terminal::leave();
+    signal_hook::low_level::raise(SIGTSTP)?;
+    terminal::resume()?;
+    terminal.clear()?;
+    Ok(())
+}
