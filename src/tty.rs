@@ -38,7 +38,7 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
-        eprintln!("teamotp: {message}");
+        eprintln!("teamotp: {}", plain(message));
     }
 
     fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {
@@ -57,6 +57,12 @@ impl age::Callbacks for TtyCallbacks {
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        prompt_hidden(&format!("{description}: ")).ok()
+        prompt_hidden(&format!("{}: ", plain(description))).ok()
     }
+}
+
+/// age's messages wrap file names in Unicode directional isolates (U+2068, U+2069); terminals show them
+/// as stray marks, so they are removed.
+fn plain(message: &str) -> String {
+    message.replace(['\u{2068}', '\u{2069}'], "")
 }

@@ -136,8 +136,8 @@ fn title(app: &App, paint: &Painter, width: u16) -> Line<'static> {
         left.push_str(&format!(", {invalid} invalid"));
     }
     let right = format!("{} UTC ", crate::time::clock_face(app.now()));
+    let left = fit(&left, usize::from(width).saturating_sub(right.width() + 1));
     let gap = usize::from(width).saturating_sub(left.width() + right.width());
-    let left = fit(&left, usize::from(width).saturating_sub(right.width()));
     Line::from(vec![
         Span::styled(left, paint.style(TITLE)),
         Span::raw(" ".repeat(gap)),
@@ -265,7 +265,11 @@ impl Columns {
             .max("Account".len());
         let needed = |neighbours: bool, bar: bool| {
             let codes = if neighbours { 3 } else { 1 };
-            1 + codes * (code + GAP.len()) + if bar { BAR_WIDTH + 1 } else { 0 } + seconds
+            // Leading space, the code columns, then the countdown column.
+            1 + codes * (GAP.len() + code)
+                + GAP.len()
+                + if bar { BAR_WIDTH + 1 } else { 0 }
+                + seconds
         };
         let (neighbours, bar) = [(true, true), (false, true), (false, false)]
             .into_iter()

@@ -1,5 +1,6 @@
 //! Identities: which files to use, the permission check, and reading every kind age supports.
 
+use std::cell::OnceCell;
 use std::io::{BufReader, Cursor};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -122,7 +123,12 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
                 "identity file '{shown}' is an SSH key of a kind age does not support"
             ))
             .hint("age supports ssh-ed25519 and ssh-rsa keys; create an age key with age-keygen")),
-            Ok(identity) => Ok(vec![Box::new(identity.with_callbacks(TtyCallbacks))]),
+            Ok(identity @ age::ssh::Identity::Encrypted(_)) => Ok(vec![Box::new(EncryptedSsh {
+                key: identity,
+                shown: shown.to_owned(),
+                decrypted: OnceCell::new(),
+            })]),
+            Ok(identity) => Ok(vec![Box::new(identity)]),
             Err(_) => Err(UserError::new(format!(
                 "identity file '{shown}' is not a valid OpenSSH private key"
             ))),
@@ -153,4 +159,39 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
         .into_iter()
         .map(|i| i as Box<dyn age::Identity>)
         .collect())
+}
+
+/// A passphrase-protected OpenSSH key. age's own wrapper asks for the passphrase once per stanza in the
+/// file (once per member of the team); this one asks once, the first time an SSH stanza needs it, and
+/// keeps the decrypted key (or the failure) for the rest of the file.
+struct EncryptedSsh {
+    key: age::ssh::Identity,
+    shown: String,
+    decrypted: OnceCell<Result<age::ssh::Identity, age::DecryptError>>,
+}
+
+impl age::Identity for EncryptedSsh {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        if stanza.tag != "ssh-ed25519" && stanza.tag != "ssh-rsa" {
+            return None;
+        }
+        let age::ssh::Identity::Encrypted(encrypted) = &self.key else {
+            return None;
+        };
+        let decrypted = self.decrypted.get_or_init(|| {
+            let prompt = format!("Passphrase for SSH key '{}': ", self.shown);
+            let passphrase = crate::tty::prompt_hidden(&prompt)
+                .map_err(|_| age::DecryptError::KeyDecryptionFailed)?;
+            encrypted
+                .decrypt(passphrase)
+                .map(age::ssh::Identity::Unencrypted)
+        });
+        match decrypted {
+            Ok(identity) => identity.unwrap_stanza(stanza),
+            Err(e) => Some(Err(e.clone())),
+        }
+    }
 }

@@ -1,0 +1,215 @@
+//! TUI rendering tests: `ui::render` into a `TestBackend` at fixed times, compared with insta snapshots
+//! (text) and checked cell by cell where style matters (the expiring colour, NO_COLOR).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use teamotp::tui::app::{App, Clipboard};
+use teamotp::tui::ui;
+use teamotp::vault::{self, Loaded};
+
+const VAULT: &str = "\
+name,issuer,secret,digits,period,type
+AWS root,Amazon,JBSWY3DPEHPK3PXP,,,
+홈택스 법인,국세청,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,
+Broken,,a2b3c4d5e6f7g8h9,,,
+\"Vendor console, prod\",Vendor,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,8,60,
+Steam shared,Steam,STEAMSECRETSTEAMSECRET23,,,steam
+";
+
+/// A multiple of 30 and 60.
+const T: u64 = 1_700_000_040;
+
+struct NoClipboard;
+
+impl Clipboard for NoClipboard {
+    fn set(&mut self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn get(&mut self) -> Option<String> {
+        None
+    }
+    fn clear(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "test clipboard"
+    }
+}
+
+fn app(now: u64) -> App {
+    let vault = Loaded {
+        label: "team.csv.age".into(),
+        parsed: vault::parse(VAULT.as_bytes()).unwrap(),
+        encrypted: true,
+    };
+    App::new(&vault, now, Box::new(NoClipboard))
+}
+
+fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    app.set_viewport(ui::viewport_rows(height));
+    terminal.draw(|frame| ui::render(app, frame)).unwrap();
+    terminal
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// The screen as text lines (without styles).
+fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < buffer.area.width {
+                let symbol = buffer[(x, y)].symbol();
+                line.push_str(symbol);
+                x += unicode_width::UnicodeWidthStr::width(symbol).max(1) as u16;
+            }
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn one_second_before_both_periods_end() {
+    let terminal = draw(&mut app(T - 1), 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn on_the_boundary_of_both_periods() {
+    let terminal = draw(&mut app(T), 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn one_second_after_the_boundary() {
+    let terminal = draw(&mut app(T + 1), 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn thirty_second_boundary_inside_a_sixty_second_period() {
+    let terminal = draw(&mut app(T + 30), 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn narrow_terminal_drops_previous_and_next_before_truncating_names() {
+    let terminal = draw(&mut app(T + 1), 50, 10);
+    insta::assert_snapshot!(terminal.backend());
+    let screen = lines(&terminal);
+    assert!(screen[1].contains("Current") && !screen[1].contains("Previous"));
+    assert!(screen[3].contains("홈택스 법인 (국세청)"), "{}", screen[3]);
+}
+
+#[test]
+fn very_narrow_terminal_truncates_names_last() {
+    let terminal = draw(&mut app(T + 1), 32, 10);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let terminal = draw(&mut app(T), 20, 4);
+    let screen = lines(&terminal).join("\n");
+    assert!(screen.contains("terminal too small"), "{screen}");
+}
+
+#[test]
+fn wide_names_align_by_display_width() {
+    let terminal = draw(&mut app(T + 1), 80, 12);
+    let screen = lines(&terminal);
+    // Every code column starts at the same display column on every valid row.
+    let header_col = screen[1].find("Current").unwrap();
+    let header_display = unicode_width::UnicodeWidthStr::width(&screen[1][..header_col]);
+    for row in [2, 3, 5, 6] {
+        let text = &screen[row];
+        let name_end = text.find("  ").unwrap();
+        let code_start = name_end + text[name_end..].find(|c: char| c != ' ').unwrap();
+        let codes_from = unicode_width::UnicodeWidthStr::width(&text[..code_start]);
+        assert!(codes_from < header_display, "{text}");
+    }
+    let korean = &screen[3];
+    let aws = &screen[2];
+    let col = |s: &str| {
+        let i = s.find('█').unwrap_or(s.len());
+        unicode_width::UnicodeWidthStr::width(&s[..i])
+    };
+    assert_eq!(col(korean), col(aws), "bars line up:\n{aws}\n{korean}");
+}
+
+#[test]
+fn expiring_code_changes_colour_in_its_last_five_seconds() {
+    let current_cell_fg = |now: u64| {
+        let terminal = draw(&mut app(now), 80, 12);
+        let screen = lines(&terminal);
+        let x = screen[1].find("Current").unwrap() as u16;
+        let cell = &terminal.backend().buffer()[(x, 2)];
+        (cell.fg, cell.modifier)
+    };
+    // AWS root (30 s): 6 s left, then 5 s left.
+    assert_eq!(current_cell_fg(T + 24).0, Color::Reset);
+    assert!(current_cell_fg(T + 24).1.contains(Modifier::BOLD));
+    assert_eq!(current_cell_fg(T + 25).0, Color::Red);
+}
+
+#[test]
+fn no_colour_mode_draws_no_colours_but_keeps_emphasis() {
+    let mut app = app(T + 27).with_color(false);
+    let terminal = draw(&mut app, 80, 12);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, Color::Reset);
+        assert_eq!(cell.bg, Color::Reset);
+    }
+    let screen = lines(&terminal);
+    let x = screen[1].find("Current").unwrap() as u16;
+    assert!(buffer[(x, 2)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn hidden_codes_show_only_on_the_selected_row() {
+    let mut app = app(T + 1).with_hidden(true);
+    press(&mut app, KeyCode::Down);
+    let terminal = draw(&mut app, 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn filtering_shows_the_query_and_the_match_count() {
+    let mut app = app(T + 1);
+    press(&mut app, KeyCode::Char('/'));
+    for c in "vend".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let terminal = draw(&mut app, 80, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app(T + 1);
+    press(&mut app, KeyCode::Char('?'));
+    let terminal = draw(&mut app, 80, 20);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn scrolled_list_keeps_the_selection_visible_and_clicks_map_to_rows() {
+    let mut app = app(T + 1);
+    press(&mut app, KeyCode::End);
+    let terminal = draw(&mut app, 80, 7); // 3 account rows fit
+    let screen = lines(&terminal);
+    assert!(screen[4].contains("Steam shared"), "{screen:#?}");
+    let area = ratatui::layout::Rect::new(0, 0, 80, 7);
+    assert_eq!(ui::row_at(&app, area, 2), Some(2));
+    assert_eq!(ui::row_at(&app, area, 4), Some(4));
+    assert_eq!(ui::row_at(&app, area, 1), None);
+    assert_eq!(ui::row_at(&app, area, 5), None);
+}
