@@ -4,6 +4,9 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use age::secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
 use super::decrypt::{self, Failure};
 use super::identity::{self, Identities};
 use super::{Parsed, Reason, Row};
@@ -67,6 +70,89 @@ impl Loaded {
     }
 }
 
+/// A decrypted vault and what is needed to write it back the same way.
+pub struct Plaintext {
+    pub label: String,
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub encrypted: bool,
+    /// The vault is ASCII-armoured.
+    pub armored: bool,
+    /// The passphrase of a passphrase vault (kept to re-encrypt it with the same one).
+    pub passphrase: Option<Zeroizing<String>>,
+    /// The identities that opened it (used to check a rewritten file).
+    pub identities: Identities,
+    /// SHA-256 of the file's bytes as read, to notice a concurrent change before replacing it.
+    pub file_hash: [u8; 32],
+}
+
+/// Reads and decrypts the vault. Warnings (a plaintext file others can read) go to `warn`.
+pub fn read(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+) -> Result<Plaintext, UserError> {
+    let label = source.label();
+    match source {
+        Source::Demo => {
+            let identities = Identities {
+                list: identity::parse(demo::IDENTITY, "demo identity")?,
+                paths: Vec::new(),
+            };
+            let bytes =
+                decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
+                    .map_err(|e| failure(&label, e, &identities, env))?;
+            Ok(Plaintext {
+                label,
+                bytes,
+                encrypted: true,
+                armored: false,
+                passphrase: None,
+                identities,
+                file_hash: hash(demo::VAULT),
+            })
+        }
+        Source::File(path) => {
+            let raw = read_file(path, env)?;
+            let file_hash = hash(&raw);
+            if !decrypt::is_age(&raw) {
+                warn_if_exposed(path, warn);
+                return Ok(Plaintext {
+                    label,
+                    bytes: raw,
+                    encrypted: false,
+                    armored: false,
+                    passphrase: None,
+                    identities: Identities::empty(),
+                    file_hash,
+                });
+            }
+            let armored = raw.trim_ascii_start().starts_with(b"-----BEGIN");
+            let identities = if decrypt::is_scrypt(&raw).unwrap_or(false) {
+                Identities::empty()
+            } else {
+                identity::load(&identity::paths(identity_paths, env))?
+            };
+            let mut passphrase = None;
+            let bytes = decrypt::decrypt(&raw, &identities.list, || {
+                let asked = ask_passphrase(&label)?;
+                passphrase = Some(Zeroizing::new(asked.expose_secret().to_owned()));
+                Ok(asked)
+            })
+            .map_err(|e| failure(&label, e, &identities, env))?;
+            Ok(Plaintext {
+                label,
+                bytes,
+                encrypted: true,
+                armored,
+                passphrase,
+                identities,
+                file_hash,
+            })
+        }
+    }
+}
+
 /// Reads, decrypts and parses the vault. Warnings (a plaintext file others can read) go to `warn`.
 pub fn load(
     source: &Source,
@@ -74,47 +160,31 @@ pub fn load(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Loaded, UserError> {
-    let label = source.label();
-    let (bytes, encrypted) = match source {
-        Source::Demo => {
-            let identities = Identities {
-                list: identity::parse(demo::IDENTITY, "demo identity")?,
-                paths: Vec::new(),
-            };
-            let plaintext =
-                decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
-                    .map_err(|e| failure(&label, e, &identities, env))?;
-            (plaintext, true)
-        }
-        Source::File(path) => {
-            let raw = read_file(path, env)?;
-            if decrypt::is_age(&raw) {
-                let identities = if decrypt::is_scrypt(&raw).unwrap_or(false) {
-                    Identities::empty()
-                } else {
-                    identity::load(&identity::paths(identity_paths, env))?
-                };
-                let plaintext = decrypt::decrypt(&raw, &identities.list, || ask_passphrase(&label))
-                    .map_err(|e| failure(&label, e, &identities, env))?;
-                (plaintext, true)
-            } else {
-                warn_if_exposed(path, warn);
-                (raw, false)
-            }
-        }
-    };
-    let parsed = super::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
+    let plain = read(source, identity_paths, env, warn)?;
+    parse(&plain)
+}
+
+/// Parses a decrypted vault.
+pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
+    let parsed =
+        super::parse(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
-        label,
+        label: plain.label.clone(),
         parsed,
-        encrypted,
+        encrypted: plain.encrypted,
     })
 }
 
-fn read_file(path: &Path, env: &Env) -> Result<zeroize::Zeroizing<Vec<u8>>, UserError> {
+/// SHA-256 of some bytes.
+pub fn hash(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
     let shown = path.display();
     match std::fs::read(path) {
-        Ok(bytes) => Ok(zeroize::Zeroizing::new(bytes)),
+        Ok(bytes) => Ok(Zeroizing::new(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut error = UserError::new(format!("no vault at '{shown}'"))
                 .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")

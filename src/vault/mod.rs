@@ -3,11 +3,14 @@
 //! `parse` is pure (bytes in, rows out); `load` is the shell that reads a path and decrypts it.
 
 pub mod decrypt;
+pub mod document;
 mod gauth;
 pub mod identity;
 pub mod load;
 pub mod otpauth;
+pub mod recipients;
 pub mod records;
+pub mod store;
 mod team;
 
 use std::fmt;
@@ -15,7 +18,7 @@ use std::fmt;
 use crate::account::{Account, ParamError};
 use crate::secret::SecretError;
 
-pub use load::{Loaded, Source};
+pub use load::{Loaded, Plaintext, Source};
 
 /// The two layouts a secrets file can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,10 +51,29 @@ pub fn is_comment(line: &[u8]) -> bool {
     line.trim_ascii_start().first() == Some(&b'#')
 }
 
+/// A piece of a CSV file: a record, or a comment or blank line between records (kept for rewriting).
+#[derive(Debug)]
+pub enum Item {
+    Record(Record),
+    /// A comment or blank line, without its line terminator.
+    Other(Zeroizing<Vec<u8>>),
+}
+
 /// Splits RFC 4180 CSV into records. Blank lines and comment lines (`#` first) between records are skipped.
 /// Fields are trimmed of surrounding spaces and tabs unless quoted; quoted fields may hold commas, `""`
 /// and newlines. An unterminated quote runs to the end of the file, as in every CSV reader.
 pub fn records(bytes: &[u8]) -> Vec<Record> {
+    items(bytes)
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Record(record) => Some(record),
+            Item::Other(_) => None,
+        })
+        .collect()
+}
+
+/// Like [`records`], but keeps comment and blank lines in their places.
+pub fn items(bytes: &[u8]) -> Vec<Item> {
     let bytes = strip_bom(bytes);
     let mut out = Vec::new();
     let mut pos = 0;
@@ -66,6 +85,8 @@ pub fn records(bytes: &[u8]) -> Vec<Record> {
             .map_or(bytes.len(), |i| pos + i);
         let this_line = &bytes[pos..line_end];
         if is_blank(this_line) || is_comment(this_line) {
+            let text = this_line.strip_suffix(b"\r").unwrap_or(this_line);
+            out.push(Item::Other(Zeroizing::new(text.to_vec())));
             pos = line_end + 1;
             line += 1;
             continue;
@@ -95,10 +116,10 @@ pub fn records(bytes: &[u8]) -> Vec<Record> {
                 }
             }
         }
-        out.push(Record {
+        out.push(Item::Record(Record {
             line: start_line,
             fields,
-        });
+        }));
     }
     out
 }
