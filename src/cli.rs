@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Shared TOTP codes for teams: an age-encrypted secrets file, a live TUI, and commands for scripts.
 #[derive(Debug, Parser)]
@@ -39,6 +39,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub hide: bool,
 
+    /// The recipients file (default: .age-recipients in the vault's directory)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub recipients_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -63,6 +67,124 @@ pub enum Command {
     },
     /// Validate the vault and list every problem (exit 1 when there is one)
     Check,
+    /// Create an empty vault and its recipients file
+    Init(NewVaultArgs),
+    /// Create the vault from a plaintext team CSV or gauth file
+    Encrypt {
+        /// The plaintext file (it is not changed or removed)
+        plaintext: PathBuf,
+        #[command(flatten)]
+        new: NewVaultArgs,
+    },
+    /// Add an account; the secret is read hidden from the terminal, or from stdin
+    Add {
+        /// The account's name (with --uri: defaults to the URI's label)
+        name: Option<String>,
+        /// Read an otpauth:// URI instead of a bare secret
+        #[arg(long)]
+        uri: bool,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Remove an account (exact name)
+    Rm {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Rename an account
+    Rename { old: String, new: String },
+    /// Change an account's issuer or parameters, or re-enrol its secret with --secret
+    Edit {
+        name: String,
+        #[command(flatten)]
+        params: ParamArgs,
+        /// Read a new secret (hidden from the terminal, or from stdin)
+        #[arg(long)]
+        secret: bool,
+    },
+    /// List, add or remove the people (recipients) the vault is encrypted to
+    Members {
+        #[command(subcommand)]
+        action: Option<MembersAction>,
+    },
+    /// Re-encrypt the vault to the current recipients file
+    Rekey {
+        /// Write even if your own identity cannot open the result
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersAction {
+    /// List the recipients with their comments
+    List,
+    /// Add a recipient (age1..., ssh-ed25519 or ssh-rsa key) and re-encrypt the vault
+    Add {
+        recipient: String,
+        /// Who it is (written as a comment above the key)
+        #[arg(long, value_name = "LABEL")]
+        name: Option<String>,
+        /// Write even if your own identity cannot open the result
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a recipient (by the name in its comment, or its key) and re-encrypt the vault
+    Rm {
+        #[arg(value_name = "NAME-OR-KEY")]
+        who: String,
+        /// Do not ask for confirmation
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Write even if your own identity cannot open the result
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show how the recipients file changed since your last write, and accept it
+    Ack {
+        /// Accept without asking
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+}
+
+/// How a new vault is protected.
+#[derive(Debug, Args)]
+pub struct NewVaultArgs {
+    /// A recipient: age1..., ssh-ed25519 or ssh-rsa public key (repeatable; default: your own key)
+    #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]
+    pub recipients: Vec<String>,
+    /// A file of recipients, one per line, e.g. a GitHub .keys file (repeatable)
+    #[arg(short = 'R', long = "recipients-from", value_name = "FILE")]
+    pub recipient_files: Vec<PathBuf>,
+    /// Encrypt with a passphrase (asked twice on the terminal) instead of recipients
+    #[arg(long, conflicts_with_all = ["recipients", "recipient_files"])]
+    pub passphrase: bool,
+    /// Write even if your own identity cannot open the result
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Account parameters for add and edit.
+#[derive(Debug, Args)]
+pub struct ParamArgs {
+    /// The service (shown beside the name)
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Code length: 6, 7 or 8
+    #[arg(long, value_parser = |s: &str| crate::account::parse_digits(s).map_err(|e| e.to_string()))]
+    pub digits: Option<u8>,
+    /// Seconds each code is valid
+    #[arg(long, value_parser = |s: &str| crate::account::parse_period(s).map_err(|e| e.to_string()))]
+    pub period: Option<u64>,
+    /// SHA1, SHA256 or SHA512
+    #[arg(long, value_parser = |s: &str| crate::account::parse_algorithm(s).map_err(|e| e.to_string()))]
+    pub algorithm: Option<crate::account::Algorithm>,
+    /// totp, or steam for Steam Guard codes
+    #[arg(long = "type", value_name = "TYPE", value_parser = |s: &str| crate::account::parse_kind(s).map_err(|e| e.to_string()))]
+    pub kind: Option<crate::account::Kind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

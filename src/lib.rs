@@ -13,6 +13,7 @@ pub mod error;
 pub mod hygiene;
 pub mod output;
 pub mod secret;
+pub mod team;
 pub mod time;
 pub mod totp;
 pub mod tty;
@@ -36,8 +37,19 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
 
     let source = Source::resolve(cli.file.as_deref(), cli.demo, env)?;
-    let vault = vault::load::load(&source, &cli.identity, env, &mut err)?;
     let now = cli.at.unwrap_or_else(|| clock::now().as_secs());
+    let ctx = team::Context {
+        source: source.clone(),
+        identities: &cli.identity,
+        recipients_file: cli.recipients_file.as_deref(),
+        env,
+        now,
+    };
+    if let Some(result) = run_team(&ctx, cli.command.as_ref(), &mut out, &mut err) {
+        result?;
+        return Ok(0);
+    }
+    let vault = vault::load::load(&source, &cli.identity, env, &mut err)?;
 
     match cli.command {
         None if std::io::stdout().is_terminal() => {
@@ -70,7 +82,52 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             Ok(0)
         }
         Some(Command::Check) => commands::check(&vault, &mut out, &mut err),
+        Some(_) => unreachable!("team commands are handled by run_team"),
     }
+}
+
+/// Runs a team-vault command, or returns None for the read-only commands.
+fn run_team(
+    ctx: &team::Context,
+    command: Option<&Command>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Option<Result<(), error::UserError>> {
+    let flags = |p: &cli::ParamArgs| team::ParamFlags {
+        issuer: p.issuer.clone(),
+        digits: p.digits,
+        period: p.period,
+        algorithm: p.algorithm,
+        kind: p.kind,
+    };
+    Some(match command? {
+        Command::Init(args) => team::init(ctx, &new_vault(args), err),
+        Command::Encrypt { plaintext, new } => team::encrypt(ctx, plaintext, &new_vault(new), err),
+        Command::Add { name, uri, params } => {
+            team::add(ctx, name.as_deref(), *uri, &flags(params), err)
+        }
+        Command::Rm { name, yes } => team::rm(ctx, name, *yes, err),
+        Command::Rename { old, new } => team::rename(ctx, old, new, err),
+        Command::Edit {
+            name,
+            params,
+            secret,
+        } => team::edit(ctx, name, &flags(params), *secret, err),
+        Command::Members { action } => match action {
+            None | Some(cli::MembersAction::List) => team::members(ctx, out, err),
+            Some(cli::MembersAction::Add {
+                recipient,
+                name,
+                force,
+            }) => team::members_add(ctx, recipient, name.as_deref(), *force, err),
+            Some(cli::MembersAction::Rm { who, yes, force }) => {
+                team::members_rm(ctx, who, *yes, *force, err)
+            }
+            Some(cli::MembersAction::Ack { yes }) => team::members_ack(ctx, *yes, err),
+        },
+        Command::Rekey { force } => team::rekey(ctx, *force, err),
+        Command::List { .. } | Command::Code { .. } | Command::Check => return None,
+    })
 }
 
 /// Colours unless `--color never`, or `--color auto` with `NO_COLOR` set or a dumb terminal.
@@ -79,5 +136,14 @@ pub fn use_color(choice: Color, env: &Env) -> bool {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => !env.is_set("NO_COLOR") && env.var("TERM").is_none_or(|t| t != "dumb"),
+    }
+}
+
+fn new_vault(args: &cli::NewVaultArgs) -> team::NewVault<'_> {
+    team::NewVault {
+        recipients: &args.recipients,
+        recipient_files: &args.recipient_files,
+        passphrase: args.passphrase,
+        force: args.force,
     }
 }

@@ -255,7 +255,7 @@ impl Columns {
             .map(|a| a.params.period.to_string().len() + 1)
             .max()
             .unwrap_or(3)
-            .max(3);
+            .max("Left".len());
         let name = app
             .entries()
             .iter()

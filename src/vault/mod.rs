@@ -8,6 +8,7 @@ mod gauth;
 pub mod identity;
 pub mod load;
 pub mod otpauth;
+pub mod pin;
 pub mod recipients;
 pub mod records;
 pub mod store;

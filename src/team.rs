@@ -1,0 +1,1024 @@
+//! The team-vault commands: init, add, rm, rename, edit, members, rekey, encrypt. Every write goes through
+//! `commit`: the pin check, then `store::save` (encrypt, check, lost-update check, backup, rename).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use crate::account::{Account, Params};
+use crate::env::Env;
+use crate::error::UserError;
+use crate::output::printable;
+use crate::vault::document::{Changes, Document};
+use crate::vault::identity::{self, Identities};
+use crate::vault::recipients::{self, Member};
+use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::{self, Plaintext, Source, load, otpauth, pin};
+use crate::{totp, tty};
+
+/// What every team command needs from the command line.
+pub struct Context<'a> {
+    pub source: Source,
+    pub identities: &'a [PathBuf],
+    pub recipients_file: Option<&'a Path>,
+    pub env: &'a Env,
+    pub now: u64,
+}
+
+impl Context<'_> {
+    fn vault_path(&self) -> Result<&Path, UserError> {
+        match &self.source {
+            Source::File(path) => Ok(path),
+            Source::Demo => Err(UserError::new("the demo vault is read-only")
+                .hint("create your own with 'teamotp init', or pass -f/--file PATH")),
+        }
+    }
+
+    fn recipients_path(&self) -> Result<PathBuf, UserError> {
+        if let Some(path) = self.recipients_file {
+            return Ok(path.to_owned());
+        }
+        let vault = self.vault_path()?;
+        let dir = vault.parent().filter(|p| !p.as_os_str().is_empty());
+        Ok(dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME))
+    }
+}
+
+/// A vault opened for editing.
+struct Open {
+    path: PathBuf,
+    plain: Plaintext,
+    document: Document,
+    parsed: vault::Parsed,
+}
+
+fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+    let path = ctx.vault_path()?.to_owned();
+    let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
+    if !plain.encrypted {
+        return Err(UserError::new(format!(
+            "'{}' is not encrypted; teamotp only writes encrypted vaults",
+            path.display()
+        ))
+        .hint(format!(
+            "encrypt it first: teamotp -f NEW.csv.age encrypt '{}'",
+            path.display()
+        )));
+    }
+    let parsed =
+        vault::parse(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    if parsed.format == vault::Format::Gauth && parsed.invalid().next().is_some() {
+        return Err(UserError::new(format!(
+            "'{}' holds gauth lines with invalid rows; rewriting it as team CSV would drop them",
+            path.display()
+        ))
+        .hint("fix the rows 'teamotp check' lists, then run the command again"));
+    }
+    let document = Document::from_plaintext(&plain.bytes, &parsed)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    Ok(Open {
+        path,
+        plain,
+        document,
+        parsed,
+    })
+}
+
+/// The recipients file's members, refusing an empty list and listing skipped lines on `err`.
+fn read_members(path: &Path, err: &mut dyn Write) -> Result<(Vec<Member>, String), UserError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UserError::new(format!("cannot read the recipients file '{shown}': {e}")).hint(
+            "the vault is encrypted to the keys in .age-recipients beside it; \
+             --recipients-file PATH names another file",
+        )
+    })?;
+    let parsed = recipients::parse(&text, &shown)?;
+    for (line, reason) in &parsed.skipped {
+        let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
+    }
+    if parsed.members.is_empty() {
+        return Err(
+            UserError::new(format!("the recipients file '{shown}' lists no recipient"))
+                .hint("add one with 'teamotp members add RECIPIENT'"),
+        );
+    }
+    Ok((parsed.members, text))
+}
+
+/// Stops a write when the recipients file changed since this machine last encrypted the vault.
+fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    let Some(pin_path) = pin::path(ctx.env, vault) else {
+        return Ok(());
+    };
+    let Some(pinned) = pin::read(&pin_path) else {
+        return Ok(());
+    };
+    let change = pin::change(&pinned, members);
+    if change.is_empty() {
+        return Ok(());
+    }
+    let mut error = UserError::new(format!(
+        "the recipients file changed since you last wrote '{}':\n{}",
+        vault.display(),
+        change
+            .lines()
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ));
+    error = error
+        .hint("if you expected this change (a teammate joined or left), accept it: teamotp members ack")
+        .hint("if not, someone may have slipped in a key: check the file's history before going on");
+    Err(error)
+}
+
+fn record_pin(ctx: &Context, members: &[Member]) {
+    if let (Ok(vault), true) = (ctx.vault_path(), !members.is_empty())
+        && let Some(pin_path) = pin::path(ctx.env, vault)
+    {
+        let _ = pin::write(&pin_path, vault, members);
+    }
+}
+
+/// Encrypts the edited document and replaces the vault (see `store::save`).
+fn commit(
+    ctx: &Context,
+    open: &Open,
+    members: Option<&[Member]>,
+    force: bool,
+    err: &mut dyn Write,
+) -> Result<Vec<Member>, UserError> {
+    let plaintext = open.document.serialize();
+    if let Some(passphrase) = &open.plain.passphrase {
+        store::save(&Request {
+            path: &open.path,
+            plaintext: &plaintext,
+            protection: Protection::Passphrase(passphrase),
+            check: Check::Passphrase(passphrase),
+            armored: open.plain.armored,
+            expected_hash: Some(open.plain.file_hash),
+        })?;
+        return Ok(Vec::new());
+    }
+    let members = match members {
+        Some(m) => m.to_vec(),
+        None => {
+            let (members, _) = read_members(&ctx.recipients_path()?, err)?;
+            check_pin(ctx, &members)?;
+            members
+        }
+    };
+    store::save(&Request {
+        path: &open.path,
+        plaintext: &plaintext,
+        protection: Protection::Recipients(&members),
+        check: if force {
+            Check::Skip
+        } else {
+            Check::Identities(&open.plain.identities)
+        },
+        armored: open.plain.armored,
+        expected_hash: Some(open.plain.file_hash),
+    })?;
+    record_pin(ctx, &members);
+    Ok(members)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading secrets and answers from the user
+
+/// Reads a secret (or URI): hidden from the terminal, or from stdin when stdin is not a terminal.
+fn read_secret(prompt: &str) -> Result<Zeroizing<String>, UserError> {
+    if std::io::stdin().is_terminal() {
+        let secret = tty::prompt_hidden(prompt)
+            .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))?;
+        use age::secrecy::ExposeSecret;
+        return Ok(Zeroizing::new(secret.expose_secret().trim().to_owned()));
+    }
+    // Sized once: a reallocation would leave an unwiped copy behind.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(64 * 1024 + 1));
+    std::io::stdin()
+        .lock()
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(|e| UserError::new(format!("cannot read standard input: {e}")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| UserError::new("standard input is not UTF-8 text"))?;
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+/// Asks a yes/no question on the terminal; `--yes` answers it, no terminal is an error.
+fn confirm(question: &str, yes: bool) -> Result<bool, UserError> {
+    if yes {
+        return Ok(true);
+    }
+    if !tty::available() {
+        return Err(
+            UserError::new("confirmation needed and there is no terminal to ask on")
+                .hint("pass --yes to confirm"),
+        );
+    }
+    let answer = tty::prompt_line(&format!("{question} [y/N] "))
+        .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn show(account: &Account, now: u64) -> String {
+    let window = totp::window(account, now);
+    format!(
+        "its current code is {} ({} s left): check that the service accepts it",
+        crate::tui::ui::group(&window.curr),
+        window.remaining
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Accounts
+
+/// Parameters given on the command line for `add` and `edit`.
+#[derive(Debug, Default, Clone)]
+pub struct ParamFlags {
+    pub issuer: Option<String>,
+    pub digits: Option<u8>,
+    pub period: Option<u64>,
+    pub algorithm: Option<crate::account::Algorithm>,
+    pub kind: Option<crate::account::Kind>,
+}
+
+impl ParamFlags {
+    fn apply(&self, account: &mut Account) {
+        if let Some(issuer) = &self.issuer {
+            account.issuer = (!issuer.is_empty()).then(|| issuer.clone());
+        }
+        let p = &mut account.params;
+        p.digits = self.digits.unwrap_or(p.digits);
+        p.period = self.period.unwrap_or(p.period);
+        p.algorithm = self.algorithm.unwrap_or(p.algorithm);
+        p.kind = self.kind.unwrap_or(p.kind);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.issuer.is_none()
+            && self.digits.is_none()
+            && self.period.is_none()
+            && self.algorithm.is_none()
+            && self.kind.is_none()
+    }
+}
+
+/// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
+pub fn add(
+    ctx: &Context,
+    name: Option<&str>,
+    uri: bool,
+    flags: &ParamFlags,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let mut open = open(ctx, err)?;
+    let mut account = if uri {
+        let text = read_secret("otpauth:// URI (hidden): ")?;
+        if !otpauth::is_uri(&text) {
+            return Err(UserError::new("that is not an otpauth:// URI")
+                .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
+        }
+        let mut account = otpauth::parse(&text)
+            .map_err(|(_, reason)| UserError::new(format!("the URI is not usable: {reason}")))?;
+        if let Some(name) = name {
+            account.name = name.to_owned();
+        }
+        account
+    } else {
+        let name = name.ok_or_else(|| {
+            UserError::new("give the account's name: teamotp add NAME")
+                .hint("or pass an otpauth:// URI with --uri")
+        })?;
+        let secret_text = read_secret(&format!("Secret for '{name}' (hidden): "))?;
+        let secret = crate::secret::decode(&secret_text)
+            .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        Account {
+            name: name.to_owned(),
+            issuer: None,
+            params: Params::default(),
+            secret,
+        }
+    };
+    flags.apply(&mut account);
+    account.name = account.name.trim().to_owned();
+    if account.name.is_empty() {
+        return Err(UserError::new("the account name is empty"));
+    }
+    if open.document.contains(&account.name) {
+        return Err(UserError::new(format!(
+            "an account named '{}' already exists",
+            printable(&account.name)
+        ))
+        .hint("choose another name, or re-enrol it: teamotp edit NAME --secret"));
+    }
+    open.document.push(&account);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: added '{}' to {}; {}",
+        printable(&account.name),
+        open.path.display(),
+        show(&account, ctx.now)
+    );
+    Ok(())
+}
+
+/// The exact (case-insensitive) name of an existing row, or an error listing close names.
+fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row, UserError> {
+    open.parsed
+        .rows
+        .iter()
+        .find(|r| r.name.trim().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            let similar: Vec<String> = open
+                .parsed
+                .rows
+                .iter()
+                .filter(|r| r.name.to_lowercase().contains(&name.to_lowercase()))
+                .map(|r| format!("'{}'", printable(&r.name)))
+                .collect();
+            let error = UserError::new(format!("no account is named '{}'", printable(name)));
+            if similar.is_empty() {
+                error.hint("'teamotp list' shows the accounts")
+            } else {
+                error.hint(format!("did you mean {}?", similar.join(", ")))
+            }
+        })
+}
+
+/// `teamotp rm NAME`.
+pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
+    let mut open = open(ctx, err)?;
+    let row_name = existing(&open, name)?.name.clone();
+    let question = format!(
+        "Remove '{}' from {}? (the previous version stays in {}.bak until the next write)",
+        printable(&row_name),
+        open.path.display(),
+        open.path.display()
+    );
+    if !confirm(&question, yes)? {
+        let _ = writeln!(err, "teamotp: nothing removed");
+        return Ok(());
+    }
+    open.document.remove(&row_name);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(err, "teamotp: removed '{}'", printable(&row_name));
+    Ok(())
+}
+
+/// `teamotp rename OLD NEW`.
+pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Result<(), UserError> {
+    let mut open = open(ctx, err)?;
+    let old_name = existing(&open, old)?.name.clone();
+    let new = new.trim();
+    if new.is_empty() {
+        return Err(UserError::new("the new name is empty"));
+    }
+    if !old_name.eq_ignore_ascii_case(new) && open.document.contains(new) {
+        return Err(UserError::new(format!(
+            "an account named '{}' already exists",
+            printable(new)
+        )));
+    }
+    open.document.rename(&old_name, new);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: renamed '{}' to '{}'",
+        printable(&old_name),
+        printable(new)
+    );
+    Ok(())
+}
+
+/// `teamotp edit NAME [--issuer ...] [--digits ...] [--period ...] [--algorithm ...] [--secret]`.
+pub fn edit(
+    ctx: &Context,
+    name: &str,
+    flags: &ParamFlags,
+    new_secret: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    if flags.is_empty() && !new_secret {
+        return Err(UserError::new("nothing to change").hint(
+            "pass --issuer, --digits, --period, --algorithm or --type, or --secret to re-enrol",
+        ));
+    }
+    let mut open = open(ctx, err)?;
+    let row_name = existing(&open, name)?.name.clone();
+    if new_secret {
+        let text = read_secret(&format!("New secret for '{row_name}' (hidden): "))?;
+        let secret = crate::secret::decode(&text)
+            .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        open.document.set_secret(&row_name, &secret);
+    }
+    open.document.edit(
+        &row_name,
+        &Changes {
+            issuer: flags.issuer.clone(),
+            digits: flags.digits,
+            period: flags.period,
+            algorithm: flags.algorithm,
+            kind: flags.kind,
+        },
+    );
+    // The edited row must still be usable.
+    let reparsed = vault::parse(&open.document.serialize())
+        .map_err(|e| UserError::new(format!("the edit would break the vault: {e}")))?;
+    let row = reparsed
+        .rows
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(&row_name));
+    let account = match row.map(|r| &r.entry) {
+        Some(Ok(account)) => account.clone(),
+        Some(Err(reason)) => {
+            return Err(UserError::new(format!(
+                "after the edit '{}' would be invalid: {reason}",
+                printable(&row_name)
+            )));
+        }
+        None => {
+            return Err(UserError::new(
+                "the edited row disappeared; nothing was written",
+            ));
+        }
+    };
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: updated '{}'; {}",
+        printable(&row_name),
+        show(&account, ctx.now)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Creating vaults
+
+/// How a new vault is protected: recipients from the command line, the recipients file, or the caller's
+/// own identity (created when missing); or a passphrase asked twice.
+pub struct NewVault<'a> {
+    pub recipients: &'a [String],
+    pub recipient_files: &'a [PathBuf],
+    pub passphrase: bool,
+    pub force: bool,
+}
+
+enum NewProtection {
+    Recipients(Vec<Member>),
+    Passphrase(Zeroizing<String>),
+}
+
+fn new_protection(
+    ctx: &Context,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(NewProtection, Identities), UserError> {
+    if options.passphrase {
+        if !options.recipients.is_empty() || !options.recipient_files.is_empty() {
+            return Err(UserError::new(
+                "a vault is encrypted either to recipients or to a passphrase, not both",
+            ));
+        }
+        return Ok((
+            NewProtection::Passphrase(ask_new_passphrase()?),
+            Identities::empty(),
+        ));
+    }
+    let recipients_path = ctx.recipients_path()?;
+    let mut members = Vec::new();
+    for text in options.recipients {
+        members.extend(recipients::parse(text, "-r/--recipient")?.members);
+    }
+    for file in options.recipient_files {
+        let shown = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
+        let parsed = recipients::parse(&text, &shown)?;
+        for (line, reason) in parsed.skipped {
+            let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
+        }
+        members.extend(parsed.members);
+    }
+    let given = !members.is_empty();
+    if recipients_path.exists() {
+        if given {
+            return Err(UserError::new(format!(
+                "'{}' already exists",
+                recipients_path.display()
+            ))
+            .hint("the vault will be encrypted to the keys it lists; add more later with 'teamotp members add'"));
+        }
+        let (existing, _) = read_members(&recipients_path, err)?;
+        members = existing;
+    }
+    let identities = caller_identities(ctx, &mut members, err)?;
+    members.dedup_by(|a, b| a.key == b.key);
+    if members.is_empty() {
+        return Err(UserError::new("no recipient").hint("pass -r/--recipient KEY"));
+    }
+    Ok((NewProtection::Recipients(members), identities))
+}
+
+/// The caller's identities (to check the new vault), creating one when there is none; when no recipient
+/// was given, the caller's public key becomes the first.
+fn caller_identities(
+    ctx: &Context,
+    members: &mut Vec<Member>,
+    err: &mut dyn Write,
+) -> Result<Identities, UserError> {
+    let paths = identity::paths(ctx.identities, ctx.env);
+    if paths.is_empty() {
+        let path = identity::default_paths(ctx.env)
+            .into_iter()
+            .next()
+            .ok_or_else(|| UserError::new("no home directory to create your identity in"))?;
+        let key = create_identity(&path)?;
+        let _ = writeln!(
+            err,
+            "teamotp: created your identity at {} (keep it private, and back it up)",
+            path.display()
+        );
+        let _ = writeln!(
+            err,
+            "teamotp: your public key (send it to your teammates): {key}"
+        );
+        if members.is_empty() {
+            members.push(Member {
+                key,
+                label: ctx
+                    .env
+                    .var("USER")
+                    .map(|u| u.to_string_lossy().into_owned()),
+                line: 0,
+            });
+        }
+        return identity::load(&[path]);
+    }
+    if members.is_empty() {
+        let key = public_key(&paths[0])?;
+        members.push(Member {
+            key,
+            label: ctx
+                .env
+                .var("USER")
+                .map(|u| u.to_string_lossy().into_owned()),
+            line: 0,
+        });
+    }
+    identity::load(&paths)
+}
+
+/// Creates a new age identity file (mode 0600, never overwriting) and returns its public key.
+fn create_identity(path: &Path) -> Result<String, UserError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let shown = path.display();
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let key = age::x25519::Identity::generate();
+    let public = key.to_public().to_string();
+    use age::secrecy::ExposeSecret;
+    let text = Zeroizing::new(format!(
+        "# teamotp identity: keep it private\n# public key: {public}\n{}\n",
+        key.to_string().expose_secret()
+    ));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| UserError::new(format!("cannot create '{shown}': {e}")))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| UserError::new(format!("cannot write '{shown}': {e}")))?;
+    Ok(public)
+}
+
+/// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub`.
+fn public_key(path: &Path) -> Result<String, UserError> {
+    let shown = path.display().to_string();
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?,
+    );
+    if let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+    {
+        let key = age::x25519::Identity::from_str(line)
+            .map_err(|_| UserError::new(format!("'{shown}' holds an invalid age key")))?;
+        return Ok(key.to_public().to_string());
+    }
+    let pub_path = PathBuf::from(format!("{shown}.pub"));
+    let pub_text = std::fs::read_to_string(&pub_path).map_err(|_| {
+        UserError::new(format!("cannot tell the public key of '{shown}'"))
+            .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
+    })?;
+    let parsed = recipients::parse(&pub_text, &pub_path.display().to_string())?;
+    parsed
+        .members
+        .into_iter()
+        .next()
+        .map(|m| m.key)
+        .ok_or_else(|| {
+            UserError::new(format!(
+                "'{}' holds no usable public key",
+                pub_path.display()
+            ))
+        })
+}
+
+fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {
+    use age::secrecy::ExposeSecret;
+    if !tty::available() {
+        return Err(UserError::new(
+            "a passphrase is needed and there is no terminal to ask on",
+        ));
+    }
+    let read = |prompt: &str| {
+        tty::prompt_hidden(prompt)
+            .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
+            .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))
+    };
+    let first = read("New vault passphrase: ")?;
+    if first.is_empty() {
+        return Err(UserError::new("the passphrase is empty"));
+    }
+    let second = read("Repeat the passphrase: ")?;
+    if *first != *second {
+        return Err(UserError::new(
+            "the two passphrases differ; nothing was created",
+        ));
+    }
+    Ok(first)
+}
+
+/// Writes a new vault holding `document`.
+fn create(
+    ctx: &Context,
+    document: &Document,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let path = ctx.vault_path()?.to_owned();
+    if path.exists() {
+        return Err(
+            UserError::new(format!("'{}' already exists", path.display()))
+                .hint("teamotp does not overwrite a vault; pass another -f/--file PATH"),
+        );
+    }
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let (protection, identities) = new_protection(ctx, options, err)?;
+    let plaintext = document.serialize();
+    match &protection {
+        NewProtection::Passphrase(passphrase) => store::save(&Request {
+            path: &path,
+            plaintext: &plaintext,
+            protection: Protection::Passphrase(passphrase),
+            check: Check::Passphrase(passphrase),
+            armored: false,
+            expected_hash: None,
+        })?,
+        NewProtection::Recipients(members) => {
+            store::save(&Request {
+                path: &path,
+                plaintext: &plaintext,
+                protection: Protection::Recipients(members),
+                check: if options.force {
+                    Check::Skip
+                } else {
+                    Check::Identities(&identities)
+                },
+                armored: false,
+                expected_hash: None,
+            })?;
+            let recipients_path = ctx.recipients_path()?;
+            if !recipients_path.exists() {
+                write_text(&recipients_path, &recipients::render(members))?;
+                let _ = writeln!(
+                    err,
+                    "teamotp: wrote the recipients file {} ({} recipient{})",
+                    recipients_path.display(),
+                    members.len(),
+                    if members.len() == 1 { "" } else { "s" }
+                );
+            }
+            record_pin(ctx, members);
+        }
+    }
+    Ok(())
+}
+
+/// `teamotp init`: an empty vault (the header only) and its recipients file.
+pub fn init(ctx: &Context, options: &NewVault, err: &mut dyn Write) -> Result<(), UserError> {
+    create(ctx, &Document::new(), options, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: created the vault {}; add accounts with 'teamotp add NAME'",
+        ctx.vault_path()?.display()
+    );
+    Ok(())
+}
+
+/// `teamotp encrypt PLAINTEXT`: a new vault from a plaintext team CSV or gauth file.
+pub fn encrypt(
+    ctx: &Context,
+    plaintext_path: &Path,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let shown = plaintext_path.display().to_string();
+    let bytes = Zeroizing::new(
+        std::fs::read(plaintext_path)
+            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?,
+    );
+    if vault::decrypt::is_age(&bytes) {
+        return Err(UserError::new(format!("'{shown}' is already encrypted")));
+    }
+    let parsed = vault::parse(&bytes).map_err(|e| UserError::new(format!("{shown}: {e}")))?;
+    let problems: Vec<String> = parsed
+        .invalid()
+        .map(|(row, reason)| {
+            if row.name.is_empty() {
+                format!("{shown}:{}: {reason}", row.line)
+            } else {
+                format!("{shown}:{}: '{}': {reason}", row.line, printable(&row.name))
+            }
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(UserError::new(format!(
+            "'{shown}' has {} invalid row{}; nothing was encrypted:\n    {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n    ")
+        ))
+        .hint("fix them (teamotp -f FILE check lists them) and run the command again"));
+    }
+    let document = Document::from_plaintext(&bytes, &parsed)
+        .map_err(|e| UserError::new(format!("{shown}: {e}")))?;
+    create(ctx, &document, options, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: encrypted {} account{} from {shown} ({}) into {}",
+        parsed.accounts().count(),
+        if parsed.accounts().count() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        parsed.format,
+        ctx.vault_path()?.display()
+    );
+    let _ = writeln!(
+        err,
+        "teamotp: hint: now remove the plaintext: shred -u '{shown}' (and any copy in backups, sync folders or git history)"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Members
+
+/// `teamotp members`: the recipients with their comments, on stdout.
+pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), UserError> {
+    let path = ctx.recipients_path()?;
+    let (members, _) = read_members(&path, err)?;
+    for member in &members {
+        let line = match &member.label {
+            Some(label) => format!("{}  # {}", member.key, printable(label)),
+            None => member.key.clone(),
+        };
+        writeln!(out, "{line}").map_err(|e| UserError::new(e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn refuse_passphrase(open: &Open) -> Result<(), UserError> {
+    if open.plain.passphrase.is_some() {
+        return Err(UserError::new(format!(
+            "'{}' is encrypted with a passphrase; it has no members",
+            open.path.display()
+        ))
+        .hint("age cannot mix recipients with a passphrase: create a recipients vault with 'teamotp init' and move the accounts"));
+    }
+    Ok(())
+}
+
+/// `teamotp members add RECIPIENT [--name LABEL]`: adds the key and re-encrypts the vault.
+pub fn members_add(
+    ctx: &Context,
+    recipient: &str,
+    label: Option<&str>,
+    force: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let open = open(ctx, err)?;
+    refuse_passphrase(&open)?;
+    let path = ctx.recipients_path()?;
+    let (mut members, text) = read_members(&path, err)?;
+    check_pin(ctx, &members)?;
+    let mut new = recipients::parse(recipient, "RECIPIENT")?.members;
+    let Some(mut member) = new.pop().filter(|_| new.is_empty()) else {
+        return Err(UserError::new("give exactly one recipient"));
+    };
+    if let Some(label) = label {
+        member.label = Some(label.to_owned());
+    }
+    if members.iter().any(|m| m.key == member.key) {
+        return Err(UserError::new(format!(
+            "{} is already a member",
+            member.describe()
+        )));
+    }
+    members.push(member.clone());
+    commit(ctx, &open, Some(&members), force, err)?;
+    write_text(&path, &recipients::with_member(&text, &member))?;
+    let _ = writeln!(
+        err,
+        "teamotp: added {}; the vault is now encrypted to {} recipients",
+        member.describe(),
+        members.len()
+    );
+    Ok(())
+}
+
+/// `teamotp members rm NAME-OR-KEY`: removes the key, re-encrypts, and says what to re-enrol.
+pub fn members_rm(
+    ctx: &Context,
+    who: &str,
+    yes: bool,
+    force: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let open = open(ctx, err)?;
+    refuse_passphrase(&open)?;
+    let path = ctx.recipients_path()?;
+    let (members, text) = read_members(&path, err)?;
+    check_pin(ctx, &members)?;
+    let matches: Vec<&Member> = members
+        .iter()
+        .filter(|m| {
+            m.key == who
+                || m.key.split_whitespace().nth(1) == Some(who)
+                || m.label
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(who))
+        })
+        .collect();
+    let member = match matches.as_slice() {
+        [one] => (*one).clone(),
+        [] => {
+            return Err(
+                UserError::new(format!("no member is '{}'", printable(who))).hint(
+                    "'teamotp members' lists them: give the name in its comment, or the whole key",
+                ),
+            );
+        }
+        several => {
+            return Err(UserError::new(format!(
+                "'{}' names {} members: {}",
+                printable(who),
+                several.len(),
+                several
+                    .iter()
+                    .map(|m| m.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .hint("give the whole key"));
+        }
+    };
+    if members.len() == 1 {
+        return Err(UserError::new(format!(
+            "{} is the last recipient; a vault without recipients could not be opened by anyone",
+            member.describe()
+        )));
+    }
+    if !confirm(
+        &format!("Remove {} from the vault's recipients?", member.describe()),
+        yes,
+    )? {
+        let _ = writeln!(err, "teamotp: nothing removed");
+        return Ok(());
+    }
+    let remaining: Vec<Member> = members
+        .iter()
+        .filter(|m| m.key != member.key)
+        .cloned()
+        .collect();
+    commit(ctx, &open, Some(&remaining), force, err)?;
+    write_text(&path, &recipients::without_member(&text, &member))?;
+    let _ = writeln!(err, "teamotp: removed {}", member.describe());
+    let _ = writeln!(
+        err,
+        "teamotp: warning: removal is not retroactive: they may keep old copies of the vault \
+         (git history, the shared drive, backups) and every secret in them"
+    );
+    let names = open.document.names();
+    if !names.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit NAME --secret'):"
+        );
+        for name in names {
+            let _ = writeln!(err, "    {}", printable(&name));
+        }
+    }
+    Ok(())
+}
+
+/// `teamotp members ack`: shows how the recipients file changed since the last write, and accepts it.
+pub fn members_ack(ctx: &Context, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?.to_owned();
+    let (members, _) = read_members(&ctx.recipients_path()?, err)?;
+    let pin_path = pin::path(ctx.env, &vault)
+        .ok_or_else(|| UserError::new("no state directory to keep the pin in"))?;
+    let pinned = pin::read(&pin_path).unwrap_or_default();
+    let change = pin::change(&pinned, &members);
+    if change.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: the recipients are unchanged; nothing to accept"
+        );
+        return Ok(());
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: the recipients file changed since your last write:"
+    );
+    for line in change.lines() {
+        let _ = writeln!(err, "    {line}");
+    }
+    if !confirm("Accept these recipients?", yes)? {
+        let _ = writeln!(err, "teamotp: nothing accepted");
+        return Ok(());
+    }
+    pin::write(&pin_path, &vault, &members)
+        .map_err(|e| UserError::new(format!("cannot write '{}': {e}", pin_path.display())))?;
+    let _ = writeln!(
+        err,
+        "teamotp: accepted; the next write encrypts to these {} recipients (or run 'teamotp rekey' now)",
+        members.len()
+    );
+    Ok(())
+}
+
+/// `teamotp rekey`: re-encrypts the vault to the current recipients file.
+pub fn rekey(ctx: &Context, force: bool, err: &mut dyn Write) -> Result<(), UserError> {
+    let open = open(ctx, err)?;
+    let members = commit(ctx, &open, None, force, err)?;
+    if members.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: re-encrypted {} with its passphrase",
+            open.path.display()
+        );
+    } else {
+        let _ = writeln!(
+            err,
+            "teamotp: re-encrypted {} to {} recipient{}",
+            open.path.display(),
+            members.len(),
+            if members.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+/// Writes a small non-secret text file atomically.
+fn write_text(path: &Path, text: &str) -> Result<(), UserError> {
+    let shown = path.display();
+    let temp = PathBuf::from(format!("{shown}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            UserError::new(format!("cannot write '{shown}': {e}"))
+        })
+}
