@@ -79,12 +79,21 @@ static BASE32: LazyLock<Encoding> = LazyLock::new(|| {
 /// string encodes to (1, 3 or 6 characters past a multiple of 8).
 pub fn decode(pasted: &str) -> Result<Secret, SecretError> {
     let mut symbols = Zeroizing::new(Vec::with_capacity(pasted.len()));
-    let mut padding_started = false;
+    let mut padding_at = None;
     for (index, ch) in pasted.chars().enumerate() {
         match ch {
             ' ' | '\t' | '-' => {}
-            '=' => padding_started = true,
-            'a'..='z' | 'A'..='Z' | '2'..='7' if !padding_started => {
+            '=' => {
+                padding_at.get_or_insert(index + 1);
+            }
+            'a'..='z' | 'A'..='Z' | '2'..='7' => {
+                if let Some(position) = padding_at {
+                    // Padding followed by more secret: blame the '=', not the symbol after it.
+                    return Err(SecretError::InvalidCharacter {
+                        shown: describe('='),
+                        position,
+                    });
+                }
                 symbols.push(ch.to_ascii_uppercase() as u8);
             }
             _ => {
@@ -211,10 +220,11 @@ mod tests {
     #[test]
     fn rejects_padding_in_the_middle() {
         let err = decode("JBSW==Y3DP").unwrap_err();
-        assert!(matches!(
-            err,
-            SecretError::InvalidCharacter { position: 7, .. }
-        ));
+        assert_eq!(
+            err.to_string(),
+            "secret has an invalid character '=' (padding is only allowed at the end) at position 5 \
+             (base32 uses only A-Z and 2-7)"
+        );
     }
 
     #[test]

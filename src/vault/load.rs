@@ -271,6 +271,9 @@ fn failure(label: &str, failure: Failure, identities: &Identities, env: &Env) ->
         Failure::NoTerminal => error.hint(
             "run teamotp in a terminal, or have the vault encrypted to an identity file instead of a passphrase",
         ),
+        Failure::KeyDecryption => error
+            .hint("the identity file is protected by a passphrase: run teamotp in a terminal to be asked for it")
+            .hint("if you were asked, the passphrase was wrong"),
         Failure::Damaged(_) => {
             error.hint("restore the file from version control or from its backup (VAULT.bak)")
         }

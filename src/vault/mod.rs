@@ -56,6 +56,8 @@ pub enum Reason {
         "the row has {got} fields but the header has {want} (quote a field that contains a comma)"
     )]
     Fields { got: usize, want: usize },
+    #[error("the row has 1 field but the header has {want} (a secret on a line of its own?)")]
+    LoneField { want: usize },
     #[error("HOTP (counter-based) accounts are not supported, only TOTP")]
     Hotp,
     #[error("{0}")]

@@ -90,7 +90,14 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
         let index = columns.iter().position(|(_, c)| *c == wanted)?;
         Some(record.fields.get(index).map_or(Some(""), text))
     };
-    let name = cell(Column::Name).flatten().unwrap_or("").to_owned();
+    // A lone field under a wider header is most likely a secret pasted on a line of its own: never show
+    // it as the account's name.
+    let lone_field = record.fields.len() == 1 && columns.len() > 1;
+    let name = if lone_field {
+        String::new()
+    } else {
+        cell(Column::Name).flatten().unwrap_or("").to_owned()
+    };
     let extra = columns
         .iter()
         .zip(&record.fields)
@@ -98,6 +105,11 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
         .filter_map(|((header, _), field)| Some((header.clone(), text(field)?.to_owned())))
         .collect();
     let entry = (|| {
+        if lone_field {
+            return Err(Reason::LoneField {
+                want: columns.len(),
+            });
+        }
         if record.fields.len() > columns.len() {
             return Err(Reason::Fields {
                 got: record.fields.len(),
@@ -225,6 +237,16 @@ mod tests {
         assert_eq!(
             rows.iter().map(|r| r.line).collect::<Vec<_>>(),
             (2..=11).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_lone_field_is_not_shown_as_a_name() {
+        let rows = parse_ok("name,issuer,secret\nJBSWY3DPEHPK3PXPJBSWY3DP\n");
+        assert_eq!(rows[0].name, "");
+        assert_eq!(
+            rows[0].entry.as_ref().unwrap_err().to_string(),
+            "the row has 1 field but the header has 3 (a secret on a line of its own?)"
         );
     }
 
