@@ -11,6 +11,7 @@ pub mod demo;
 pub mod env;
 pub mod error;
 pub mod hygiene;
+pub mod import;
 pub mod output;
 pub mod secret;
 pub mod team;
