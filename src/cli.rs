@@ -115,6 +115,62 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import accounts from gauth (plain or openssl-encrypted), otpauth lists, Google Authenticator,
+    /// Aegis, 2FAS, andOTP or a QR code image
+    Import {
+        /// The file to import, or - for standard input
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        /// The file's format (default: detected)
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<crate::import::Format>,
+        /// Import an account whose name the vault has under a new name (NAME (2))
+        #[arg(long, conflicts_with = "replace")]
+        rename: bool,
+        /// Replace the vault's account of the same name
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write accounts with their secrets in plaintext to stdout (for a new phone or another tool)
+    Export {
+        /// Keep accounts whose name or issuer contains QUERY
+        query: Option<String>,
+        #[arg(long, value_name = "FORMAT", default_value = "otpauth")]
+        format: crate::exchange::ExportFormat,
+        /// Confirm that secrets are to be written in plaintext
+        #[arg(long)]
+        plaintext: bool,
+        /// Print even when stdout is a terminal
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Show an account as a QR code on the terminal, for enrolling a phone (any key clears it)
+    Qr {
+        /// Exact account name, or text only one account's name or issuer contains
+        query: String,
+    },
+    /// Set up git's diff and merge drivers for the vault's repository
+    GitSetup,
+    /// Print a vault as git diff shows it: one line per account, never a secret
+    Textconv {
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+    },
+    /// git merge driver: merge three versions of the vault by account name (BASE OURS THEIRS [PATH])
+    MergeDriver {
+        base: PathBuf,
+        ours: PathBuf,
+        theirs: PathBuf,
+        /// The vault's path in the work tree (git's %P)
+        path: Option<PathBuf>,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

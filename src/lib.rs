@@ -10,6 +10,8 @@ pub mod commands;
 pub mod demo;
 pub mod env;
 pub mod error;
+pub mod exchange;
+pub mod git;
 pub mod hygiene;
 pub mod import;
 pub mod output;
@@ -46,6 +48,22 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         env,
         now,
     };
+    if let Some(Command::MergeDriver {
+        base,
+        ours,
+        theirs,
+        path,
+    }) = &cli.command
+    {
+        return Ok(git::merge_driver(
+            &ctx,
+            base,
+            ours,
+            theirs,
+            path.as_deref(),
+            &mut err,
+        )?);
+    }
     if let Some(result) = run_team(&ctx, cli.command.as_ref(), &mut out, &mut err) {
         result?;
         return Ok(0);
@@ -127,7 +145,43 @@ fn run_team(
             Some(cli::MembersAction::Ack { yes }) => team::members_ack(ctx, *yes, err),
         },
         Command::Rekey { force } => team::rekey(ctx, *force, err),
-        Command::List { .. } | Command::Code { .. } | Command::Check => return None,
+        Command::Import {
+            input,
+            format,
+            rename,
+            replace,
+        } => {
+            let duplicates = match (rename, replace) {
+                (true, _) => exchange::Duplicates::Rename,
+                (_, true) => exchange::Duplicates::Replace,
+                _ => exchange::Duplicates::Skip,
+            };
+            exchange::import(ctx, input, *format, duplicates, err)
+        }
+        Command::Export {
+            query,
+            format,
+            plaintext,
+            yes,
+        } => exchange::export(ctx, *format, query.as_deref(), *plaintext, *yes, out, err),
+        Command::Qr { query } => exchange::qr(ctx, query, err),
+        Command::GitSetup => git::setup(ctx, err),
+        Command::Textconv { input } => git::textconv(ctx, input, out, err),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "teamotp", out);
+            Ok(())
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(out)
+                .map_err(|e| error::UserError::new(format!("cannot write: {e}")))
+        }
+        Command::MergeDriver { .. }
+        | Command::List { .. }
+        | Command::Code { .. }
+        | Command::Check => return None,
     })
 }
 

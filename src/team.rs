@@ -36,7 +36,7 @@ impl Context<'_> {
         }
     }
 
-    fn recipients_path(&self) -> Result<PathBuf, UserError> {
+    pub(crate) fn recipients_path(&self) -> Result<PathBuf, UserError> {
         if let Some(path) = self.recipients_file {
             return Ok(path.to_owned());
         }
@@ -47,14 +47,14 @@ impl Context<'_> {
 }
 
 /// A vault opened for editing.
-struct Open {
-    path: PathBuf,
-    plain: Plaintext,
-    document: Document,
-    parsed: vault::Parsed,
+pub(crate) struct Open {
+    pub(crate) path: PathBuf,
+    pub(crate) plain: Plaintext,
+    pub(crate) document: Document,
+    pub(crate) parsed: vault::Parsed,
 }
 
-fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
     let path = ctx.vault_path()?.to_owned();
     let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
     if !plain.encrypted {
@@ -87,7 +87,10 @@ fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
 }
 
 /// The recipients file's members, refusing an empty list and listing skipped lines on `err`.
-fn read_members(path: &Path, err: &mut dyn Write) -> Result<(Vec<Member>, String), UserError> {
+pub(crate) fn read_members(
+    path: &Path,
+    err: &mut dyn Write,
+) -> Result<(Vec<Member>, String), UserError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         UserError::new(format!("cannot read the recipients file '{shown}': {e}")).hint(
@@ -109,7 +112,7 @@ fn read_members(path: &Path, err: &mut dyn Write) -> Result<(Vec<Member>, String
 }
 
 /// Stops a write when the recipients file changed since this machine last encrypted the vault.
-fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
+pub(crate) fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
     let vault = ctx.vault_path()?;
     let Some(pin_path) = pin::path(ctx.env, vault) else {
         return Ok(());
@@ -146,7 +149,7 @@ fn record_pin(ctx: &Context, members: &[Member]) {
 }
 
 /// Encrypts the edited document and replaces the vault (see `store::save`).
-fn commit(
+pub(crate) fn commit(
     ctx: &Context,
     open: &Open,
     members: Option<&[Member]>,
@@ -193,7 +196,7 @@ fn commit(
 // Reading secrets and answers from the user
 
 /// Reads a secret (or URI): hidden from the terminal, or from stdin when stdin is not a terminal.
-fn read_secret(prompt: &str) -> Result<Zeroizing<String>, UserError> {
+pub(crate) fn read_secret(prompt: &str) -> Result<Zeroizing<String>, UserError> {
     if std::io::stdin().is_terminal() {
         let secret = tty::prompt_hidden(prompt)
             .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))?;
@@ -213,7 +216,7 @@ fn read_secret(prompt: &str) -> Result<Zeroizing<String>, UserError> {
 }
 
 /// Asks a yes/no question on the terminal; `--yes` answers it, no terminal is an error.
-fn confirm(question: &str, yes: bool) -> Result<bool, UserError> {
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<bool, UserError> {
     if yes {
         return Ok(true);
     }
@@ -335,7 +338,7 @@ pub fn add(
 }
 
 /// The exact (case-insensitive) name of an existing row, or an error listing close names.
-fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row, UserError> {
+pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row, UserError> {
     open.parsed
         .rows
         .iter()

@@ -20,8 +20,10 @@ pub const COLUMNS: [&str; 7] = [
 ];
 
 type Cell = Zeroizing<String>;
+type RowMap = std::collections::BTreeMap<String, Zeroizing<String>>;
+type Keyed = (String, String, RowMap);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Line {
     /// A comment or blank line, as written.
     Other(Zeroizing<String>),
@@ -30,7 +32,7 @@ enum Line {
 }
 
 /// An editable team CSV vault.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Document {
     /// Comment and blank lines before the header.
     preamble: Vec<Zeroizing<String>>,
@@ -184,6 +186,87 @@ impl Document {
         );
         cell("type", changes.kind.map(|k| k.as_str().to_owned()));
         true
+    }
+
+    /// Three-way merge by account name (case-insensitive): a row added on either side, removed on one
+    /// side, or changed on one side merges cleanly; a row changed differently on both sides keeps ours and
+    /// is returned as a conflict. Ours gives the comments, the column order and the row order; rows only
+    /// theirs added come at the end, in their order.
+    pub fn merge(base: &Document, ours: &Document, theirs: &Document) -> (Document, Vec<String>) {
+        let (base_rows, our_rows, their_rows) = (base.keyed(), ours.keyed(), theirs.keyed());
+        let mut names: Vec<&String> = our_rows.iter().map(|(k, _, _)| k).collect();
+        for (key, _, _) in &their_rows {
+            if !names.contains(&key) {
+                names.push(key);
+            }
+        }
+        let find = |rows: &'_ [Keyed], key: &str| -> Option<RowMap> {
+            rows.iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, _, m)| m.clone())
+        };
+        let mut merged = ours.clone();
+        let mut conflicts = Vec::new();
+        for key in names {
+            let (b, o, t) = (
+                find(&base_rows, key),
+                find(&our_rows, key),
+                find(&their_rows, key),
+            );
+            if o == t || b == t {
+                continue;
+            }
+            let display = our_rows
+                .iter()
+                .chain(&their_rows)
+                .find(|(k, _, _)| k == key)
+                .map(|(_, name, _)| name.clone())
+                .unwrap_or_default();
+            match (b == o, t) {
+                (true, Some(row)) => merged.put(&display, &row),
+                (true, None) => {
+                    merged.remove(&display);
+                }
+                (false, _) => conflicts.push(display),
+            }
+        }
+        (merged, conflicts)
+    }
+
+    /// Rows as (lower-case name, name, column -> non-empty value), for merging.
+    fn keyed(&self) -> Vec<Keyed> {
+        let Some(name) = self.column("name") else {
+            return Vec::new();
+        };
+        self.rows()
+            .map(|cells| {
+                let shown = cells
+                    .get(name)
+                    .map(|c| c.trim().to_owned())
+                    .unwrap_or_default();
+                let map: RowMap = self
+                    .header
+                    .iter()
+                    .zip(cells)
+                    .filter(|(_, v)| !v.trim().is_empty())
+                    .map(|(h, v)| (h.to_ascii_lowercase(), Zeroizing::new(v.trim().to_owned())))
+                    .collect();
+                (shown.to_lowercase(), shown, map)
+            })
+            .collect()
+    }
+
+    /// Replaces the row named `name` with `row`'s values, or appends it.
+    fn put(&mut self, name: &str, row: &RowMap) {
+        let mut cells: Vec<Cell> = vec![Zeroizing::new(String::new()); self.header.len()];
+        for (column, value) in row {
+            let index = self.column_or_add(column, &mut cells);
+            cells[index] = value.clone();
+        }
+        match self.find(name) {
+            Some(index) => self.lines[index] = Line::Row(cells),
+            None => self.lines.push(Line::Row(cells)),
+        }
     }
 
     /// The document as team CSV (LF line ends), in a buffer sized once so no unwiped copy is left.
@@ -410,6 +493,26 @@ mod tests {
             "name,issuer,secret,digits\nBee,y,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8\n"
         );
         assert_eq!(doc.names(), ["Bee"]);
+    }
+
+    #[test]
+    fn merge_by_name_takes_one_sided_changes_and_reports_two_sided_ones() {
+        let base = document("name,secret\nA,AAAAAAAA\nB,BBBBBBBB\nC,CCCCCCCC\nD,DDDDDDDD\n");
+        // Ours: add X, remove B, change C. Theirs: add Y, change D, change C differently.
+        let ours = document("name,secret\nA,AAAAAAAA\nC,CCCCCCC2\nD,DDDDDDDD\nX,XXXXXXXX\n");
+        let theirs = document(
+            "name,secret,issuer\nA,AAAAAAAA,\nB,BBBBBBBB,\nC,CCCCCCC3,\nD,DDDDDDD2,Dee\nY,YYYYYYYY,\n",
+        );
+        let (merged, conflicts) = Document::merge(&base, &ours, &theirs);
+        assert_eq!(conflicts, ["C"]);
+        assert_eq!(
+            text(&merged),
+            "name,secret,issuer\nA,AAAAAAAA,\nC,CCCCCCC2,\nD,DDDDDDD2,Dee\nX,XXXXXXXX,\nY,YYYYYYYY,\n"
+        );
+        // Both sides adding the same row is clean; an empty base works.
+        let (merged, conflicts) = Document::merge(&Document::new(), &ours, &ours);
+        assert!(conflicts.is_empty());
+        assert_eq!(text(&merged), text(&ours));
     }
 
     #[test]

@@ -95,6 +95,39 @@ pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
     })
 }
 
+/// Characters escaped in a label or issuer (readable `:`, `@`, `-`, `.`, `_`, `~` stay as they are).
+const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b':');
+
+/// The account as an `otpauth://` URI (for an authenticator app): the name as label, the issuer, and
+/// every parameter spelled out. It holds the secret: callers keep it in memory they wipe.
+pub fn uri(account: &Account) -> Zeroizing<String> {
+    let label = percent_encoding::utf8_percent_encode(&account.name, ESCAPED);
+    let kind = match account.params.kind {
+        Kind::Totp => "totp",
+        Kind::Steam => "steam",
+    };
+    let mut uri = Zeroizing::new(format!("otpauth://{kind}/{label}?secret="));
+    uri.push_str(&account.secret.to_base32());
+    if let Some(issuer) = &account.issuer {
+        uri.push_str("&issuer=");
+        uri.extend(percent_encoding::utf8_percent_encode(issuer, ESCAPED));
+    }
+    let p = account.params;
+    uri.push_str(&format!(
+        "&algorithm={}&digits={}&period={}",
+        p.algorithm.as_str(),
+        p.code_len(),
+        p.period
+    ));
+    uri
+}
+
 /// Percent-decodes a non-secret value; `plus_is_space` for query values (form encoding).
 fn decode_text(raw: &str, plus_is_space: bool) -> String {
     let replaced;
@@ -140,6 +173,21 @@ mod tests {
                 algorithm: Algorithm::Sha256,
                 kind: Kind::Totp
             }
+        );
+    }
+
+    #[test]
+    fn uri_round_trips() {
+        let original = parse("otpauth://totp/ACME%20Co:ops@acme.example?secret=jbswy3dpehpk3pxp&issuer=ACME%20%26%20Co&digits=8&period=60&algorithm=SHA256").unwrap();
+        let text = uri(&original);
+        assert_eq!(
+            text.as_str(),
+            "otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20%26%20Co&algorithm=SHA256&digits=8&period=60"
+        );
+        let again = parse(&text).unwrap();
+        assert_eq!(
+            (again.name, again.issuer, again.params),
+            (original.name, original.issuer, original.params)
         );
     }
 

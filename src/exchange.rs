@@ -1,0 +1,282 @@
+//! Bringing accounts in and out: `import` (through the team-vault write path), `export` (plaintext, to
+//! stdout only, only when asked twice), and `qr` (an account's otpauth URI as a QR code on the screen).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::account::Account;
+use crate::commands;
+use crate::error::UserError;
+use crate::import::{self, Entry, Format};
+use crate::output::printable;
+use crate::team::{self, Context};
+use crate::tty;
+use crate::vault::document::Document;
+use crate::vault::{self, otpauth};
+
+/// What `import` does with a name the vault already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Report and skip (the default).
+    Skip,
+    /// Import under a new name: `NAME (2)`, `NAME (3)`, ...
+    Rename,
+    /// Replace the vault's account.
+    Replace,
+}
+
+/// One line describing an account, never its secret: `name (issuer) · SHA1 · 6 digits · 30 s`.
+fn describe(account: &Account) -> String {
+    let p = account.params;
+    let kind = match p.kind {
+        crate::account::Kind::Totp => format!("{} · {} digits", p.algorithm, p.digits),
+        crate::account::Kind::Steam => "Steam".to_owned(),
+    };
+    let issuer = account
+        .issuer
+        .as_ref()
+        .map(|i| format!(" ({})", printable(i)))
+        .unwrap_or_default();
+    format!(
+        "{}{issuer} · {kind} · {} s",
+        printable(&account.name),
+        p.period
+    )
+}
+
+/// `teamotp import [--format F] FILE|-`.
+pub fn import(
+    ctx: &Context,
+    file: &Path,
+    format: Option<Format>,
+    duplicates: Duplicates,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let shown = if file == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let bytes = read_input(file, &shown)?;
+    let format = format.unwrap_or_else(|| import::detect(&bytes));
+    let entries = import::read(&bytes, format, &mut || {
+        if !tty::available() {
+            return Err(
+                "the file is encrypted with 'openssl enc' and there is no terminal to ask \
+                        for its password"
+                    .into(),
+            );
+        }
+        use age::secrecy::ExposeSecret;
+        tty::prompt_hidden(&format!("Password for {shown} (openssl enc): "))
+            .map(|p| Zeroizing::new(p.expose_secret().to_owned()))
+            .map_err(|e| format!("cannot read from the terminal: {e}"))
+    })
+    .map_err(|e| {
+        let format_name = clap::ValueEnum::to_possible_value(&format)
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        let detail = if e.contains('\n') {
+            format!(":\n    {}", e.replace('\n', "\n    "))
+        } else {
+            format!(": {e}")
+        };
+        UserError::new(format!(
+            "cannot import {shown} (as {format_name}); nothing was imported{detail}"
+        ))
+    })?;
+
+    let mut open = team::open(ctx, err)?;
+    let mut added = Vec::new();
+    let mut notes = Vec::new();
+    for entry in entries {
+        let mut account = match entry {
+            Entry::Account(account) => account,
+            Entry::Unsupported { name, reason } => {
+                notes.push(format!("  ! {}: not imported: {reason}", printable(&name)));
+                continue;
+            }
+        };
+        if open.document.contains(&account.name) {
+            match duplicates {
+                Duplicates::Skip => {
+                    notes.push(format!(
+                        "  = {}: the vault already has this name; skipped (--rename or --replace)",
+                        printable(&account.name)
+                    ));
+                    continue;
+                }
+                Duplicates::Replace => {
+                    open.document.remove(&account.name);
+                }
+                Duplicates::Rename => {
+                    let base = account.name.clone();
+                    account.name = (2..)
+                        .map(|n| format!("{base} ({n})"))
+                        .find(|candidate| !open.document.contains(candidate))
+                        .unwrap_or(base);
+                }
+            }
+        }
+        open.document.push(&account);
+        added.push(describe(&account));
+    }
+    if !added.is_empty() {
+        team::commit(ctx, &open, None, false, err)?;
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: imported {} account{} from {shown} into {}{}",
+        added.len(),
+        if added.len() == 1 { "" } else { "s" },
+        open.path.display(),
+        if added.is_empty() { "" } else { ":" }
+    );
+    for line in added {
+        let _ = writeln!(err, "  + {line}");
+    }
+    for note in notes {
+        let _ = writeln!(err, "{note}");
+    }
+    Ok(())
+}
+
+fn read_input(file: &Path, shown: &str) -> Result<Zeroizing<Vec<u8>>, UserError> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    let result = if file == Path::new("-") {
+        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::File::open(file).and_then(|mut f| {
+            let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+            bytes.reserve_exact(len + 1);
+            f.read_to_end(&mut bytes).map(|_| ())
+        })
+    };
+    result.map_err(|e| UserError::new(format!("cannot read {shown}: {e}")))?;
+    Ok(bytes)
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One otpauth:// URI per line (for authenticator apps and QR generators)
+    Otpauth,
+    /// Team CSV (what teamotp reads and writes)
+    Csv,
+}
+
+/// `teamotp export --format F [QUERY] --plaintext`: plaintext secrets to stdout only.
+pub fn export(
+    ctx: &Context,
+    format: ExportFormat,
+    query: Option<&str>,
+    plaintext: bool,
+    yes: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    if !plaintext {
+        return Err(
+            UserError::new("export writes every secret in plaintext").hint(
+                "pass --plaintext to confirm, and send the output straight to where it is needed",
+            ),
+        );
+    }
+    if std::io::stdout().is_terminal() && !yes {
+        return Err(UserError::new("refusing to print secrets on the terminal (they stay in its scrollback)")
+            .hint("redirect the output (| qrencode -t ansiutf8, > file on an encrypted disk), or pass --yes"));
+    }
+    let vault = vault::load::load(&ctx.source, ctx.identities, ctx.env, err)?;
+    let accounts: Vec<&Account> = vault
+        .parsed
+        .rows
+        .iter()
+        .filter(|r| query.is_none_or(|q| commands::matches(r, q)))
+        .filter_map(|r| r.entry.as_ref().ok())
+        .collect();
+    if accounts.is_empty() {
+        return Err(UserError::new("no account to export").code(1));
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: warning: writing {} secret{} in plaintext to standard output",
+        accounts.len(),
+        if accounts.len() == 1 { "" } else { "s" }
+    );
+    let text = match format {
+        ExportFormat::Otpauth => {
+            let mut text = Zeroizing::new(String::new());
+            for account in &accounts {
+                text.push_str(&otpauth::uri(account));
+                text.push('\n');
+            }
+            Zeroizing::new(text.as_bytes().to_vec())
+        }
+        ExportFormat::Csv => {
+            let mut document = Document::new();
+            for account in &accounts {
+                document.push(account);
+            }
+            document.serialize()
+        }
+    };
+    out.write_all(&text)
+        .and_then(|()| out.flush())
+        .map_err(|e| UserError::new(format!("cannot write: {e}")))
+}
+
+/// `teamotp qr NAME`: the account's otpauth URI as a QR code, on the alternate screen, cleared on a key.
+pub fn qr(ctx: &Context, query: &str, err: &mut dyn Write) -> Result<(), UserError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(UserError::new(
+            "qr shows a secret as a QR code on the terminal, and stdout is not a terminal",
+        )
+        .hint("to get the URI itself: teamotp export --format otpauth --plaintext NAME"));
+    }
+    let vault = vault::load::load(&ctx.source, ctx.identities, ctx.env, err)?;
+    let account = commands::find(&vault, query)?;
+    let uri = otpauth::uri(account);
+    let code = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| UserError::new(format!("cannot make a QR code: {e}")))?;
+    // Light modules drawn as blocks: scanners need dark-on-light, and most terminals are dark.
+    let picture = Zeroizing::new(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    );
+    let title = format!(
+        "{}: scan with the authenticator app. Any key clears the screen.",
+        describe(account)
+    );
+    show_until_key(&title, &picture).map_err(|e| UserError::new(format!("terminal error: {e}")))
+}
+
+fn show_until_key(title: &str, picture: &str) -> std::io::Result<()> {
+    use crossterm::event::{self, Event, KeyEventKind};
+    let mut terminal = crate::tui::terminal::enter()?;
+    terminal.clear()?;
+    let mut stdout = std::io::stdout();
+    let mut screen = format!("{title}\r\n\r\n");
+    for line in picture.lines() {
+        screen.push_str(line);
+        screen.push_str("\r\n");
+    }
+    let result = stdout
+        .write_all(screen.as_bytes())
+        .and_then(|()| stdout.flush());
+    let result = result.and_then(|()| {
+        loop {
+            if let Event::Key(key) = event::read()?
+                && key.kind == KeyEventKind::Press
+            {
+                break Ok(());
+            }
+        }
+    });
+    crate::tui::terminal::leave();
+    zeroize::Zeroize::zeroize(&mut screen);
+    result
+}

@@ -1,0 +1,233 @@
+//! Living in git: `git-setup` (attributes and driver config), `textconv` (what `git diff` shows: names and
+//! parameters and a fingerprint of each secret, never a secret), and `merge-driver` (a three-way merge by
+//! account name, written back encrypted).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::UserError;
+use crate::output::printable;
+use crate::team::{self, Context};
+use crate::vault::document::Document;
+use crate::vault::load::{self, hash};
+use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::{self, Source, pin};
+
+/// The attributes line `git-setup` writes.
+pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
+    if !output.status.success() {
+        return Err(UserError::new(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// `teamotp git-setup`: `.gitattributes` and the local config of the diff and merge drivers, in the
+/// repository that holds the vault. Safe to run twice.
+pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
+    let vault = match &ctx.source {
+        Source::File(path) => path.clone(),
+        Source::Demo => return Err(UserError::new("the demo vault is not in a git repository")),
+    };
+    let dir = vault
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let top = PathBuf::from(git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+        UserError::new(format!("'{}' is not in a git repository", vault.display())).hint(e.message)
+    })?);
+    let attributes = top.join(".gitattributes");
+    let existing = std::fs::read_to_string(&attributes).unwrap_or_default();
+    if existing.lines().any(|l| l.trim() == ATTRIBUTES) {
+        let _ = writeln!(
+            err,
+            "teamotp: {} already routes *.age to teamotp",
+            attributes.display()
+        );
+    } else {
+        let mut text = existing;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(ATTRIBUTES);
+        text.push('\n');
+        std::fs::write(&attributes, text)
+            .map_err(|e| UserError::new(format!("cannot write '{}': {e}", attributes.display())))?;
+        let _ = writeln!(
+            err,
+            "teamotp: wrote '{ATTRIBUTES}' to {}",
+            attributes.display()
+        );
+    }
+    for (key, value) in [
+        ("diff.teamotp.textconv", "teamotp textconv"),
+        ("diff.teamotp.cachetextconv", "false"),
+        (
+            "merge.teamotp.name",
+            "teamotp vault merge (by account name)",
+        ),
+        ("merge.teamotp.driver", "teamotp merge-driver %O %A %B %P"),
+    ] {
+        git(&top, &["config", "--local", key, value])?;
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: configured the diff and merge drivers in {} (they use your usual identity and the \
+         teamotp on PATH); commit .gitattributes so your teammates get the attributes too",
+        top.display()
+    );
+    Ok(())
+}
+
+/// A short fingerprint of a secret: changes when the secret changes, reveals nothing usable about it.
+pub fn fingerprint(secret: &crate::secret::Secret) -> String {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(b"teamotp secret fingerprint\0");
+    digest.update(secret.expose());
+    digest.finalize()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `teamotp textconv FILE`: one line per account, never a secret.
+pub fn textconv(
+    ctx: &Context,
+    file: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let vault = load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
+    let io = |e: std::io::Error| UserError::new(e.to_string());
+    for row in &vault.parsed.rows {
+        let line = match &row.entry {
+            Ok(a) => {
+                let p = a.params;
+                format!(
+                    "{} | issuer: {} | {} | {} digits | {} s | {} | secret {}",
+                    printable(&a.name),
+                    a.issuer.as_deref().map_or("-".into(), printable),
+                    p.kind.as_str(),
+                    p.code_len(),
+                    p.period,
+                    p.algorithm,
+                    fingerprint(&a.secret)
+                )
+            }
+            Err(reason) if row.name.is_empty() => {
+                format!("(line {}) | invalid: {reason}", row.line)
+            }
+            Err(reason) => format!("{} | invalid: {reason}", printable(&row.name)),
+        };
+        writeln!(out, "{line}").map_err(io)?;
+    }
+    Ok(())
+}
+
+/// `teamotp merge-driver BASE OURS THEIRS [PATH]`: git's `%O %A %B %P`. Writes the merge into OURS,
+/// encrypted to the recipients file; exit 0, or 1 when an account changed differently on both sides
+/// (ours is kept and the conflicts are listed).
+pub fn merge_driver(
+    ctx: &Context,
+    base: &Path,
+    ours: &Path,
+    theirs: &Path,
+    path: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<u8, UserError> {
+    let mut read = |file: &Path| -> Result<(Document, Option<load::Plaintext>), UserError> {
+        let bytes = std::fs::read(file)
+            .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))?;
+        if bytes.is_empty() {
+            return Ok((Document::new(), None));
+        }
+        let plain = load::read(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
+        let parsed = vault::parse(&plain.bytes)
+            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
+        let document = Document::from_plaintext(&plain.bytes, &parsed)
+            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
+        Ok((document, Some(plain)))
+    };
+    let (base_doc, _) = read(base)?;
+    let (our_doc, our_plain) = read(ours)?;
+    let (their_doc, _) = read(theirs)?;
+    let our_plain = our_plain.ok_or_else(|| UserError::new("our version of the vault is empty"))?;
+    let (merged, conflicts) = Document::merge(&base_doc, &our_doc, &their_doc);
+
+    let vault_path = path.map_or_else(|| ours.to_owned(), Path::to_path_buf);
+    let team_ctx = Context {
+        source: Source::File(vault_path.clone()),
+        identities: ctx.identities,
+        recipients_file: ctx.recipients_file,
+        env: ctx.env,
+        now: ctx.now,
+    };
+    let plaintext = merged.serialize();
+    let members = match &our_plain.passphrase {
+        Some(_) => Vec::new(),
+        None => {
+            let members = team::read_members(&team_ctx.recipients_path()?, err)?.0;
+            team::check_pin(&team_ctx, &members)?;
+            members
+        }
+    };
+    let protection = match &our_plain.passphrase {
+        Some(passphrase) => Protection::Passphrase(passphrase),
+        None => Protection::Recipients(&members),
+    };
+    let check = match &our_plain.passphrase {
+        Some(passphrase) => Check::Passphrase(passphrase),
+        None => Check::Identities(&our_plain.identities),
+    };
+    let current = std::fs::read(ours)
+        .map_err(|e| UserError::new(format!("cannot read '{}': {e}", ours.display())))?;
+    store::save(&Request {
+        path: ours,
+        plaintext: &plaintext,
+        protection,
+        check,
+        armored: our_plain.armored,
+        expected_hash: Some(hash(&current)),
+    })?;
+    // git's OURS is a scratch file: its .bak is noise.
+    let _ = std::fs::remove_file(PathBuf::from(format!("{}.bak", ours.display())));
+    if let Some(pin_path) = pin::path(ctx.env, &vault_path).filter(|_| !members.is_empty()) {
+        let _ = pin::write(&pin_path, &vault_path, &members);
+    }
+    if conflicts.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: merged {} by account name",
+            vault_path.display()
+        );
+        return Ok(0);
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: {} account{} changed differently on both sides; kept ours for:",
+        conflicts.len(),
+        if conflicts.len() == 1 { "" } else { "s" }
+    );
+    for name in &conflicts {
+        let _ = writeln!(err, "    {}", printable(name));
+    }
+    let _ = writeln!(
+        err,
+        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{}), then git add and commit",
+        vault_path.display()
+    );
+    Ok(1)
+}
