@@ -510,8 +510,14 @@ fn new_protection(
         let text = std::fs::read_to_string(file)
             .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
         let parsed = recipients::parse(&text, &shown)?;
-        for (line, reason) in parsed.skipped {
+        for (line, reason) in &parsed.skipped {
             let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
+        }
+        if parsed.members.is_empty() {
+            return Err(
+                UserError::new(format!("'{shown}' lists no recipient age can use"))
+                    .hint("each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key"),
+            );
         }
         members.extend(parsed.members);
     }
@@ -528,7 +534,8 @@ fn new_protection(
         members = existing;
     }
     let identities = caller_identities(ctx, &mut members, err)?;
-    members.dedup_by(|a, b| a.key == b.key);
+    let mut seen = std::collections::HashSet::new();
+    members.retain(|m| seen.insert(m.key.clone()));
     if members.is_empty() {
         return Err(UserError::new("no recipient").hint("pass -r/--recipient KEY"));
     }
@@ -846,12 +853,23 @@ pub fn members_add(
     let path = ctx.recipients_path()?;
     let (mut members, text) = read_members(&path, err)?;
     check_pin(ctx, &members)?;
-    let mut new = recipients::parse(recipient, "RECIPIENT")?.members;
+    let parsed = recipients::parse(recipient, "RECIPIENT")?;
+    if let Some((_, reason)) = parsed.skipped.first() {
+        return Err(UserError::new(format!(
+            "cannot add {}: {reason}",
+            recipients::short(recipient.trim())
+        ))
+        .hint("age supports age1... keys and ssh-ed25519 and ssh-rsa public keys"));
+    }
+    let mut new = parsed.members;
     let Some(mut member) = new.pop().filter(|_| new.is_empty()) else {
         return Err(UserError::new("give exactly one recipient"));
     };
     if let Some(label) = label {
-        member.label = Some(label.to_owned());
+        if label.chars().any(char::is_control) {
+            return Err(UserError::new("the name must be one line of text"));
+        }
+        member.label = Some(label.trim().to_owned());
     }
     if members.iter().any(|m| m.key == member.key) {
         return Err(UserError::new(format!(

@@ -8,11 +8,13 @@ use zeroize::Zeroizing;
 
 use super::identity::MAX_WORK_FACTOR;
 
-/// True when the bytes are an age file, binary or ASCII-armoured (leading whitespace allowed).
+/// True when the bytes are an age file, binary or ASCII-armoured: the age header or the armour line
+/// appears near the start. Damaged age files (garbage before the armour, say) must fail as age files, not
+/// be read as a plaintext vault.
 pub fn is_age(bytes: &[u8]) -> bool {
-    let start = bytes.trim_ascii_start();
-    start.starts_with(b"age-encryption.org/")
-        || start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    let start = &bytes[..bytes.len().min(1024)];
+    let contains = |needle: &[u8]| start.windows(needle.len()).any(|w| w == needle);
+    contains(b"age-encryption.org/") || contains(b"-----BEGIN AGE ENCRYPTED FILE-----")
 }
 
 /// Why a file did not decrypt. Messages are completed with the file name by the caller.
@@ -168,6 +170,7 @@ mod tests {
     #[test]
     fn plaintext_is_not_age() {
         assert!(!is_age(b"name,secret\n"));
+        assert!(is_age(b"garbage\n-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(is_age(b"\n-----BEGIN AGE ENCRYPTED FILE-----\n"));
     }
 }

@@ -94,63 +94,79 @@ pub fn read(
 ) -> Result<Plaintext, UserError> {
     let label = source.label();
     match source {
-        Source::Demo => {
-            let identities = Identities {
-                list: identity::parse(demo::IDENTITY, "demo identity")?,
-                paths: Vec::new(),
-            };
-            let bytes =
-                decrypt::decrypt(demo::VAULT, &identities.list, || Err(Failure::NoTerminal))
-                    .map_err(|e| failure(&label, e, &identities, env))?;
-            Ok(Plaintext {
-                label,
-                bytes,
-                encrypted: true,
-                armored: false,
-                passphrase: None,
-                identities,
-                file_hash: hash(demo::VAULT),
-            })
-        }
+        Source::Demo => open(
+            demo::VAULT,
+            label,
+            || {
+                Ok(Identities {
+                    list: identity::parse(demo::IDENTITY, "demo identity")?,
+                    paths: Vec::new(),
+                })
+            },
+            || Err(Failure::NoTerminal),
+            env,
+        ),
         Source::File(path) => {
             let raw = read_file(path, env)?;
-            let file_hash = hash(&raw);
             if !decrypt::is_age(&raw) {
                 warn_if_exposed(path, warn);
-                return Ok(Plaintext {
-                    label,
-                    bytes: raw,
-                    encrypted: false,
-                    armored: false,
-                    passphrase: None,
-                    identities: Identities::empty(),
-                    file_hash,
-                });
             }
-            let armored = raw.trim_ascii_start().starts_with(b"-----BEGIN");
-            let identities = if decrypt::is_scrypt(&raw).unwrap_or(false) {
-                Identities::empty()
-            } else {
-                identity::load(&identity::paths(identity_paths, env))?
-            };
-            let mut passphrase = None;
-            let bytes = decrypt::decrypt(&raw, &identities.list, || {
-                let asked = ask_passphrase(&label)?;
-                passphrase = Some(Zeroizing::new(asked.expose_secret().to_owned()));
-                Ok(asked)
-            })
-            .map_err(|e| failure(&label, e, &identities, env))?;
-            Ok(Plaintext {
+            let ask_label = label.clone();
+            open(
+                &raw,
                 label,
-                bytes,
-                encrypted: true,
-                armored,
-                passphrase,
-                identities,
-                file_hash,
-            })
+                || identity::load(&identity::paths(identity_paths, env)),
+                || ask_passphrase(&ask_label),
+                env,
+            )
         }
     }
+}
+
+/// Opens a vault file's bytes, as every command does: an age file (binary or armoured) is decrypted with
+/// the identities (loaded only when needed) or, for a passphrase file, the passphrase; anything else is
+/// plaintext. Nothing is returned unless the whole age file authenticated.
+pub fn open(
+    raw: &[u8],
+    label: String,
+    identities: impl FnOnce() -> Result<Identities, UserError>,
+    passphrase: impl FnOnce() -> Result<age::secrecy::SecretString, Failure>,
+    env: &Env,
+) -> Result<Plaintext, UserError> {
+    let file_hash = hash(raw);
+    if !decrypt::is_age(raw) {
+        return Ok(Plaintext {
+            label,
+            bytes: Zeroizing::new(raw.to_vec()),
+            encrypted: false,
+            armored: false,
+            passphrase: None,
+            identities: Identities::empty(),
+            file_hash,
+        });
+    }
+    let armored = !raw.trim_ascii_start().starts_with(b"age-encryption.org/");
+    let identities = match decrypt::is_scrypt(raw) {
+        Ok(true) => Identities::empty(),
+        Ok(false) => identities()?,
+        Err(e) => return Err(failure(&label, e, &Identities::empty(), env)),
+    };
+    let mut kept = None;
+    let bytes = decrypt::decrypt(raw, &identities.list, || {
+        let asked = passphrase()?;
+        kept = Some(Zeroizing::new(asked.expose_secret().to_owned()));
+        Ok(asked)
+    })
+    .map_err(|e| failure(&label, e, &identities, env))?;
+    Ok(Plaintext {
+        label,
+        bytes,
+        encrypted: true,
+        armored,
+        passphrase: kept,
+        identities,
+        file_hash,
+    })
 }
 
 /// Reads, decrypts and parses the vault. Warnings (a plaintext file others can read) go to `warn`.

@@ -216,7 +216,9 @@ impl TempFile {
                 .mode(mode)
                 .open(&path)
             {
-                Ok(_) => {
+                Ok(file) => {
+                    // `mode` above is reduced by the umask: set it exactly (a shared 0660 vault stays 0660).
+                    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
                     return Ok(TempFile {
                         path,
                         armed: std::cell::Cell::new(true),
