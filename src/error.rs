@@ -62,3 +62,13 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// Writes command output to stdout. A closed pipe (`teamotp ... | head -1`) is not an error.
+pub fn write_data(out: &mut dyn std::io::Write, bytes: &[u8]) -> Result<(), UserError> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(UserError::new(format!("cannot write the output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

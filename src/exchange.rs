@@ -221,9 +221,7 @@ pub fn export(
             document.serialize()
         }
     };
-    out.write_all(&text)
-        .and_then(|()| out.flush())
-        .map_err(|e| UserError::new(format!("cannot write: {e}")))
+    crate::error::write_data(out, &text)
 }
 
 /// `teamotp qr NAME`: the account's otpauth URI as a QR code, on the alternate screen, cleared on a key.
@@ -256,27 +254,32 @@ pub fn qr(ctx: &Context, query: &str, err: &mut dyn Write) -> Result<(), UserErr
 
 fn show_until_key(title: &str, picture: &str) -> std::io::Result<()> {
     use crossterm::event::{self, Event, KeyEventKind};
-    let mut terminal = crate::tui::terminal::enter()?;
-    terminal.clear()?;
+    use crossterm::terminal::{Clear, ClearType};
+    use crossterm::{cursor, execute};
+
+    /// Restores the terminal however this function ends (an error, a panic unwinding through it).
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            crate::tui::terminal::leave();
+        }
+    }
+    crate::tui::terminal::resume()?;
+    let _restore = Restore;
     let mut stdout = std::io::stdout();
-    let mut screen = format!("{title}\r\n\r\n");
+    execute!(stdout, Clear(ClearType::All), cursor::MoveTo(0, 0))?;
+    let mut screen = Zeroizing::new(format!("{title}\r\n\r\n"));
     for line in picture.lines() {
         screen.push_str(line);
         screen.push_str("\r\n");
     }
-    let result = stdout
-        .write_all(screen.as_bytes())
-        .and_then(|()| stdout.flush());
-    let result = result.and_then(|()| {
-        loop {
-            if let Event::Key(key) = event::read()?
-                && key.kind == KeyEventKind::Press
-            {
-                break Ok(());
-            }
+    stdout.write_all(screen.as_bytes())?;
+    stdout.flush()?;
+    loop {
+        if let Event::Key(key) = event::read()?
+            && key.kind == KeyEventKind::Press
+        {
+            return Ok(());
         }
-    });
-    crate::tui::terminal::leave();
-    zeroize::Zeroize::zeroize(&mut screen);
-    result
+    }
 }

@@ -71,6 +71,19 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
             attributes.display()
         );
     }
+    // Backups are for the machine that wrote them; committing them would keep every old version.
+    let ignore = top.join(".gitignore");
+    let ignored = std::fs::read_to_string(&ignore).unwrap_or_default();
+    if !ignored.lines().any(|l| l.trim() == "*.age.bak") {
+        let mut text = ignored;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("*.age.bak\n");
+        std::fs::write(&ignore, text)
+            .map_err(|e| UserError::new(format!("cannot write '{}': {e}", ignore.display())))?;
+        let _ = writeln!(err, "teamotp: added '*.age.bak' to {}", ignore.display());
+    }
     for (key, value) in [
         ("diff.teamotp.textconv", "teamotp textconv"),
         ("diff.teamotp.cachetextconv", "false"),
@@ -111,7 +124,6 @@ pub fn textconv(
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     let vault = load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
-    let io = |e: std::io::Error| UserError::new(e.to_string());
     for row in &vault.parsed.rows {
         let line = match &row.entry {
             Ok(a) => {
@@ -132,7 +144,7 @@ pub fn textconv(
             }
             Err(reason) => format!("{} | invalid: {reason}", printable(&row.name)),
         };
-        writeln!(out, "{line}").map_err(io)?;
+        crate::error::write_data(out, format!("{line}\n").as_bytes())?;
     }
     Ok(())
 }

@@ -168,15 +168,21 @@ fn run_team(
         Command::GitSetup => git::setup(ctx, err),
         Command::Textconv { input } => git::textconv(ctx, input, out, err),
         Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics when its writer fails (a closed pipe).
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "teamotp", out);
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "teamotp", &mut script);
+            error::write_data(out, &script)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command)
-                .render(out)
-                .map_err(|e| error::UserError::new(format!("cannot write: {e}")))
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => error::write_data(out, &page),
+                Err(e) => Err(error::UserError::new(format!(
+                    "cannot render the manual: {e}"
+                ))),
+            }
         }
         Command::MergeDriver { .. }
         | Command::List { .. }

@@ -824,7 +824,7 @@ pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Resul
             Some(label) => format!("{}  # {}", member.key, printable(label)),
             None => member.key.clone(),
         };
-        writeln!(out, "{line}").map_err(|e| UserError::new(e.to_string()))?;
+        crate::error::write_data(out, format!("{line}\n").as_bytes())?;
     }
     Ok(())
 }

@@ -130,6 +130,8 @@ fn suspend(terminal: &mut terminal::Tui) -> Result<()> {
     terminal::leave();
     signal_hook::low_level::raise(SIGTSTP)?;
     terminal::resume()?;
-    terminal.clear()?;
+    // A fresh terminal object has empty buffers, so the next frame redraws everything (without the
+    // cursor-position query that `Terminal::clear` makes).
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     Ok(())
 }

@@ -67,9 +67,18 @@ pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
         Err(e) => return fail(Reason::Secret(e)),
     };
     let params = (|| {
+        let period = account::parse_period(period.as_deref().unwrap_or(""))?;
+        if kind == Kind::Steam {
+            // Steam codes are always 5 characters, SHA1: `digits=5` and the like are descriptions.
+            return Ok(Params {
+                period,
+                kind,
+                ..Params::default()
+            });
+        }
         Ok::<_, account::ParamError>(Params {
             digits: account::parse_digits(digits.as_deref().unwrap_or(""))?,
-            period: account::parse_period(period.as_deref().unwrap_or(""))?,
+            period,
             algorithm: account::parse_algorithm(algorithm.as_deref().unwrap_or(""))?,
             kind,
         })
@@ -189,6 +198,15 @@ mod tests {
             (again.name, again.issuer, again.params),
             (original.name, original.issuer, original.params)
         );
+    }
+
+    #[test]
+    fn steam_uris_round_trip_with_their_five_digits() {
+        let steam =
+            parse("otpauth://steam/gamer?secret=JBSWY3DPEHPK3PXP&issuer=Steam&digits=5").unwrap();
+        assert_eq!(steam.params.kind, Kind::Steam);
+        let again = parse(&uri(&steam)).unwrap();
+        assert_eq!(again.params, steam.params);
     }
 
     #[test]
