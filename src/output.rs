@@ -83,20 +83,32 @@ pub fn bar(remaining: u64, period: u64) -> String {
 /// CSV with the header `name,issuer,prev,curr,next,remaining` and RFC 4180 quoting.
 pub fn csv(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["name", "issuer", "prev", "curr", "next", "remaining"])?;
+    writer
+        .write_record(["name", "issuer", "prev", "curr", "next", "remaining"])
+        .map_err(io_error)?;
     for line in lines {
         let w = &line.window;
         let remaining = w.remaining.to_string();
-        writer.write_record([
-            line.account.name.as_str(),
-            line.account.issuer.as_deref().unwrap_or(""),
-            &w.prev,
-            &w.curr,
-            &w.next,
-            &remaining,
-        ])?;
+        writer
+            .write_record([
+                line.account.name.as_str(),
+                line.account.issuer.as_deref().unwrap_or(""),
+                &w.prev,
+                &w.curr,
+                &w.next,
+                &remaining,
+            ])
+            .map_err(io_error)?;
     }
     writer.flush()
+}
+
+/// The I/O error inside a csv error, so a closed pipe is still recognised as one.
+fn io_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// A JSON array of objects: name, issuer (null if none), prev, curr, next, remaining, period, digits,

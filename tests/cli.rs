@@ -1543,6 +1543,35 @@ fn broken_pipe_exits_0_quietly() {
     assert_eq!(run(&mut cmd), out(0, "          prev   curr   next\n", ""));
 }
 
+/// Regression: the CSV writer wrapped the closed pipe in its own error, so `list --format csv | head -1`
+/// printed "teamotp: error: Broken pipe" and exited 2.
+#[test]
+fn broken_pipe_exits_0_quietly_for_csv_and_json() {
+    let sandbox = Sandbox::new();
+    let vault: String = (0..5000)
+        .map(|i| format!("acct{i:05}:JBSWY3DPEHPK3PXP\n"))
+        .collect();
+    sandbox.write("big.txt", vault, 0o600);
+    for (format, first) in [
+        ("csv", "name,issuer,prev,curr,next,remaining\n"),
+        ("json", "[\n"),
+    ] {
+        let mut cmd = Command::new(which("bash"));
+        cmd.env_clear()
+            .env("HOME", sandbox.home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(sandbox.root())
+            .timeout(TIMEOUT)
+            .args([
+                "-c",
+                r#""$0" --at 59 -f big.txt list --format "$1" | head -n 1; exit "${PIPESTATUS[0]}""#,
+                BIN,
+                format,
+            ]);
+        assert_eq!(run(&mut cmd), out(0, first, ""), "{format}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Control characters
 // ---------------------------------------------------------------------------------------------------------

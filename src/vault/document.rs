@@ -100,7 +100,7 @@ impl Document {
                         continue;
                     }
                     let width = names.len().max(record.fields.len());
-                    let mut cells: Vec<Cell> = record.fields.iter().map(|f| utf8(f)).collect();
+                    let mut cells: Vec<Cell> = record.fields.iter().map(utf8).collect();
                     cells.resize_with(width, || Zeroizing::new(String::new()));
                     lines.push(Line::Row(cells));
                 }

@@ -5,14 +5,49 @@
 
 use zeroize::Zeroizing;
 
-/// One field's bytes (not yet checked to be UTF-8).
-pub type Field = Zeroizing<Vec<u8>>;
+/// The fields of one record, in one zeroizing buffer (one allocation per record, not per field).
+#[derive(Debug, Default)]
+pub struct Fields {
+    data: Zeroizing<Vec<u8>>,
+    /// End offset of each field in `data`.
+    ends: Vec<usize>,
+}
+
+impl Fields {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of field `index` (not yet checked to be UTF-8).
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.data[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = &'a [u8];
+    type IntoIter = Box<dyn Iterator<Item = &'a [u8]> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
 
 /// One CSV record and the 1-based line it starts on.
 #[derive(Debug)]
 pub struct Record {
     pub line: usize,
-    pub fields: Vec<Field>,
+    pub fields: Fields,
 }
 
 impl Record {
@@ -92,12 +127,13 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
             continue;
         }
         let start_line = line;
-        let mut fields = Vec::new();
+        // First pass: where each field is; second: copy them into one buffer sized exactly.
+        let mut spans = Vec::new();
         loop {
-            let (field, next, newlines) = field(bytes, pos);
-            fields.push(field);
-            line += newlines;
-            pos = next;
+            let span = field(bytes, pos);
+            line += span.newlines;
+            pos = span.next;
+            spans.push(span);
             match bytes.get(pos) {
                 Some(b',') => pos += 1,
                 Some(b'\r') if bytes.get(pos + 1) == Some(&b'\n') => {
@@ -116,6 +152,15 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
                 }
             }
         }
+        let total = spans.iter().map(|s| s.len(bytes)).sum();
+        let mut fields = Fields {
+            data: Zeroizing::new(Vec::with_capacity(total)),
+            ends: Vec::with_capacity(spans.len()),
+        };
+        for span in &spans {
+            span.copy(bytes, &mut fields.data);
+            fields.ends.push(fields.data.len());
+        }
         out.push(Item::Record(Record {
             line: start_line,
             fields,
@@ -124,48 +169,90 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
     out
 }
 
-/// Reads one field starting at `pos`. Returns the field, the position of the byte after it (a comma, a
-/// line end or the end of input) and how many newlines were inside the field.
-fn field(bytes: &[u8], mut pos: usize) -> (Field, usize, usize) {
+/// Where one field is: its content (between quotes, or trimmed), whether `""` must be unescaped, text
+/// kept after a closing quote, the position of the byte after it (a comma, a line end or the end of
+/// input) and how many newlines were inside it.
+struct Span {
+    content: std::ops::Range<usize>,
+    quoted: bool,
+    after_quote: std::ops::Range<usize>,
+    next: usize,
+    newlines: usize,
+}
+
+impl Span {
+    /// Length of the field's value (unescaping only shrinks, so this is exact after `copy`).
+    fn len(&self, bytes: &[u8]) -> usize {
+        let quotes = if self.quoted {
+            count_escaped_quotes(&bytes[self.content.clone()])
+        } else {
+            0
+        };
+        self.content.len() - quotes + bytes[self.after_quote.clone()].trim_ascii().len()
+    }
+
+    fn copy(&self, bytes: &[u8], out: &mut Vec<u8>) {
+        let content = &bytes[self.content.clone()];
+        if self.quoted {
+            let mut i = 0;
+            while i < content.len() {
+                out.push(content[i]);
+                i += if content[i] == b'"' { 2 } else { 1 };
+            }
+            // Anything between the closing quote and the next separator is kept, as lenient readers do.
+            out.extend_from_slice(bytes[self.after_quote.clone()].trim_ascii());
+        } else {
+            out.extend_from_slice(content);
+        }
+    }
+}
+
+fn count_escaped_quotes(content: &[u8]) -> usize {
+    let mut i = 0;
+    let mut count = 0;
+    while i < content.len() {
+        if content[i] == b'"' {
+            count += 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    count
+}
+
+/// Finds one field starting at `pos`.
+fn field(bytes: &[u8], mut pos: usize) -> Span {
     while matches!(bytes.get(pos), Some(b' ' | b'\t')) {
         pos += 1;
     }
-    let mut value = Zeroizing::new(Vec::new());
-    let mut newlines = 0;
     if bytes.get(pos) == Some(&b'"') {
-        pos += 1;
-        let end = closing_quote_end(bytes, pos);
-        value.reserve_exact(end - pos);
-        while pos < bytes.len() {
-            match bytes[pos] {
-                b'"' if bytes.get(pos + 1) == Some(&b'"') => {
-                    value.push(b'"');
-                    pos += 2;
-                }
-                b'"' => {
-                    pos += 1;
-                    break;
-                }
-                b => {
-                    if b == b'\n' {
-                        newlines += 1;
-                    }
-                    value.push(b);
-                    pos += 1;
-                }
-            }
+        let start = pos + 1;
+        let end = closing_quote(bytes, start);
+        let newlines = bytes[start..end].iter().filter(|b| **b == b'\n').count();
+        let after = (end + 1).min(bytes.len());
+        let next = separator(bytes, after);
+        Span {
+            content: start..end,
+            quoted: true,
+            after_quote: after..next,
+            next,
+            newlines,
         }
-        // Anything between the closing quote and the next separator is kept, as lenient readers do.
-        let rest_end = separator(bytes, pos);
-        value.extend_from_slice(bytes[pos..rest_end].trim_ascii());
-        (value, rest_end, newlines)
     } else {
-        let end = separator(bytes, pos);
-        let raw = bytes[pos..end]
+        let next = separator(bytes, pos);
+        let raw = bytes[pos..next]
             .strip_suffix(b"\r")
-            .unwrap_or(&bytes[pos..end]);
-        value.extend_from_slice(raw.trim_ascii());
-        (value, end, newlines)
+            .unwrap_or(&bytes[pos..next]);
+        let leading = raw.len() - raw.trim_ascii_start().len();
+        let trimmed = raw.trim_ascii().len();
+        Span {
+            content: pos + leading..pos + leading + trimmed,
+            quoted: false,
+            after_quote: next..next,
+            next,
+            newlines: 0,
+        }
     }
 }
 
@@ -177,9 +264,9 @@ fn separator(bytes: &[u8], pos: usize) -> usize {
         .map_or(bytes.len(), |i| pos + i)
 }
 
-/// Position just after the closing quote of a quoted field whose content starts at `pos`, so the value
-/// buffer can be sized once and never reallocate (a reallocation would leave an unwiped copy).
-fn closing_quote_end(bytes: &[u8], mut pos: usize) -> usize {
+/// Position of the closing quote of a quoted field whose content starts at `pos` (`""` is an escaped
+/// quote), or the end of input for an unterminated quote.
+fn closing_quote(bytes: &[u8], mut pos: usize) -> usize {
     while pos < bytes.len() {
         if bytes[pos] == b'"' {
             if bytes.get(pos + 1) == Some(&b'"') {
@@ -203,6 +290,14 @@ mod tests {
             .iter()
             .map(|f| String::from_utf8(f.to_vec()).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn record_buffer_is_sized_exactly() {
+        let records = records(b"\"a\"\"b\" x , c\n");
+        assert_eq!(texts(&records[0]), ["a\"bx", "c"]);
+        let fields = &records[0].fields;
+        assert_eq!(fields.data.capacity(), fields.data.len());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Team CSV: a header row names the columns (case-insensitive, any order); `name` and `secret` required.
 
-use super::records::{self, Field, Record};
+use super::records::{self, Record};
 use super::{FileError, Reason, Row};
 use crate::account::{self, Account, Params};
 use crate::secret;
@@ -81,7 +81,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
         .collect())
 }
 
-fn text(field: &Field) -> Option<&str> {
+fn text(field: &[u8]) -> Option<&str> {
     std::str::from_utf8(field).ok().map(str::trim)
 }
 
@@ -100,7 +100,7 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
     };
     let extra = columns
         .iter()
-        .zip(&record.fields)
+        .zip(record.fields.iter())
         .filter(|((_, c), _)| *c == Column::Other)
         .filter_map(|((header, _), field)| Some((header.clone(), text(field)?.to_owned())))
         .collect();
