@@ -112,7 +112,7 @@ fn run_team(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Option<Result<(), error::UserError>> {
-    let flags = |p: &cli::ParamArgs| team::ParamFlags {
+    let flags = |p: &cli::ParamArgs| vault::document::Changes {
         issuer: p.issuer.clone(),
         digits: p.digits,
         period: p.period,

@@ -91,13 +91,27 @@ pub(crate) fn read_members(
     path: &Path,
     err: &mut dyn Write,
 ) -> Result<(Vec<Member>, String), UserError> {
+    read_recipients(path, "add one with 'teamotp members add RECIPIENT'", err).map_err(|e| {
+        if e.message.starts_with("cannot read") {
+            e.hint(
+                "the vault is encrypted to the keys in .age-recipients beside it; \
+                 --recipients-file PATH names another file",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Reads a file of recipients: its members (at least one) and its text; skipped lines are warnings.
+fn read_recipients(
+    path: &Path,
+    empty_hint: &str,
+    err: &mut dyn Write,
+) -> Result<(Vec<Member>, String), UserError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        UserError::new(format!("cannot read the recipients file '{shown}': {e}")).hint(
-            "the vault is encrypted to the keys in .age-recipients beside it; \
-             --recipients-file PATH names another file",
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?;
     let parsed = recipients::parse(&text, &shown)?;
     for (line, reason) in &parsed.skipped {
         let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
@@ -105,7 +119,7 @@ pub(crate) fn read_members(
     if parsed.members.is_empty() {
         return Err(
             UserError::new(format!("the recipients file '{shown}' lists no recipient"))
-                .hint("add one with 'teamotp members add RECIPIENT'"),
+                .hint(empty_hint),
         );
     }
     Ok((parsed.members, text))
@@ -246,43 +260,12 @@ fn show(account: &Account, now: u64) -> String {
 // ---------------------------------------------------------------------------------------------------
 // Accounts
 
-/// Parameters given on the command line for `add` and `edit`.
-#[derive(Debug, Default, Clone)]
-pub struct ParamFlags {
-    pub issuer: Option<String>,
-    pub digits: Option<u8>,
-    pub period: Option<u64>,
-    pub algorithm: Option<crate::account::Algorithm>,
-    pub kind: Option<crate::account::Kind>,
-}
-
-impl ParamFlags {
-    fn apply(&self, account: &mut Account) {
-        if let Some(issuer) = &self.issuer {
-            account.issuer = (!issuer.is_empty()).then(|| issuer.clone());
-        }
-        let p = &mut account.params;
-        p.digits = self.digits.unwrap_or(p.digits);
-        p.period = self.period.unwrap_or(p.period);
-        p.algorithm = self.algorithm.unwrap_or(p.algorithm);
-        p.kind = self.kind.unwrap_or(p.kind);
-    }
-
-    fn is_empty(&self) -> bool {
-        self.issuer.is_none()
-            && self.digits.is_none()
-            && self.period.is_none()
-            && self.algorithm.is_none()
-            && self.kind.is_none()
-    }
-}
-
 /// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
 pub fn add(
     ctx: &Context,
     name: Option<&str>,
     uri: bool,
-    flags: &ParamFlags,
+    flags: &Changes,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     let mut open = open(ctx, err)?;
@@ -409,7 +392,7 @@ pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Resul
 pub fn edit(
     ctx: &Context,
     name: &str,
-    flags: &ParamFlags,
+    flags: &Changes,
     new_secret: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
@@ -426,16 +409,7 @@ pub fn edit(
             .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
         open.document.set_secret(&row_name, &secret);
     }
-    open.document.edit(
-        &row_name,
-        &Changes {
-            issuer: flags.issuer.clone(),
-            digits: flags.digits,
-            period: flags.period,
-            algorithm: flags.algorithm,
-            kind: flags.kind,
-        },
-    );
+    open.document.edit(&row_name, flags);
     // The edited row must still be usable.
     let reparsed = vault::parse(&open.document.serialize())
         .map_err(|e| UserError::new(format!("the edit would break the vault: {e}")))?;
@@ -506,20 +480,8 @@ fn new_protection(
         members.extend(recipients::parse(text, "-r/--recipient")?.members);
     }
     for file in options.recipient_files {
-        let shown = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
-        let parsed = recipients::parse(&text, &shown)?;
-        for (line, reason) in &parsed.skipped {
-            let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
-        }
-        if parsed.members.is_empty() {
-            return Err(
-                UserError::new(format!("'{shown}' lists no recipient age can use"))
-                    .hint("each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key"),
-            );
-        }
-        members.extend(parsed.members);
+        let hint = "each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key";
+        members.extend(read_recipients(file, hint, err)?.0);
     }
     let given = !members.is_empty();
     if recipients_path.exists() {

@@ -50,6 +50,28 @@ pub struct Changes {
     pub kind: Option<Kind>,
 }
 
+impl Changes {
+    /// Applies the changes to an account being created.
+    pub fn apply(&self, account: &mut Account) {
+        if let Some(issuer) = &self.issuer {
+            account.issuer = (!issuer.is_empty()).then(|| issuer.clone());
+        }
+        let p = &mut account.params;
+        p.digits = self.digits.unwrap_or(p.digits);
+        p.period = self.period.unwrap_or(p.period);
+        p.algorithm = self.algorithm.unwrap_or(p.algorithm);
+        p.kind = self.kind.unwrap_or(p.kind);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.issuer.is_none()
+            && self.digits.is_none()
+            && self.period.is_none()
+            && self.algorithm.is_none()
+            && self.kind.is_none()
+    }
+}
+
 impl Document {
     /// An empty vault: the header only.
     pub fn new() -> Self {
