@@ -8,13 +8,29 @@ use zeroize::Zeroizing;
 
 use super::identity::MAX_WORK_FACTOR;
 
-/// True when the bytes are an age file, binary or ASCII-armoured: the age header or the armour line
-/// appears near the start. Damaged age files (garbage before the armour, say) must fail as age files, not
-/// be read as a plaintext vault.
+/// True when the bytes are an age file, binary or ASCII-armoured: the age header appears near the start,
+/// or a line there looks like the armour's BEGIN line (in any spelling). Damaged age files (garbage before
+/// the armour, a mangled BEGIN line) must fail as age files, never be read as a plaintext vault; a
+/// plaintext vault has no such line.
 pub fn is_age(bytes: &[u8]) -> bool {
     let start = &bytes[..bytes.len().min(1024)];
     let contains = |needle: &[u8]| start.windows(needle.len()).any(|w| w == needle);
-    contains(b"age-encryption.org/") || contains(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    contains(b"age-encryption.org/")
+        || start.split(|b| *b == b'\n').any(|line| {
+            line.trim_ascii_start().starts_with(b"-----")
+                && line.to_ascii_uppercase().windows(5).any(|w| w == b"BEGIN")
+        })
+}
+
+/// What age's readers get: an armoured file without the whitespace that may precede it (the format
+/// allows it; the age crate's armour reader does not skip it). Binary files are passed unchanged.
+fn framed(bytes: &[u8]) -> &[u8] {
+    let trimmed = bytes.trim_ascii_start();
+    if trimmed.starts_with(b"-----BEGIN") {
+        trimmed
+    } else {
+        bytes
+    }
 }
 
 /// Why a file did not decrypt. Messages are completed with the file name by the caller.
@@ -59,7 +75,7 @@ impl From<age::DecryptError> for Failure {
 
 /// True when the age header says the file is passphrase-encrypted (scrypt), so no identity is needed.
 pub fn is_scrypt(bytes: &[u8]) -> Result<bool, Failure> {
-    Ok(age::Decryptor::new_buffered(age::armor::ArmoredReader::new(bytes))?.is_scrypt())
+    Ok(age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))?.is_scrypt())
 }
 
 /// Decrypts an age file. For passphrase (scrypt) files `passphrase` is called once; otherwise the
@@ -70,7 +86,19 @@ pub fn decrypt(
     identities: &[Box<dyn age::Identity>],
     passphrase: impl FnOnce() -> Result<SecretString, Failure>,
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(bytes))?;
+    let damaged_v1 = |e: Failure| match e {
+        // A v1 header whose lines are mangled is damage, not a format from the future.
+        Failure::UnknownFormat(detail)
+            if bytes
+                .trim_ascii_start()
+                .starts_with(b"age-encryption.org/v1\n") =>
+        {
+            Failure::Damaged(detail)
+        }
+        other => other,
+    };
+    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))
+        .map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {
         let mut identity = age::scrypt::Identity::new(passphrase()?);
         identity.set_max_work_factor(MAX_WORK_FACTOR);

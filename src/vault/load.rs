@@ -108,6 +108,13 @@ pub fn read(
         ),
         Source::File(path) => {
             let raw = read_file(path, env)?;
+            if raw.is_empty() && path.extension().is_some_and(|e| e == "age") {
+                return Err(UserError::new(format!(
+                    "'{}' is empty: an age file never is, so it was truncated or overwritten",
+                    path.display()
+                ))
+                .hint("restore it from version control or from its backup (VAULT.bak)"));
+            }
             if !decrypt::is_age(&raw) {
                 warn_if_exposed(path, warn);
             }
