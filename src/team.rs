@@ -998,7 +998,12 @@ pub fn rekey(ctx: &Context, force: bool, err: &mut dyn Write) -> Result<(), User
 fn write_text(path: &Path, text: &str) -> Result<(), UserError> {
     let shown = path.display();
     let temp = PathBuf::from(format!("{shown}.{}.tmp", std::process::id()));
+    // Public keys only, but nobody else may change who the vault is encrypted to: 0644 whatever the umask.
     std::fs::write(&temp, text)
+        .and_then(|()| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644))
+        })
         .and_then(|()| std::fs::rename(&temp, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&temp);

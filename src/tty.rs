@@ -15,10 +15,49 @@ pub fn available() -> bool {
     open().is_ok()
 }
 
-/// Asks for a secret on the terminal without echo.
+/// Longest answer read from a hidden prompt.
+const MAX_SECRET: usize = 4096;
+
+/// Asks for a secret on the terminal without echo. Echo is turned off *before* the prompt is written,
+/// so an answer typed or pasted the moment the prompt appears is never shown; the answer is read into a
+/// buffer sized once and wiped.
 pub fn prompt_hidden(prompt: &str) -> io::Result<SecretString> {
-    open()?;
-    rpassword::prompt_password(prompt).map(SecretString::from)
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let tty = open()?;
+    let original = tcgetattr(&tty)?;
+    let mut quiet = original.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let answer = read_hidden(&tty, prompt);
+    tcsetattr(&tty, OptionalActions::Now, &original)?;
+    let answer = answer?;
+    let text = std::str::from_utf8(&answer)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the answer is not UTF-8"))?;
+    Ok(SecretString::from(text.to_owned()))
+}
+
+fn read_hidden(tty: &File, prompt: &str) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut writer = tty;
+    writer.write_all(prompt.as_bytes())?;
+    writer.flush()?;
+    let mut answer = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SECRET));
+    let mut byte = [0u8; 1];
+    let mut reader = tty;
+    loop {
+        if reader.read(&mut byte)? == 0 {
+            break;
+        }
+        match byte[0] {
+            b'\n' => break,
+            b'\r' => {}
+            b if answer.len() < MAX_SECRET => answer.push(b),
+            _ => {}
+        }
+    }
+    zeroize::Zeroize::zeroize(&mut byte);
+    Ok(answer)
 }
 
 /// Asks a visible question on the terminal and returns the answer line (without its newline).

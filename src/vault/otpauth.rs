@@ -20,9 +20,19 @@ pub fn is_uri(line: &str) -> bool {
 /// the error can name the account.
 pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
     let rest = &uri.trim()[10..];
-    let (kind_text, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    // The type ends at the label's '/' or, when the label is missing, at the query's '?'.
+    let type_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (kind_text, rest) = rest.split_at(type_end);
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
     let (label_raw, query) = rest.split_once('?').unwrap_or((rest, ""));
     let label = decode_text(label_raw, false);
+    // A label holding the parameters ('&' typed for '?') holds the secret: it is never a name to show.
+    if label.to_ascii_lowercase().contains("secret=") {
+        return Err((
+            None,
+            Reason::Uri("the URI has no '?' before its parameters (is '&' typed instead?)".into()),
+        ));
+    }
     let name = label.trim().to_owned();
     let fail = |reason: Reason| {
         let shown = (!name.is_empty()).then(|| name.clone());
@@ -255,5 +265,10 @@ mod tests {
         assert_eq!(reason.to_string(), "digits must be 6, 7 or 8, not '12'");
         let (name, reason) = parse("otpauth://totp/?secret=JBSWY3DPEHPK3PXP").unwrap_err();
         assert_eq!((name, reason), (None, Reason::EmptyName));
+        let (name, reason) = parse("otpauth://totp?secret=JBSWY3DPEHPK3PXP&issuer=A").unwrap_err();
+        assert_eq!((name, reason), (None, Reason::EmptyName));
+        let (name, reason) = parse("otpauth://totp/Bank&secret=JBSWY3DPEHPK3PXP").unwrap_err();
+        assert_eq!(name, None);
+        assert!(!reason.to_string().contains("JBSW"));
     }
 }
