@@ -255,7 +255,7 @@ impl Columns {
             .map(|a| a.params.period.to_string().len() + 1)
             .max()
             .unwrap_or(3)
-            .max("Left".len());
+            .max(3);
         let name = app
             .entries()
             .iter()
@@ -266,10 +266,7 @@ impl Columns {
         let needed = |neighbours: bool, bar: bool| {
             let codes = if neighbours { 3 } else { 1 };
             // Leading space, the code columns, then the countdown column.
-            1 + codes * (GAP.len() + code)
-                + GAP.len()
-                + if bar { BAR_WIDTH + 1 } else { 0 }
-                + seconds
+            1 + codes * (GAP.len() + code) + GAP.len() + countdown(bar, seconds)
         };
         let (neighbours, bar) = [(true, true), (false, true), (false, false)]
             .into_iter()
@@ -281,7 +278,8 @@ impl Columns {
             code,
             neighbours,
             bar,
-            seconds,
+            // Without the bar, the seconds column is as wide as its header.
+            seconds: countdown(bar, seconds) - if bar { BAR_WIDTH + 1 } else { 0 },
         }
     }
 
@@ -351,6 +349,15 @@ impl Columns {
             width = self.seconds
         )));
         Line::from(spans)
+    }
+}
+
+/// Width of the countdown column: the bar and the seconds, or the seconds alone (at least "Left").
+fn countdown(bar: bool, seconds: usize) -> usize {
+    if bar {
+        BAR_WIDTH + 1 + seconds
+    } else {
+        seconds.max("Left".len())
     }
 }
 
