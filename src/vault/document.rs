@@ -122,6 +122,13 @@ impl Document {
                         continue;
                     }
                     let width = names.len().max(record.fields.len());
+                    if record
+                        .fields
+                        .iter()
+                        .any(|f| std::str::from_utf8(f).is_err())
+                    {
+                        return Err(FileError::RowNotUtf8 { line: record.line });
+                    }
                     let mut cells: Vec<Cell> = record.fields.iter().map(utf8).collect();
                     cells.resize_with(width, || Zeroizing::new(String::new()));
                     lines.push(Line::Row(cells));
@@ -456,6 +463,16 @@ mod tests {
         assert_eq!(
             text(&doc),
             "# team vault\n\nSECRET,Name,owner\nJBSWY3DPEHPK3PXP,a,ops\n# leaving soon\nbad8,b,\n\"x,\"\"y\"\"\",\"c \",z\n"
+        );
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_is_refused_rather_than_changed() {
+        let input = b"name,secret\nCaf\xE9,JBSWY3DPEHPK3PXP\n";
+        let parsed = vault::parse(input).unwrap();
+        assert_eq!(
+            Document::from_plaintext(input, &parsed).unwrap_err(),
+            FileError::RowNotUtf8 { line: 2 }
         );
     }
 

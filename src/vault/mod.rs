@@ -118,6 +118,10 @@ pub enum FileError {
     DuplicateColumn { line: usize, column: String },
     #[error("line {line}: the header is not valid UTF-8")]
     HeaderNotUtf8 { line: usize },
+    #[error(
+        "line {line} is not valid UTF-8: rewriting the vault would change it (save the file as UTF-8 first)"
+    )]
+    RowNotUtf8 { line: usize },
 }
 
 /// Detects the format and parses every row. One bad row never hides the others.
