@@ -47,10 +47,7 @@ pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
         |real: Duration| -> u64 { u64::try_from(i128::from(real.as_secs()) + shift).unwrap_or(0) };
 
     let signal = Arc::new(AtomicUsize::new(0));
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
-            .context("cannot install signal handlers")?;
-    }
+    watch_signals(Arc::clone(&signal))?;
 
     let mut app = App::new(vault, shifted(started), clipboard::choose(env))
         .with_hidden(options.hide)
@@ -68,6 +65,27 @@ pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
         return Ok(128 + sig as u8);
     }
     result.map(|()| 0)
+}
+
+/// How long the loop has to notice a signal before the watcher restores the terminal and ends the process
+/// itself. A terminal that hung up can keep crossterm's input reader busy, so the loop may never get to it.
+const SIGNAL_GRACE: Duration = Duration::from_millis(750);
+
+/// Records SIGINT, SIGTERM and SIGHUP for the loop (which clears a copied code, restores the terminal and
+/// ends with the signal), and ends the process the same way if the loop has not done so in time.
+fn watch_signals(signal: Arc<AtomicUsize>) -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot install signal handlers")?;
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            signal.store(sig as usize, Ordering::SeqCst);
+            std::thread::sleep(SIGNAL_GRACE);
+            terminal::leave();
+            let _ = signal_hook::low_level::emulate_default_handler(sig);
+            std::process::exit(128 + sig);
+        }
+    });
+    Ok(())
 }
 
 fn event_loop(
