@@ -511,7 +511,8 @@ fn caller_identities(
     members: &mut Vec<Member>,
     err: &mut dyn Write,
 ) -> Result<Identities, UserError> {
-    let paths = identity::paths(ctx.identities, ctx.env);
+    let mut paths = identity::paths(ctx.identities, ctx.env);
+    let mut created = None;
     if paths.is_empty() {
         let path = identity::default_paths(ctx.env)
             .into_iter()
@@ -527,26 +528,21 @@ fn caller_identities(
             err,
             "teamotp: your public key (send it to your teammates): {key}"
         );
-        if members.is_empty() {
-            members.push(Member {
-                key,
-                label: ctx
-                    .env
-                    .var("USER")
-                    .map(|u| u.to_string_lossy().into_owned()),
-                line: 0,
-            });
-        }
-        return identity::load(&[path]);
+        paths.push(path);
+        created = Some(key);
     }
     if members.is_empty() {
-        let key = public_key(&paths[0])?;
+        let key = match created {
+            Some(key) => key,
+            None => public_key(&paths[0])?,
+        };
+        let label = ctx
+            .env
+            .var("USER")
+            .map(|u| u.to_string_lossy().into_owned());
         members.push(Member {
             key,
-            label: ctx
-                .env
-                .var("USER")
-                .map(|u| u.to_string_lossy().into_owned()),
+            label,
             line: 0,
         });
     }
