@@ -10,9 +10,9 @@ use crate::error::UserError;
 use crate::output::printable;
 use crate::team::{self, Context};
 use crate::vault::document::Document;
-use crate::vault::load::{self, hash};
+use crate::vault::load;
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Source, pin};
+use crate::vault::{self, Source, decrypt, identity, pin};
 
 /// The attributes line `git-setup` writes.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
@@ -160,23 +160,58 @@ pub fn merge_driver(
     path: Option<&Path>,
     err: &mut dyn Write,
 ) -> Result<u8, UserError> {
-    let mut read = |file: &Path| -> Result<(Document, Option<load::Plaintext>), UserError> {
-        let bytes = std::fs::read(file)
-            .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))?;
-        if bytes.is_empty() {
-            return Ok((Document::new(), None));
-        }
-        let plain = load::read(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
-        let parsed = vault::parse(&plain.bytes)
-            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
-        let document = Document::from_plaintext(&plain.bytes, &parsed)
-            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
-        Ok((document, Some(plain)))
+    let read = |file: &Path| {
+        std::fs::read(file)
+            .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))
     };
-    let (base_doc, _) = read(base)?;
-    let (our_doc, our_plain) = read(ours)?;
-    let (their_doc, _) = read(theirs)?;
-    let our_plain = our_plain.ok_or_else(|| UserError::new("our version of the vault is empty"))?;
+    let document = |file: &Path, bytes: &[u8]| -> Result<Document, UserError> {
+        let parsed =
+            vault::parse(bytes).map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
+        Document::from_plaintext(bytes, &parsed)
+            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))
+    };
+    // Ours is opened first, through the usual path: its keys (identities loaded once, or the passphrase
+    // asked once) then open the other two versions, so nothing is asked three times.
+    let our_bytes = read(ours)?;
+    if our_bytes.is_empty() {
+        return Err(UserError::new("our version of the vault is empty"));
+    }
+    let label = ours.display().to_string();
+    let our_plain = load::open(
+        &our_bytes,
+        label.clone(),
+        || identity::load(&identity::paths(ctx.identities, ctx.env)),
+        || load::ask_passphrase(&label),
+        ctx.env,
+    )?;
+    let our_doc = document(ours, &our_plain.bytes)?;
+    let other = |file: &Path| -> Result<Document, UserError> {
+        let bytes = read(file)?;
+        if bytes.is_empty() {
+            return Ok(Document::new());
+        }
+        if !decrypt::is_age(&bytes) {
+            return document(file, &bytes);
+        }
+        let plain = decrypt::decrypt(&bytes, &our_plain.identities.list, || {
+            our_plain
+                .passphrase
+                .as_ref()
+                .map(|p| age::secrecy::SecretString::from(p.as_str().to_owned()))
+                .ok_or(decrypt::Failure::NoTerminal)
+        })
+        .map_err(|e| {
+            load::failure(
+                &file.display().to_string(),
+                e,
+                &our_plain.identities,
+                ctx.env,
+            )
+        })?;
+        document(file, &plain)
+    };
+    let base_doc = other(base)?;
+    let their_doc = other(theirs)?;
     let (merged, conflicts) = Document::merge(&base_doc, &our_doc, &their_doc);
 
     let vault_path = path.map_or_else(|| ours.to_owned(), Path::to_path_buf);
@@ -204,15 +239,13 @@ pub fn merge_driver(
         Some(passphrase) => Check::Passphrase(passphrase),
         None => Check::Identities(&our_plain.identities),
     };
-    let current = std::fs::read(ours)
-        .map_err(|e| UserError::new(format!("cannot read '{}': {e}", ours.display())))?;
     store::save(&Request {
         path: ours,
         plaintext: &plaintext,
         protection,
         check,
         armored: our_plain.armored,
-        expected_hash: Some(hash(&current)),
+        expected_hash: Some(our_plain.file_hash),
     })?;
     // git's OURS is a scratch file: its .bak is noise.
     let _ = std::fs::remove_file(PathBuf::from(format!("{}.bak", ours.display())));

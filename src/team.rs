@@ -731,13 +731,7 @@ pub fn encrypt(
     let parsed = vault::parse(&bytes).map_err(|e| UserError::new(format!("{shown}: {e}")))?;
     let problems: Vec<String> = parsed
         .invalid()
-        .map(|(row, reason)| {
-            if row.name.is_empty() {
-                format!("{shown}:{}: {reason}", row.line)
-            } else {
-                format!("{shown}:{}: '{}': {reason}", row.line, printable(&row.name))
-            }
-        })
+        .map(|(row, reason)| printable(&load::describe_row(&shown, row, reason)).into_owned())
         .collect();
     if !problems.is_empty() {
         return Err(UserError::new(format!(

@@ -62,11 +62,16 @@ pub struct Loaded {
 impl Loaded {
     /// `FILE:LINE: 'NAME': reason` for one invalid row.
     pub fn describe(&self, row: &Row, reason: &Reason) -> String {
-        if row.name.is_empty() {
-            format!("{}:{}: {reason}", self.label, row.line)
-        } else {
-            format!("{}:{}: '{}': {reason}", self.label, row.line, row.name)
-        }
+        describe_row(&self.label, row, reason)
+    }
+}
+
+/// `FILE:LINE: 'NAME': reason` (or `FILE:LINE: reason` for a row without a name to show).
+pub fn describe_row(label: &str, row: &Row, reason: &Reason) -> String {
+    if row.name.is_empty() {
+        format!("{label}:{}: {reason}", row.line)
+    } else {
+        format!("{label}:{}: '{}': {reason}", row.line, row.name)
     }
 }
 
@@ -253,7 +258,7 @@ fn warn_if_exposed(path: &Path, warn: &mut dyn Write) {
     }
 }
 
-fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
+pub(crate) fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
     if !tty::available() {
         return Err(Failure::NoTerminal);
     }
@@ -261,7 +266,12 @@ fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
 }
 
 /// Turns a decryption failure into a message naming the file, the identities tried and what to do.
-fn failure(label: &str, failure: Failure, identities: &Identities, env: &Env) -> UserError {
+pub(crate) fn failure(
+    label: &str,
+    failure: Failure,
+    identities: &Identities,
+    env: &Env,
+) -> UserError {
     let tried: Vec<String> = identities
         .paths
         .iter()
