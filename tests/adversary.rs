@@ -1,0 +1,16 @@
+//! Attacks by a hostile (or careless) teammate with write access to the shared folder or repository, one
+//! test per attack (issue 9 and docs/security.md "A hostile teammate"). Each test first reproduced the
+//! attack against the code before the fix; it now proves the attack fails.
+
+mod support;
+
+#[path = "adversary/files.rs"]
+mod files;
+#[path = "adversary/history.rs"]
+mod history;
+#[path = "adversary/limits.rs"]
+mod limits;
+#[path = "adversary/pinning.rs"]
+mod pinning;
+#[path = "adversary/text.rs"]
+mod text;

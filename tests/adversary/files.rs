@@ -1,0 +1,1 @@
+//! Attacks: files (see tests/adversary.rs).

@@ -1,0 +1,1 @@
+//! Attacks: history (see tests/adversary.rs).

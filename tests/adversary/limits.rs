@@ -1,0 +1,1 @@
+//! Attacks: limits (see tests/adversary.rs).

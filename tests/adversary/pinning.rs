@@ -1,0 +1,1 @@
+//! Attacks: pinning (see tests/adversary.rs).

@@ -1,0 +1,1 @@
+//! Attacks: text (see tests/adversary.rs).
