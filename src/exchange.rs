@@ -1,7 +1,7 @@
 //! Bringing accounts in and out: `import` (through the team-vault write path), `export` (plaintext, to
 //! stdout only, only when asked twice), and `qr` (an account's otpauth URI as a QR code on the screen).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -143,18 +143,12 @@ pub fn import(
 }
 
 fn read_input(file: &Path, shown: &str) -> Result<Zeroizing<Vec<u8>>, UserError> {
-    let mut bytes = Zeroizing::new(Vec::new());
     let result = if file == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
+        crate::files::read_limited(std::io::stdin().lock(), crate::files::READ_LIMIT)
     } else {
-        std::fs::File::open(file).and_then(|mut f| {
-            let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
-            bytes.reserve_exact(len + 1);
-            f.read_to_end(&mut bytes).map(|_| ())
-        })
+        crate::files::read(file)
     };
-    result.map_err(|e| UserError::new(format!("cannot read {shown}: {e}")))?;
-    Ok(bytes)
+    result.map_err(|e| UserError::new(format!("cannot read {shown}: {e}")))
 }
 
 /// What `export` writes.

@@ -161,7 +161,7 @@ pub fn merge_driver(
     err: &mut dyn Write,
 ) -> Result<u8, UserError> {
     let read = |file: &Path| {
-        std::fs::read(file)
+        crate::files::read(file)
             .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))
     };
     let document = |file: &Path, bytes: &[u8]| -> Result<Document, UserError> {
@@ -246,9 +246,9 @@ pub fn merge_driver(
         check,
         armored: our_plain.armored,
         expected_hash: Some(our_plain.file_hash),
+        // git's OURS is a scratch file: a .bak of it would be noise.
+        backup: store::Backup::None,
     })?;
-    // git's OURS is a scratch file: its .bak is noise.
-    let _ = std::fs::remove_file(PathBuf::from(format!("{}.bak", ours.display())));
     if let Some(pin_path) = pin::path(ctx.env, &vault_path).filter(|_| !members.is_empty()) {
         let _ = pin::write(&pin_path, &vault_path, &members);
     }

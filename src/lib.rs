@@ -11,6 +11,7 @@ pub mod demo;
 pub mod env;
 pub mod error;
 pub mod exchange;
+pub mod files;
 pub mod git;
 pub mod hygiene;
 pub mod import;

@@ -52,10 +52,16 @@ pub(crate) struct Open {
     pub(crate) plain: Plaintext,
     pub(crate) document: Document,
     pub(crate) parsed: vault::Parsed,
+    /// `VAULT.bak` gets the old version encrypted to the new recipients (`members rm`, `rekey`).
+    pub(crate) reencrypt_backup: bool,
+    /// Held until the write is done (dropped with `Open`).
+    _lock: crate::files::Lock,
 }
 
+/// Locks the vault, then reads and parses it for editing.
 pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
     let path = ctx.vault_path()?.to_owned();
+    let lock = store::lock(&path, ctx.env, ctx.now, err)?;
     let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
     if !plain.encrypted {
         return Err(UserError::new(format!(
@@ -83,6 +89,8 @@ pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError
         plain,
         document,
         parsed,
+        reencrypt_backup: false,
+        _lock: lock,
     })
 }
 
@@ -110,8 +118,9 @@ fn read_recipients(
     err: &mut dyn Write,
 ) -> Result<(Vec<Member>, String), UserError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?;
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?
+        .to_string();
     let parsed = recipients::parse(&text, &shown)?;
     for (line, reason) in &parsed.skipped {
         let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
@@ -171,6 +180,10 @@ pub(crate) fn commit(
     err: &mut dyn Write,
 ) -> Result<Vec<Member>, UserError> {
     let plaintext = open.document.serialize();
+    let backup = match open.reencrypt_backup {
+        true => store::Backup::Reencrypt(&open.plain.bytes),
+        false => store::Backup::Copy,
+    };
     if let Some(passphrase) = &open.plain.passphrase {
         store::save(&Request {
             path: &open.path,
@@ -179,6 +192,7 @@ pub(crate) fn commit(
             check: Check::Passphrase(passphrase),
             armored: open.plain.armored,
             expected_hash: Some(open.plain.file_hash),
+            backup,
         })?;
         return Ok(Vec::new());
     }
@@ -201,6 +215,7 @@ pub(crate) fn commit(
         },
         armored: open.plain.armored,
         expected_hash: Some(open.plain.file_hash),
+        backup,
     })?;
     record_pin(ctx, &members);
     Ok(members)
@@ -268,7 +283,7 @@ pub fn add(
     flags: &Changes,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
+    // Asked before the vault is locked: a teammate's write never waits for us to type.
     let mut account = if uri {
         let text = read_secret("otpauth:// URI (hidden): ")?;
         if !otpauth::is_uri(&text) {
@@ -301,6 +316,7 @@ pub fn add(
     if account.name.is_empty() {
         return Err(UserError::new("the account name is empty"));
     }
+    let mut open = open(ctx, err)?;
     if open.document.contains(&account.name) {
         return Err(UserError::new(format!(
             "an account named '{}' already exists",
@@ -551,13 +567,9 @@ fn caller_identities(
 
 /// Creates a new age identity file (mode 0600, never overwriting) and returns its public key.
 fn create_identity(path: &Path) -> Result<String, UserError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let shown = path.display();
     if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
+        crate::files::create_private_dir(dir)
             .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
     }
     let key = age::x25519::Identity::generate();
@@ -567,25 +579,16 @@ fn create_identity(path: &Path) -> Result<String, UserError> {
         "# teamotp identity: keep it private\n# public key: {public}\n{}\n",
         key.to_string().expose_secret()
     ));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    crate::files::create_new(path, text.as_bytes(), 0o600)
         .map_err(|e| UserError::new(format!("cannot create '{shown}': {e}")))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| UserError::new(format!("cannot write '{shown}': {e}")))?;
     Ok(public)
 }
 
 /// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub`.
 fn public_key(path: &Path) -> Result<String, UserError> {
     let shown = path.display().to_string();
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?,
-    );
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
     if let Some(line) = text
         .lines()
         .map(str::trim)
@@ -596,7 +599,7 @@ fn public_key(path: &Path) -> Result<String, UserError> {
         return Ok(key.to_public().to_string());
     }
     let pub_path = PathBuf::from(format!("{shown}.pub"));
-    let pub_text = std::fs::read_to_string(&pub_path).map_err(|_| {
+    let pub_text = crate::files::read_to_string(&pub_path).map_err(|_| {
         UserError::new(format!("cannot tell the public key of '{shown}'"))
             .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
     })?;
@@ -647,19 +650,16 @@ fn create(
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     let path = ctx.vault_path()?.to_owned();
-    if path.exists() {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::files::create_private_dir(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let _lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    if std::fs::symlink_metadata(&path).is_ok() {
         return Err(
             UserError::new(format!("'{}' already exists", path.display()))
                 .hint("teamotp does not overwrite a vault; pass another -f/--file PATH"),
         );
-    }
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
     }
     let (protection, identities) = new_protection(ctx, options, err)?;
     let plaintext = document.serialize();
@@ -671,6 +671,7 @@ fn create(
             check: Check::Passphrase(passphrase),
             armored: false,
             expected_hash: None,
+            backup: store::Backup::Copy,
         })?,
         NewProtection::Recipients(members) => {
             store::save(&Request {
@@ -684,6 +685,7 @@ fn create(
                 },
                 armored: false,
                 expected_hash: None,
+                backup: store::Backup::Copy,
             })?;
             let recipients_path = ctx.recipients_path()?;
             if !recipients_path.exists() {
@@ -721,10 +723,8 @@ pub fn encrypt(
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     let shown = plaintext_path.display().to_string();
-    let bytes = Zeroizing::new(
-        std::fs::read(plaintext_path)
-            .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?,
-    );
+    let bytes = crate::files::read(plaintext_path)
+        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
     if vault::decrypt::is_age(&bytes) {
         return Err(UserError::new(format!("'{shown}' is already encrypted")));
     }
@@ -849,7 +849,9 @@ pub fn members_rm(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let open = open(ctx, err)?;
+    let mut open = open(ctx, err)?;
+    // The backup must not open with the removed member's key either.
+    open.reencrypt_backup = true;
     refuse_passphrase(&open)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
@@ -964,7 +966,8 @@ pub fn members_ack(ctx: &Context, yes: bool, err: &mut dyn Write) -> Result<(), 
 
 /// `teamotp rekey`: re-encrypts the vault to the current recipients file.
 pub fn rekey(ctx: &Context, force: bool, err: &mut dyn Write) -> Result<(), UserError> {
-    let open = open(ctx, err)?;
+    let mut open = open(ctx, err)?;
+    open.reencrypt_backup = true;
     let members = commit(ctx, &open, None, force, err)?;
     if members.is_empty() {
         let _ = writeln!(
@@ -984,19 +987,9 @@ pub fn rekey(ctx: &Context, force: bool, err: &mut dyn Write) -> Result<(), User
     Ok(())
 }
 
-/// Writes a small non-secret text file atomically.
+/// Writes a small non-secret text file atomically (the recipients file), through the one writer.
 fn write_text(path: &Path, text: &str) -> Result<(), UserError> {
-    let shown = path.display();
-    let temp = PathBuf::from(format!("{shown}.{}.tmp", std::process::id()));
     // Public keys only, but nobody else may change who the vault is encrypted to: 0644 whatever the umask.
-    std::fs::write(&temp, text)
-        .and_then(|()| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644))
-        })
-        .and_then(|()| std::fs::rename(&temp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            UserError::new(format!("cannot write '{shown}': {e}"))
-        })
+    crate::files::replace(path, text.as_bytes(), 0o644)
+        .map_err(|e| UserError::new(format!("cannot write '{}': {e}", path.display())))
 }

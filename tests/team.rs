@@ -1217,7 +1217,14 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
             )
         )
     );
-    assert_eq!(sb.bytes("v.age.bak"), before);
+    // The backup holds the previous version, re-encrypted so the removed key opens it no more.
+    assert_ne!(sb.bytes("v.age.bak"), before);
+    assert_eq!(stanzas(&sb.path("v.age.bak")), ["X25519", "ssh-ed25519"]);
+    assert_refused(&sb, RSA, "v.age.bak");
+    assert_eq!(
+        decrypt(&sb.path(ME), &sb.path("v.age.bak")),
+        decrypt(&sb.path(ME), &sb.path("v.age"))
+    );
     assert_eq!(stanzas(&sb.path("v.age")), ["X25519", "ssh-ed25519"]);
     assert_refused(&sb, RSA, "v.age");
     for key in [ME, ED25519] {
@@ -1699,7 +1706,9 @@ fn rekey_refuses_a_recipients_list_that_would_lock_the_caller_out_unless_forced(
         sb.me(&["rekey", "--force"]),
         out(0, "", "teamotp: re-encrypted v.age to 1 recipient\n")
     );
-    assert_eq!(sb.bytes("v.age.bak"), before);
+    // The backup follows the new recipients too.
+    assert_ne!(sb.bytes("v.age.bak"), before);
+    assert_refused(&sb, ME, "v.age.bak");
     assert_refused(&sb, ME, "v.age");
 }
 
@@ -1740,7 +1749,16 @@ fn rekey_re_encrypts_a_vault_made_by_age_to_the_recipients_file() {
                 &format!("teamotp: re-encrypted {vault} to 3 recipients\n")
             )
         );
-        assert_eq!(sb.bytes(&format!("{vault}.bak")), original);
+        // The backup is the previous version encrypted to the new recipients.
+        let bak = format!("{vault}.bak");
+        assert_ne!(sb.bytes(&bak), original);
+        for key in [ME, ED25519, RSA] {
+            assert_eq!(
+                decrypt(&sb.path(key), &sb.path(&bak)).as_deref(),
+                Ok(plain.as_str()),
+                "{key} opens {bak}"
+            );
+        }
         assert_eq!(mode(&sb.path(vault)), 0o644, "the vault's mode is kept");
         let armored = vault.ends_with(".asc");
         assert_eq!(
@@ -2021,13 +2039,24 @@ fn every_write_keeps_the_previous_ciphertext_as_bak_and_leaves_no_temporary_file
     ];
     for (args, stdin) in writes {
         let before = sb.bytes("v.age");
+        let before_plain = decrypt(&sb.path(ME), &sb.path("v.age")).unwrap();
         let result = sb.me_stdin(args, stdin);
         assert_eq!(result.code, 0, "{args:?}: {result:?}");
-        assert_eq!(
-            sb.bytes("v.age.bak"),
-            before,
-            "{args:?}: .bak is the previous ciphertext"
-        );
+        if matches!(args[0], "rekey" | "members") && args.get(1) != Some(&"add") {
+            // rekey and members rm re-encrypt the previous version to the new recipients.
+            let key = sb.path(ME);
+            assert_eq!(
+                decrypt(&key, &sb.path("v.age.bak")),
+                decrypt(&key, &sb.path("v.age")).map(|_| before_plain.clone()),
+                "{args:?}: .bak is the previous version"
+            );
+        } else {
+            assert_eq!(
+                sb.bytes("v.age.bak"),
+                before,
+                "{args:?}: .bak is the previous ciphertext"
+            );
+        }
         assert_ne!(sb.bytes("v.age"), before, "{args:?}");
         assert_eq!(mode(&sb.path("v.age")), 0o600, "{args:?}");
         assert_eq!(

@@ -653,6 +653,7 @@ fn save_with_the_hash_of_an_older_version_refuses_and_changes_nothing() {
         check: Check::Identities(identities_ref),
         armored: false,
         expected_hash,
+        backup: teamotp::vault::store::Backup::Copy,
     };
 
     save(&request(b"name,secret\none,JBSWY3DPEHPK3PXP\n", None)).unwrap();

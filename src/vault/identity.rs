@@ -5,8 +5,6 @@ use std::io::{BufReader, Cursor};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use crate::env::Env;
 use crate::error::UserError;
 use crate::tty::TtyCallbacks;
@@ -85,8 +83,7 @@ pub fn read(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
         ))
         .hint(format!("make it private: chmod 600 '{shown}'")));
     }
-    let bytes = std::fs::read(path)
-        .map(Zeroizing::new)
+    let bytes = crate::files::read(path)
         .map_err(|e| UserError::new(format!("cannot read identity file '{shown}': {e}")))?;
     parse(&bytes, &shown)
 }

@@ -211,8 +211,8 @@ pub fn hash(bytes: &[u8]) -> [u8; 32] {
 
 fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
     let shown = path.display();
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Zeroizing::new(bytes)),
+    match crate::files::read(path) {
+        Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut error = UserError::new(format!("no vault at '{shown}'"))
                 .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")

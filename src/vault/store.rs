@@ -1,11 +1,10 @@
-//! Writing the vault: encrypt to a new file beside it, check it, make sure nobody saved meanwhile, keep
+//! Writing the vault: encrypt to a new file beside it (through `crate::files`, the one writer), check it, make sure nobody saved meanwhile, keep
 //! the previous ciphertext as `VAULT.bak`, and rename the new file over the vault. No plaintext ever
 //! touches the disk, and killed at any moment the vault is the old version or the new one.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
 
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
@@ -14,7 +13,9 @@ use super::decrypt::{self, Failure};
 use super::identity::Identities;
 use super::load::hash;
 use super::recipients::Member;
+use crate::env::Env;
 use crate::error::UserError;
+use crate::files::{self, Holder, Lock, LockError, Staged, Target};
 
 /// scrypt work factor for passphrase vaults: what `age -p` writes, and what phones and other tools accept.
 pub const WORK_FACTOR: u8 = 18;
@@ -43,6 +44,86 @@ pub struct Request<'a> {
     pub armored: bool,
     /// SHA-256 of the vault as read (None: the vault must not exist yet).
     pub expected_hash: Option<[u8; 32]>,
+    /// What `VAULT.bak` keeps of the version being replaced.
+    pub backup: Backup<'a>,
+}
+
+/// What `VAULT.bak` holds after a write: the previous version, readable by whoever could read it.
+pub enum Backup<'a> {
+    /// The previous ciphertext as it was (the recipients did not change).
+    Copy,
+    /// The previous version (this plaintext) encrypted to the NEW recipients: after `members rm` or
+    /// `rekey`, a removed member's key no longer opens the backup either.
+    Reencrypt(&'a [u8]),
+    /// No backup (git's scratch files in the merge driver).
+    None,
+}
+
+/// How long a writer waits for another teamotp to finish writing the same vault (`TEAMOTP_LOCK_TIMEOUT`
+/// seconds overrides it).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Takes the vault's write lock (`VAULT.lock` beside the real file), saying on `err` whom it waits for.
+/// Held from reading the old version to the rename, it makes concurrent writers on one machine (or one
+/// shared file system) take turns instead of losing updates.
+pub fn lock(path: &Path, env: &Env, now: u64, err: &mut dyn Write) -> Result<Lock, UserError> {
+    let shown = path.display().to_string();
+    let target = Target::resolve(path).map_err(|e| cannot("write", &shown, &e))?;
+    let user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| env.var(name).filter(|v| !v.is_empty()))
+        .map_or_else(
+            || format!("uid {}", rustix::process::getuid().as_raw()),
+            |v| v.to_string_lossy().into_owned(),
+        );
+    let holder = Holder {
+        user,
+        host: rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+        pid: std::process::id(),
+        since: now,
+    };
+    let timeout = env
+        .var("TEAMOTP_LOCK_TIMEOUT")
+        .and_then(|v| v.to_str()?.trim().parse::<u64>().ok())
+        .map_or(LOCK_TIMEOUT, Duration::from_secs);
+    let waiting = &mut |who: &str| {
+        let _ = writeln!(
+            err,
+            "teamotp: waiting for {} to finish writing '{shown}'",
+            describe_holder(who)
+        );
+    };
+    Lock::acquire(&target, &holder, timeout, waiting).map_err(|e| match e {
+        LockError::Busy(who) => UserError::new(format!(
+            "'{shown}' is being written by {} (waited {} s)",
+            describe_holder(&who),
+            timeout.as_secs()
+        ))
+        .hint("run the command again when it is done; a lock whose process has ended is released at once"),
+        LockError::Io(e) => UserError::new(format!("cannot lock '{shown}': {e}"))
+            .hint(format!("the lock file is '{}.lock' beside the vault", target.path().display())),
+    })
+}
+
+/// `alice@box (pid 42, since 12:00:01 UTC)` from the lock file's `alice@box pid 42 since 1700000000`.
+fn describe_holder(line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        [who, "pid", pid, "since", since] => {
+            let since = since.parse::<u64>().map_or_else(
+                |_| since.to_string(),
+                |t| format!("{} UTC", crate::time::clock_face(t)),
+            );
+            format!(
+                "{} (pid {pid}, since {since})",
+                crate::output::printable(who)
+            )
+        }
+        _ => "another teamotp".to_owned(),
+    }
 }
 
 /// Encrypts `plaintext` (in memory only).
@@ -87,29 +168,33 @@ pub fn encrypt(
     Ok(out)
 }
 
-/// Performs a complete, checked, atomic write (see the module documentation).
+/// Performs a complete, checked, atomic write (see the module documentation). The caller holds the vault's
+/// [`Lock`](crate::files::Lock) from reading the old version until this returns.
 pub fn save(write: &Request) -> Result<(), UserError> {
     let shown = write.path.display().to_string();
+    let target = Target::resolve(write.path).map_err(|e| cannot("write", &shown, &e))?;
     let ciphertext = encrypt(write.plaintext, &write.protection, write.armored)?;
-    let dir = parent(write.path);
-    let mode = fs::metadata(write.path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o600);
-    let temp = TempFile::create(write.path, mode)?;
-    temp.write(&ciphertext)?;
+    let mode = target.mode_or(0o600);
+    let mut staged = Staged::create(&target, mode).map_err(|e| cannot("write", &shown, &e))?;
+    staged
+        .write(&ciphertext)
+        .map_err(|e| cannot("write", &shown, &e))?;
 
-    // The file on disk, read back, must open with the caller's key and hold exactly the intended rows.
-    let written = fs::read(&temp.path)
-        .map_err(|e| UserError::new(format!("cannot read back '{}': {e}", temp.path.display())))?;
+    // The file on disk, read back through the same descriptor, must open with the caller's key and hold
+    // exactly the intended rows.
+    let written = staged
+        .read_back()
+        .map_err(|e| cannot("read back", &shown, &e))?;
     verify(&written, write.plaintext, &write.check, &shown)?;
 
-    // Nobody may have saved since we read: otherwise their change would be silently lost.
-    let current = match fs::read(write.path) {
-        Ok(bytes) => Some(hash(&bytes)),
+    // Nobody may have saved since we read (a writer on another machine, which our lock cannot see):
+    // otherwise their change would be silently lost.
+    let current = match files::read(&target.path()) {
+        Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(UserError::new(format!("cannot read '{shown}': {e}"))),
+        Err(e) => return Err(cannot("read", &shown, &e)),
     };
-    if current != write.expected_hash {
+    if current.as_ref().map(|bytes| hash(bytes)) != write.expected_hash {
         return Err(match write.expected_hash {
             Some(_) => UserError::new(format!(
                 "'{shown}' changed on disk since teamotp read it (a teammate saved, or a git pull); \
@@ -121,14 +206,26 @@ pub fn save(write: &Request) -> Result<(), UserError> {
         });
     }
 
-    if current.is_some() {
-        backup(write.path, mode)?;
+    if let Some(old) = current {
+        let bak = match write.backup {
+            Backup::Copy => Some(old),
+            Backup::Reencrypt(old_plaintext) => Some(Zeroizing::new(encrypt(
+                old_plaintext,
+                &write.protection,
+                write.armored,
+            )?)),
+            Backup::None => None,
+        };
+        if let Some(bak) = bak {
+            backup(&target, &bak, mode, &shown)?;
+        }
     }
-    fs::rename(&temp.path, write.path)
-        .map_err(|e| UserError::new(format!("cannot replace '{shown}': {e}")))?;
-    temp.disarm();
-    sync_dir(&dir);
-    Ok(())
+    staged.commit().map_err(|e| cannot("replace", &shown, &e))
+}
+
+/// `cannot VERB 'FILE': why`.
+fn cannot(verb: &str, shown: &str, e: &std::io::Error) -> UserError {
+    UserError::new(format!("cannot {verb} '{shown}': {e}"))
 }
 
 /// Decrypts what was written and compares it with what was meant to be written.
@@ -158,115 +255,22 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
     }
 }
 
-/// Keeps the previous ciphertext as `VAULT.bak` (written beside it and renamed into place).
-fn backup(path: &Path, mode: u32) -> Result<(), UserError> {
-    let old = fs::read(path)
-        .map_err(|e| UserError::new(format!("cannot read '{}': {e}", path.display())))?;
-    let bak = with_suffix(path, ".bak");
-    let temp = TempFile::create(&bak, mode)?;
-    temp.write(&old)?;
-    fs::rename(&temp.path, &bak)
-        .map_err(|e| UserError::new(format!("cannot write '{}': {e}", bak.display())))?;
-    temp.disarm();
-    Ok(())
-}
-
-fn parent(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// Makes a rename durable.
-fn sync_dir(dir: &Path) {
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-}
-
-/// A new file beside the target, created exclusively, removed on drop unless renamed into place.
-struct TempFile {
-    path: PathBuf,
-    armed: std::cell::Cell<bool>,
-}
-
-impl TempFile {
-    fn create(target: &Path, mode: u32) -> Result<TempFile, UserError> {
-        let dir = parent(target);
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "vault".into());
-        for attempt in 0..100u32 {
-            let nanos = crate::clock::now().subsec_nanos();
-            let path = dir.join(format!(
-                ".{name}.{}.{nanos:x}{attempt}.tmp",
-                std::process::id()
-            ));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .open(&path)
-            {
-                Ok(file) => {
-                    // `mode` above is reduced by the umask: set it exactly (a shared 0660 vault stays 0660).
-                    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
-                    return Ok(TempFile {
-                        path,
-                        armed: std::cell::Cell::new(true),
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(UserError::new(format!(
-                        "cannot create a file in '{}': {e}",
-                        dir.display()
-                    )));
-                }
-            }
-        }
-        Err(UserError::new(format!(
-            "cannot create a temporary file in '{}'",
-            dir.display()
-        )))
-    }
-
-    fn write(&self, bytes: &[u8]) -> Result<(), UserError> {
-        let fail = |e: std::io::Error| {
-            UserError::new(format!("cannot write '{}': {e}", self.path.display()))
-        };
-        let mut file = OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .map_err(fail)?;
-        file.write_all(bytes).map_err(fail)?;
-        file.sync_all().map_err(fail)
-    }
-
-    fn disarm(&self) {
-        self.armed.set(false);
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed.get() {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
+/// Keeps the previous version as `VAULT.bak` (written beside it and renamed into place).
+fn backup(target: &Target, bytes: &[u8], mode: u32, shown: &str) -> Result<(), UserError> {
+    let bak = target.sibling(".bak");
+    let shown = format!("{shown}.bak");
+    let mut staged = Staged::create(&bak, mode).map_err(|e| cannot("write", &shown, &e))?;
+    staged
+        .write(bytes)
+        .and_then(|()| staged.commit())
+        .map_err(|e| cannot("write", &shown, &e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     fn identity() -> (Identities, Member) {
         let key = age::x25519::Identity::generate();
@@ -298,6 +302,7 @@ mod tests {
             check: Check::Identities(identities),
             armored: false,
             expected_hash,
+            backup: Backup::Copy,
         }
     }
 

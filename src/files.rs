@@ -1,0 +1,710 @@
+//! The one place where teamotp reads and replaces files, so every file gets the same protection against a
+//! hostile teammate who can write to the shared folder (docs/security.md, "A hostile teammate"):
+//!
+//! - [`read`]: regular files only (a FIFO, a device or a directory is refused without blocking), at most
+//!   [`READ_LIMIT`] bytes, into a zeroizing buffer.
+//! - [`Target::resolve`]: the real file behind a path. A symlink is followed only when the caller owns it
+//!   (a `~/.config/teamotp/secrets.csv.age` link into the team repository keeps working and stays a link);
+//!   a link planted by someone else, or anything but a regular file, is refused.
+//! - [`Staged`]: a new file created exclusively in the target's directory, never following a link
+//!   (`openat(dirfd, O_CREAT | O_EXCL | O_NOFOLLOW)`). Every write, the fsync and the read-back check go
+//!   through that one descriptor; nothing is reopened by name. [`Staged::commit`] renames it over the target
+//!   relative to the same directory descriptor and fsyncs the directory.
+//! - [`Lock`]: an advisory lock file beside the target (`NAME.lock`), opened with the same no-follow rules,
+//!   held across a whole read-modify-write; it names its holder for whoever waits.
+//!
+//! Only this module knows the platform: on Unix it uses `rustix` (`openat`, `renameat`, `fstat`); the lock is
+//! std's portable file lock.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+/// The largest file teamotp reads: vaults, identities, recipients files and import files (64 MiB, about
+/// 600,000 accounts). `-f /dev/zero` or a runaway file stops here instead of filling memory.
+pub const READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+fn refused(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// What a non-regular file is, for messages.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading without blocking on a FIFO, and checks that it is a regular file.
+fn open_regular(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    let file = {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        File::from(fd)
+    };
+    #[cfg(not(unix))]
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(refused(format!(
+            "it is {}, not a regular file",
+            kind_of(&metadata.file_type())
+        )));
+    }
+    Ok(file)
+}
+
+/// Reads a whole regular file of at most [`READ_LIMIT`] bytes. Errors keep their kind (`NotFound` stays
+/// `NotFound`); a refused file is `InvalidInput` with a message that says why.
+pub fn read(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
+    let file = open_regular(path)?;
+    read_limited(file, READ_LIMIT)
+}
+
+/// [`read`] as UTF-8 text.
+pub fn read_to_string(path: &Path) -> io::Result<Zeroizing<String>> {
+    let mut bytes = read(path)?;
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(e) => {
+            // Wipe the rejected bytes too.
+            drop(Zeroizing::new(e.into_bytes()));
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "it is not UTF-8 text",
+            ))
+        }
+    }
+}
+
+/// Reads at most `limit` bytes from `reader` (an error past that), into a buffer that never reallocates
+/// while it holds data (a reallocation would leave an unwiped copy behind).
+pub fn read_limited(reader: impl Read, limit: u64) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    let mut taken = reader.take(limit + 1);
+    let mut chunk = Zeroizing::new([0u8; 64 * 1024]);
+    loop {
+        let n = match taken.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if bytes.len() + n > bytes.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + n).max(4096) * 2));
+            bigger.extend_from_slice(&bytes);
+            bytes = bigger;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    if bytes.len() as u64 > limit {
+        return Err(refused(format!(
+            "it is larger than {} MiB, the most teamotp reads",
+            limit / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The real file behind a path, as its directory and its name in it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    dir: PathBuf,
+    name: OsString,
+}
+
+/// How many symbolic links are followed before giving up (as the kernel does).
+const MAX_LINKS: usize = 40;
+
+impl Target {
+    /// Follows symbolic links in the last component of `path` that the caller owns, to the real file
+    /// (which need not exist yet). Refuses a link owned by someone else and anything that exists but is not
+    /// a regular file.
+    pub fn resolve(path: &Path) -> io::Result<Target> {
+        let mut current = path.to_path_buf();
+        for _ in 0..MAX_LINKS {
+            let metadata = match std::fs::symlink_metadata(&current) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Target::split(&current),
+                other => other?,
+            };
+            if metadata.file_type().is_symlink() {
+                check_link_owner(&current, &metadata)?;
+                let link = std::fs::read_link(&current)?;
+                current = match link.is_absolute() {
+                    true => link,
+                    false => parent(&current).join(link),
+                };
+                continue;
+            }
+            if !metadata.is_file() {
+                return Err(refused(format!(
+                    "it is {}, not a regular file",
+                    kind_of(&metadata.file_type())
+                )));
+            }
+            return Target::split(&current);
+        }
+        Err(refused("too many levels of symbolic links".into()))
+    }
+
+    fn split(path: &Path) -> io::Result<Target> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| refused("it does not name a file".into()))?;
+        Ok(Target {
+            dir: parent(path),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The real path.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// A file beside this one: `NAME` + `suffix` in the same directory (`.bak`, `.lock`).
+    pub fn sibling(&self, suffix: &str) -> Target {
+        let mut name = self.name.clone();
+        name.push(suffix);
+        Target {
+            dir: self.dir.clone(),
+            name,
+        }
+    }
+
+    /// The permission bits of the existing file, or `default` when it does not exist.
+    pub fn mode_or(&self, default: u32) -> u32 {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::symlink_metadata(self.path())
+                .ok()
+                .filter(|m| m.is_file())
+                .map_or(default, |m| m.permissions().mode() & 0o777)
+        }
+        #[cfg(not(unix))]
+        default
+    }
+
+    /// The directory, opened once: every later operation is relative to it.
+    fn open_dir(&self) -> io::Result<File> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let fd = rustix::fs::open(
+                &self.dir,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            Ok(File::from(fd))
+        }
+        #[cfg(not(unix))]
+        File::open(&self.dir)
+    }
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A link is followed only when it belongs to the caller (or to root): a teammate's link in a shared
+/// folder could otherwise point the write at any file the caller can write.
+#[cfg(unix)]
+fn check_link_owner(path: &Path, metadata: &std::fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    if metadata.uid() == me || metadata.uid() == 0 {
+        return Ok(());
+    }
+    Err(refused(format!(
+        "'{}' is a symbolic link owned by another user (uid {}); teamotp does not write through it",
+        path.display(),
+        metadata.uid()
+    )))
+}
+
+#[cfg(not(unix))]
+fn check_link_owner(_: &Path, _: &std::fs::Metadata) -> io::Result<()> {
+    Ok(())
+}
+
+/// Creates `name` in `dir` exclusively, never following a link, for reading and writing.
+fn create_new_in(dir: &File, name: &OsStr, mode: u32) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::openat(
+            dir,
+            name,
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )?;
+        let file = File::from(fd);
+        // The mode above was reduced by the umask: set it exactly (a shared 0660 vault stays 0660).
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, mode);
+        unreachable_platform()
+    }
+}
+
+#[cfg(not(unix))]
+fn unreachable_platform<T>() -> io::Result<T> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "writing files is not supported on this platform yet",
+    ))
+}
+
+/// A name nobody can predict, for a temporary file beside `target`.
+fn temp_name(target: &OsStr, attempt: u32) -> OsString {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.write_u32(attempt);
+    let mut name = OsString::from(".");
+    name.push(target);
+    name.push(format!(".{:016x}.tmp", hasher.finish()));
+    name
+}
+
+/// A new file beside its target, written and checked through one descriptor, renamed into place by
+/// [`Staged::commit`], and removed if dropped before that.
+pub struct Staged {
+    dir: File,
+    temp: OsString,
+    file: File,
+    target: Target,
+    committed: bool,
+}
+
+impl Staged {
+    /// Creates the temporary file with exactly `mode`.
+    pub fn create(target: &Target, mode: u32) -> io::Result<Staged> {
+        let dir = target.open_dir()?;
+        for attempt in 0..100 {
+            let temp = temp_name(&target.name, attempt);
+            match create_new_in(&dir, &temp, mode) {
+                Ok(file) => {
+                    return Ok(Staged {
+                        dir,
+                        temp,
+                        file,
+                        target: target.clone(),
+                        committed: false,
+                    });
+                }
+                // Taken (or a planted link, which O_EXCL never follows): another name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free temporary file name",
+        ))
+    }
+
+    /// Writes all of `bytes` and makes them durable.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.file.sync_all()
+    }
+
+    /// Reads back what is on disk, through the same descriptor.
+    pub fn read_back(&mut self) -> io::Result<Vec<u8>> {
+        self.file.seek(io::SeekFrom::Start(0))?;
+        let mut bytes = Vec::new();
+        (&self.file).take(READ_LIMIT + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Renames the file over the target (in the same directory) and makes the rename durable.
+    pub fn commit(mut self) -> io::Result<()> {
+        #[cfg(unix)]
+        rustix::fs::renameat(&self.dir, &self.temp, &self.dir, &self.target.name)?;
+        #[cfg(not(unix))]
+        unreachable_platform::<()>()?;
+        self.finish();
+        Ok(())
+    }
+
+    /// Moves the file into place only if the target does not exist (`AlreadyExists` otherwise).
+    pub fn commit_new(mut self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        rustix::fs::renameat_with(
+            &self.dir,
+            &self.temp,
+            &self.dir,
+            &self.target.name,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )?;
+        #[cfg(all(unix, not(target_os = "linux")))]
+        {
+            rustix::fs::linkat(
+                &self.dir,
+                &self.temp,
+                &self.dir,
+                &self.target.name,
+                rustix::fs::AtFlags::empty(),
+            )?;
+            let _ = rustix::fs::unlinkat(&self.dir, &self.temp, rustix::fs::AtFlags::empty());
+        }
+        #[cfg(not(unix))]
+        unreachable_platform::<()>()?;
+        self.finish();
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.committed = true;
+        // The rename is in the directory: sync it too (best effort: some file systems refuse).
+        let _ = self.dir.sync_all();
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            #[cfg(unix)]
+            let _ = rustix::fs::unlinkat(&self.dir, &self.temp, rustix::fs::AtFlags::empty());
+        }
+    }
+}
+
+/// Replaces `path` (the real file behind the caller's links) with `bytes`, atomically, with `mode`.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let target = Target::resolve(path)?;
+    let mut staged = Staged::create(&target, mode)?;
+    staged.write(bytes)?;
+    staged.commit()
+}
+
+/// Creates `path` with `bytes` and `mode`, atomically, never replacing an existing file or link.
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let target = Target::split(path)?;
+    let mut staged = Staged::create(&target, mode)?;
+    staged.write(bytes)?;
+    staged.commit_new()
+}
+
+/// Creates a private directory (0700) and its parents.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+/// An advisory lock on a target, held by a `NAME.lock` file beside it until dropped (the file exists only
+/// while someone writes). While held, the file names its holder (`user@host pid N since UNIX`); the lock
+/// itself is the operating system's, so a holder that dies releases it at once, and the file it leaves
+/// behind blocks nobody.
+pub struct Lock {
+    dir: File,
+    name: OsString,
+    file: File,
+}
+
+/// Who holds a lock, written into the lock file for whoever waits.
+pub struct Holder {
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    pub since: u64,
+}
+
+impl Holder {
+    fn line(&self) -> String {
+        format!(
+            "{}@{} pid {} since {}\n",
+            self.user, self.host, self.pid, self.since
+        )
+    }
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Someone else held it for the whole timeout; what the lock file says about them (may be empty).
+    Busy(String),
+    Io(io::Error),
+}
+
+impl From<io::Error> for LockError {
+    fn from(e: io::Error) -> Self {
+        LockError::Io(e)
+    }
+}
+
+impl Lock {
+    /// Takes the lock on `target`, waiting up to `timeout`. `waiting` is called once with the holder's
+    /// description when the lock is busy at first.
+    pub fn acquire(
+        target: &Target,
+        holder: &Holder,
+        timeout: Duration,
+        waiting: &mut dyn FnMut(&str),
+    ) -> Result<Lock, LockError> {
+        let name = target.sibling(".lock").name;
+        let dir = target.open_dir()?;
+        let mode = target.mode_or(0o600);
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            let mut file = open_lock_file(&dir, &name, mode)?;
+            match file.try_lock() {
+                // The holder removes the file before releasing it: a lock on a file that is no longer
+                // the one in the directory locks nothing, so open it again.
+                Ok(()) if is_current(&dir, &name, &file) => {
+                    // Best effort: a lock file we may not write (someone else's, read-only) still locks.
+                    let _ = file
+                        .set_len(0)
+                        .and_then(|()| file.write_all(holder.line().as_bytes()));
+                    return Ok(Lock { dir, name, file });
+                }
+                Ok(()) => continue,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let who = read_holder(&mut file);
+                    if start.elapsed() >= timeout {
+                        return Err(LockError::Busy(who));
+                    }
+                    if !told {
+                        waiting(&who);
+                        told = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held, so the next writer never locks a file that is about to vanish.
+        #[cfg(unix)]
+        let _ = rustix::fs::unlinkat(&self.dir, &self.name, rustix::fs::AtFlags::empty());
+        let _ = self.file.unlock();
+    }
+}
+
+/// True when `file` is still the file called `name` in `dir`.
+fn is_current(dir: &File, name: &OsStr, file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        let (Ok(open), Ok(named)) = (
+            rustix::fs::fstat(file),
+            rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW),
+        ) else {
+            return false;
+        };
+        open.st_dev == named.st_dev && open.st_ino == named.st_ino
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, name, file);
+        true
+    }
+}
+
+/// Opens (creating if needed) the lock file without following a link and without blocking on a FIFO;
+/// read-write when allowed, else read-only (a lock needs no write access).
+fn open_lock_file(dir: &File, name: &OsStr, mode: u32) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd =
+            match rustix::fs::openat(dir, name, flags | OFlags::RDWR, Mode::from_raw_mode(mode)) {
+                Err(rustix::io::Errno::ACCESS) => {
+                    rustix::fs::openat(dir, name, flags | OFlags::RDONLY, Mode::empty())?
+                }
+                Err(rustix::io::Errno::LOOP) => {
+                    return Err(refused(
+                        "its lock file is a symbolic link; remove it".into(),
+                    ));
+                }
+                other => other?,
+            };
+        let file = File::from(fd);
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Err(refused(format!(
+                "its lock file is {}; remove it",
+                kind_of(&metadata.file_type())
+            )));
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, name, mode);
+        unreachable_platform()
+    }
+}
+
+/// What the lock file says about its holder: `user@host pid N since UNIX`, or "" if unreadable.
+fn read_holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file
+        .seek(io::SeekFrom::Start(0))
+        .and_then(|_| file.take(4096).read_to_string(&mut text));
+    text.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_regular_files_and_refuses_others_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(&read(&path).unwrap()[..], b"abc");
+        let e = read(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(e.to_string(), "it is a device, not a regular file");
+        let e = read(dir.path()).unwrap_err();
+        assert_eq!(e.to_string(), "it is a directory, not a regular file");
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("fifo");
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &fifo,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            let e = read(&fifo).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "it is a FIFO (named pipe), not a regular file"
+            );
+        }
+        assert_eq!(
+            read(&dir.path().join("missing")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn read_limit_is_enforced_on_the_bytes_read() {
+        let e = read_limited(&[7u8; 11][..], 10).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(&read_limited(&[7u8; 10][..], 10).unwrap()[..], &[7u8; 10]);
+        let big = vec![1u8; 300_000];
+        assert_eq!(&read_limited(&big[..], 1 << 20).unwrap()[..], &big[..]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replace_writes_through_our_link_to_the_real_file_and_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        let link = dir.path().join("link");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        replace(&link, b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["link", "real"], "no temporary file left");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn staged_file_is_exclusive_and_removed_when_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::resolve(&dir.path().join("t")).unwrap();
+        let mut staged = Staged::create(&target, 0o640).unwrap();
+        staged.write(b"x").unwrap();
+        assert_eq!(staged.read_back().unwrap(), b"x");
+        let temp = dir.path().join(&staged.temp);
+        assert_eq!(
+            std::fs::metadata(&temp).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        drop(staged);
+        assert!(!temp.exists());
+        assert!(!dir.path().join("t").exists());
+    }
+
+    #[test]
+    fn a_second_lock_waits_then_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::resolve(&dir.path().join("v.age")).unwrap();
+        let holder = Holder {
+            user: "alice".into(),
+            host: "box".into(),
+            pid: 42,
+            since: 1_700_000_000,
+        };
+        let first = Lock::acquire(&target, &holder, Duration::ZERO, &mut |_| {}).unwrap();
+        let mut told = Vec::new();
+        let busy = Lock::acquire(&target, &holder, Duration::from_millis(120), &mut |who| {
+            told.push(who.to_owned())
+        });
+        match busy {
+            Err(LockError::Busy(who)) => assert_eq!(who, "alice@box pid 42 since 1700000000"),
+            _ => panic!("the second lock must be refused"),
+        }
+        assert_eq!(told, ["alice@box pid 42 since 1700000000"]);
+        drop(first);
+        assert!(
+            !dir.path().join("v.age.lock").exists(),
+            "removed on release"
+        );
+        let again = Lock::acquire(&target, &holder, Duration::ZERO, &mut |_| {});
+        assert!(again.is_ok(), "released on drop");
+    }
+}
