@@ -6,10 +6,10 @@
 //! - [`Target::resolve`]: the real file behind a path. A symlink is followed only when the caller owns it
 //!   (a `~/.config/teamotp/secrets.csv.age` link into the team repository keeps working and stays a link);
 //!   a link planted by someone else, or anything but a regular file, is refused.
-//! - [`Staged`]: a new file created exclusively in the target's directory, never following a link
-//!   (`openat(dirfd, O_CREAT | O_EXCL | O_NOFOLLOW)`). Every write, the fsync and the read-back check go
-//!   through that one descriptor; nothing is reopened by name. [`Staged::commit`] renames it over the target
-//!   relative to the same directory descriptor and fsyncs the directory.
+//! - [`Staged`]: a new file created exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`) inside a private 0700
+//!   directory made exclusively beside the target, so nobody else can swap it. Every write, the fsync and the
+//!   read-back check go through that one descriptor; nothing is reopened by name. [`Staged::commit`] renames
+//!   it over the target relative to the directory descriptors and fsyncs the directory.
 //! - [`Lock`]: an advisory lock file beside the target (`NAME.lock`), opened with the same no-follow rules,
 //!   held across a whole read-modify-write; it names its holder for whoever waits.
 //!
@@ -288,8 +288,8 @@ fn unreachable_platform<T>() -> io::Result<T> {
     ))
 }
 
-/// A name nobody can predict, for a temporary file beside `target`.
-fn temp_name(target: &OsStr, attempt: u32) -> OsString {
+/// A name nobody can predict, for the private staging directory beside `target`.
+fn stage_name(target: &OsStr, attempt: u32) -> OsString {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u32(std::process::id());
@@ -300,33 +300,48 @@ fn temp_name(target: &OsStr, attempt: u32) -> OsString {
     name
 }
 
+/// The file's name inside its staging directory.
+const STAGED: &str = "new";
+
 /// A new file beside its target, written and checked through one descriptor, renamed into place by
 /// [`Staged::commit`], and removed if dropped before that.
+///
+/// The file lives in a private (0700) directory of its own, made exclusively beside the target: nobody
+/// else can rename, replace or link anything inside it, so the rename by name moves exactly the file that
+/// was written, even in a folder the whole team can write to.
 pub struct Staged {
     dir: File,
-    temp: OsString,
+    stage: File,
+    stage_name: OsString,
     file: File,
     target: Target,
     committed: bool,
 }
 
 impl Staged {
-    /// Creates the temporary file with exactly `mode`.
+    /// Creates the file with exactly `mode`.
     pub fn create(target: &Target, mode: u32) -> io::Result<Staged> {
         let dir = target.open_dir()?;
         for attempt in 0..100 {
-            let temp = temp_name(&target.name, attempt);
-            match create_new_in(&dir, &temp, mode) {
-                Ok(file) => {
-                    return Ok(Staged {
-                        dir,
-                        temp,
-                        file,
-                        target: target.clone(),
-                        committed: false,
-                    });
+            let stage_name = stage_name(&target.name, attempt);
+            match create_stage(&dir, &stage_name) {
+                Ok(stage) => {
+                    return match create_new_in(&stage, OsStr::new(STAGED), mode) {
+                        Ok(file) => Ok(Staged {
+                            dir,
+                            stage,
+                            stage_name,
+                            file,
+                            target: target.clone(),
+                            committed: false,
+                        }),
+                        Err(e) => {
+                            remove_stage(&dir, &stage, &stage_name);
+                            Err(e)
+                        }
+                    };
                 }
-                // Taken (or a planted link, which O_EXCL never follows): another name.
+                // Taken (or a planted link, which mkdir never follows): another name.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -351,22 +366,21 @@ impl Staged {
         Ok(bytes)
     }
 
-    /// Renames the file over the target (in the same directory) and makes the rename durable.
+    /// Renames the file over the target and makes the rename durable.
     pub fn commit(mut self) -> io::Result<()> {
         #[cfg(unix)]
-        rustix::fs::renameat(&self.dir, &self.temp, &self.dir, &self.target.name)?;
+        rustix::fs::renameat(&self.stage, STAGED, &self.dir, &self.target.name)?;
         #[cfg(not(unix))]
         unreachable_platform::<()>()?;
-        self.finish();
-        Ok(())
+        self.finish()
     }
 
     /// Moves the file into place only if the target does not exist (`AlreadyExists` otherwise).
     pub fn commit_new(mut self) -> io::Result<()> {
         #[cfg(target_os = "linux")]
         rustix::fs::renameat_with(
-            &self.dir,
-            &self.temp,
+            &self.stage,
+            STAGED,
             &self.dir,
             &self.target.name,
             rustix::fs::RenameFlags::NOREPLACE,
@@ -374,34 +388,87 @@ impl Staged {
         #[cfg(all(unix, not(target_os = "linux")))]
         {
             rustix::fs::linkat(
-                &self.dir,
-                &self.temp,
+                &self.stage,
+                STAGED,
                 &self.dir,
                 &self.target.name,
                 rustix::fs::AtFlags::empty(),
             )?;
-            let _ = rustix::fs::unlinkat(&self.dir, &self.temp, rustix::fs::AtFlags::empty());
+            let _ = rustix::fs::unlinkat(&self.stage, STAGED, rustix::fs::AtFlags::empty());
         }
         #[cfg(not(unix))]
         unreachable_platform::<()>()?;
-        self.finish();
-        Ok(())
+        self.finish()
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> io::Result<()> {
         self.committed = true;
+        remove_stage(&self.dir, &self.stage, &self.stage_name);
         // The rename is in the directory: sync it too (best effort: some file systems refuse).
         let _ = self.dir.sync_all();
+        // Only a process of the same user (or root) could have replaced it since: say so rather than
+        // claim success.
+        if !is_current(&self.dir, &self.target.name, &self.file) {
+            return Err(io::Error::other(
+                "another process replaced the file right after teamotp wrote it; look at it before \
+                 going on",
+            ));
+        }
+        Ok(())
     }
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.committed {
-            #[cfg(unix)]
-            let _ = rustix::fs::unlinkat(&self.dir, &self.temp, rustix::fs::AtFlags::empty());
+            remove_stage(&self.dir, &self.stage, &self.stage_name);
         }
     }
+}
+
+/// Makes the private staging directory and opens it, checking that the directory opened is the one made
+/// (ours, 0700: nobody else can make such a directory).
+fn create_stage(dir: &File, name: &OsStr) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{Mode, OFlags};
+        rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700))?;
+        let replaced = || {
+            io::Error::other(
+                "another process replaced teamotp's temporary directory; nothing was changed",
+            )
+        };
+        let stage = File::from(
+            rustix::fs::openat(
+                dir,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|_| replaced())?,
+        );
+        let stat = rustix::fs::fstat(&stage)?;
+        if stat.st_uid != rustix::process::geteuid().as_raw() || stat.st_mode & 0o077 != 0 {
+            return Err(replaced());
+        }
+        Ok(stage)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, name);
+        unreachable_platform()
+    }
+}
+
+/// Removes the staging directory's file (if still there) and the directory (if it is still ours).
+fn remove_stage(dir: &File, stage: &File, name: &OsStr) {
+    #[cfg(unix)]
+    {
+        let _ = rustix::fs::unlinkat(stage, STAGED, rustix::fs::AtFlags::empty());
+        let _ = rustix::fs::unlinkat(dir, name, rustix::fs::AtFlags::REMOVEDIR);
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, stage, name);
 }
 
 /// Replaces `path` (the real file behind the caller's links) with `bytes`, atomically, with `mode`.
@@ -669,13 +736,18 @@ mod tests {
         let mut staged = Staged::create(&target, 0o640).unwrap();
         staged.write(b"x").unwrap();
         assert_eq!(staged.read_back().unwrap(), b"x");
-        let temp = dir.path().join(&staged.temp);
+        let stage = dir.path().join(&staged.stage_name);
+        let temp = stage.join(STAGED);
         assert_eq!(
             std::fs::metadata(&temp).unwrap().permissions().mode() & 0o777,
             0o640
         );
+        assert_eq!(
+            std::fs::metadata(&stage).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         drop(staged);
-        assert!(!temp.exists());
+        assert!(!stage.exists());
         assert!(!dir.path().join("t").exists());
     }
 

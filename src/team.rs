@@ -40,8 +40,12 @@ impl Context<'_> {
         if let Some(path) = self.recipients_file {
             return Ok(path.to_owned());
         }
+        // Beside the real vault: a link to a team repository's vault uses that repository's recipients.
         let vault = self.vault_path()?;
-        let dir = vault.parent().filter(|p| !p.as_os_str().is_empty());
+        let real = crate::files::Target::resolve(vault)
+            .map(|t| t.path())
+            .unwrap_or_else(|_| vault.to_owned());
+        let dir = real.parent().filter(|p| !p.as_os_str().is_empty());
         Ok(dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME))
     }
 }
@@ -910,6 +914,11 @@ pub fn members_rm(
     commit(ctx, &open, Some(&remaining), force, err)?;
     write_text(&path, &recipients::without_member(&text, &member))?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
+    let _ = writeln!(
+        err,
+        "teamotp: {}.bak, the previous version, is re-encrypted to the remaining recipients too",
+        open.path.display()
+    );
     let _ = writeln!(
         err,
         "teamotp: warning: removal is not retroactive: they may keep old copies of the vault \

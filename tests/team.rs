@@ -69,7 +69,9 @@ const PIN_HINTS: &str = "teamotp: hint: if you expected this change (a teammate 
                          teamotp: hint: if not, someone may have slipped in a key: check the file's \
                          history before going on\n";
 
-const NOT_RETROACTIVE: &str = "teamotp: warning: removal is not retroactive: they may keep old copies of \
+const NOT_RETROACTIVE: &str = "teamotp: v.age.bak, the previous version, is re-encrypted to the remaining \
+                               recipients too\n\
+                               teamotp: warning: removal is not retroactive: they may keep old copies of \
                                the vault (git history, the shared drive, backups) and every secret in \
                                them\n";
 

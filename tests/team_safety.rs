@@ -247,12 +247,31 @@ fn check_leftovers(dir: &Path) -> usize {
         if ["V.age", "V.age.bak", ".age-recipients"].contains(&name.as_str()) {
             continue;
         }
+        if name == "V.age.lock" {
+            // A killed writer's lock file: it names the holder, nothing else (and blocks nobody).
+            let text = fs::read_to_string(dir.join(&name)).unwrap();
+            assert!(
+                text.is_empty() || text.contains(" pid "),
+                "lock file: {text:?}"
+            );
+            continue;
+        }
         assert!(
-            // `.V.age.PID.N.tmp` (the new vault) or `.V.age.bak.PID.N.tmp` (the backup).
+            // `.V.age.RANDOM.tmp/` (the new vault) or `.V.age.bak.RANDOM.tmp/` (the backup): a private
+            // staging directory holding at most the file being written, `new`.
             name.starts_with(".V.age.") && name.ends_with(".tmp"),
             "unexpected file '{name}' in the vault directory"
         );
-        let bytes = fs::read(dir.join(&name)).unwrap();
+        let staged = names_in(&dir.join(&name));
+        assert!(
+            staged.is_empty() || staged.iter().eq(["new"]),
+            "'{name}' holds {staged:?}"
+        );
+        let Some(file) = staged.first() else {
+            temps += 1;
+            continue;
+        };
+        let bytes = fs::read(dir.join(&name).join(file)).unwrap();
         let prefix = bytes.len().min(AGE_HEADER.len());
         assert_eq!(
             &bytes[..prefix],
