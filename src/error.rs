@@ -1,6 +1,9 @@
 //! Errors written for the person reading them: a message, then what to do.
 
 use std::fmt;
+use std::io::Write;
+
+use crate::output::TerminalText;
 
 /// An error with hints (`teamotp: hint: ...` lines) and its exit code (2 unless said otherwise).
 #[derive(Debug)]
@@ -38,8 +41,11 @@ impl fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
-/// Writes an error the way users see it: `teamotp: error: ...` and `teamotp: hint: ...` lines.
-pub fn report(error: &anyhow::Error, out: &mut dyn std::io::Write) -> u8 {
+/// Writes an error the way users see it: `teamotp: error: ...` and `teamotp: hint: ...` lines, through
+/// [`TerminalText`] (a message quotes names and lines from files others write: nothing in them reaches the
+/// terminal raw).
+pub fn report(error: &anyhow::Error, out: &mut dyn Write) -> u8 {
+    let out = &mut TerminalText::new(out);
     if let Some(user) = error.downcast_ref::<UserError>() {
         // Exit 1 means "nothing found": worth saying, but not an error.
         let kind = if user.code == 1 { "" } else { "error: " };
@@ -70,5 +76,78 @@ pub fn write_data(out: &mut dyn std::io::Write, bytes: &[u8]) -> Result<(), User
             Err(UserError::new(format!("cannot write the output: {e}")))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names, labels, lines and paths as a hostile teammate writes them.
+    const HOSTILE: [&str; 6] = [
+        "Evil\u{1b}[2A\u{1b}[?7l",
+        "\u{1b}]52;c;SGVsbG8=\u{7}",
+        "C1\u{9b}31m\u{85}",
+        "\u{202e}gro.kab\u{2066}",
+        "a\u{200b}b\u{feff}\u{ad}\u{e0041}",
+        "tab\there\rcr\u{7f}",
+    ];
+
+    fn reported(error: anyhow::Error) -> String {
+        let mut bytes = Vec::new();
+        report(&error, &mut bytes);
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[track_caller]
+    fn assert_safe(text: &str) {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && crate::output::is_unsafe(c))
+            .collect();
+        assert!(bad.is_empty(), "{bad:?} in {text:?}");
+    }
+
+    #[test]
+    fn report_escapes_hostile_text_in_messages_hints_and_causes() {
+        for hostile in HOSTILE {
+            let user = UserError::new(format!("no account is named '{hostile}'\n    '{hostile}'"))
+                .hint(format!("did you mean '{hostile}'?"));
+            let text = reported(user.into());
+            assert_safe(&text);
+            let shown = crate::output::printable(hostile);
+            assert_eq!(
+                text,
+                format!(
+                    "teamotp: error: no account is named '{shown}'\n    '{shown}'\n\
+                     teamotp: hint: did you mean '{shown}'?\n"
+                )
+            );
+            let chained =
+                anyhow::anyhow!("cannot read '{hostile}'").context(format!("{hostile}:1"));
+            let text = reported(chained);
+            assert_safe(&text);
+            assert_eq!(
+                text,
+                format!("teamotp: error: {shown}:1: cannot read '{shown}'\n")
+            );
+        }
+    }
+
+    #[test]
+    fn every_message_of_a_row_error_is_escaped() {
+        // Row messages, file errors and recipient errors all end as a UserError or an anyhow chain.
+        for hostile in HOSTILE {
+            let row = crate::vault::FileError::DuplicateColumn {
+                line: 1,
+                column: hostile.to_owned(),
+            };
+            let text = reported(UserError::new(format!("v.csv: {row}")).into());
+            assert_safe(&text);
+            assert!(text.contains(&*crate::output::printable(hostile)), "{text}");
+            let parsed = crate::vault::recipients::parse(&format!("{hostile}\n"), "r");
+            let text = reported(parsed.expect_err("not a recipient").into());
+            assert_safe(&text);
+        }
     }
 }

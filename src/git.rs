@@ -144,7 +144,8 @@ pub fn textconv(
             }
             Err(reason) => format!("{} | invalid: {reason}", printable(&row.name)),
         };
-        crate::error::write_data(out, format!("{line}\n").as_bytes())?;
+        // The whole line: a reason quotes the bad value too. This goes into `git log -p` on a terminal.
+        crate::error::write_data(out, format!("{}\n", printable(&line)).as_bytes())?;
     }
     Ok(())
 }

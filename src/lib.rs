@@ -38,7 +38,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     hygiene::harden();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // Every message goes through one sink that escapes what a terminal would act on (names, labels and
+    // lines from files others write are quoted in them); only the line breaks stay.
+    let (mut out, mut err) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let source = Source::resolve(cli.file.as_deref(), cli.demo, env)?;
     let now = cli.at.unwrap_or_else(|| clock::now().as_secs());

@@ -39,9 +39,7 @@ pub fn prompt_hidden(prompt: &str) -> io::Result<SecretString> {
 
 fn read_hidden(tty: &File, prompt: &str) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
     use std::io::Read;
-    let mut writer = tty;
-    writer.write_all(prompt.as_bytes())?;
-    writer.flush()?;
+    write_prompt(tty, prompt)?;
     let mut answer = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SECRET));
     let mut byte = [0u8; 1];
     let mut reader = tty;
@@ -60,12 +58,18 @@ fn read_hidden(tty: &File, prompt: &str) -> io::Result<zeroize::Zeroizing<Vec<u8
     Ok(answer)
 }
 
+/// Writes a prompt made safe for the terminal: prompts quote account names and recipient labels
+/// (`Secret for 'NAME' (hidden): `), so they go through the same escaping as every message.
+fn write_prompt(tty: &File, prompt: &str) -> io::Result<()> {
+    let mut writer = crate::output::TerminalText::new(tty);
+    writer.write_all(prompt.as_bytes())?;
+    writer.flush()
+}
+
 /// Asks a visible question on the terminal and returns the answer line (without its newline).
 pub fn prompt_line(prompt: &str) -> io::Result<String> {
     let tty = open()?;
-    let mut writer = tty.try_clone()?;
-    writer.write_all(prompt.as_bytes())?;
-    writer.flush()?;
+    write_prompt(&tty, prompt)?;
     let mut line = String::new();
     BufReader::new(tty).read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
@@ -77,7 +81,8 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
-        eprintln!("teamotp: {}", plain(message));
+        let mut err = crate::output::TerminalText::new(std::io::stderr());
+        let _ = writeln!(err, "teamotp: {}", plain(message));
     }
 
     fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {

@@ -1588,18 +1588,18 @@ fn control_characters_in_names_are_not_printed_raw() {
          C1\u{9b}31m:JBSWY3DPEHPK3PXP\n",
         0o600,
     );
-    let warning = "teamotp: warning: vault.txt:3: 'Bad\u{fffd}[31m': secret has an invalid character '8' \
+    let warning = "teamotp: warning: vault.txt:3: 'Bad\\u{1b}[31m': secret has an invalid character '8' \
                    at position 16 (base32 uses only A-Z and 2-7)\n";
     let cases = [
         (
             vec!["list"],
             out(
                 0,
-                "              prev   curr   next\n\
-                 Evil\u{fffd}[2Jname  282760 996554 602287 [=         ]  1s\n\
-                 Evil\u{fffd}]0;x\u{fffd}two 282760 996554 602287 [=         ]  1s\n\
-                 C1\u{fffd}31m        282760 996554 602287 [=         ]  1s\n\
-                 C1\u{fffd}31m        282760 996554 602287 [=         ]  1s\n",
+                "                       prev   curr   next\n\
+                 Evil\\u{1b}[2Jname      282760 996554 602287 [=         ]  1s\n\
+                 Evil\\u{1b}]0;x\\u{7}two 282760 996554 602287 [=         ]  1s\n\
+                 C1\\u{9b}31m            282760 996554 602287 [=         ]  1s\n\
+                 C1\\u{9b}31m            282760 996554 602287 [=         ]  1s\n",
                 warning,
             ),
         ),
@@ -1608,7 +1608,7 @@ fn control_characters_in_names_are_not_printed_raw() {
             out(
                 2,
                 "",
-                "teamotp: error: 'evil' matches 2 accounts: 'Evil\u{fffd}[2Jname', 'Evil\u{fffd}]0;x\u{fffd}two'\n\
+                "teamotp: error: 'evil' matches 2 accounts: 'Evil\\u{1b}[2Jname', 'Evil\\u{1b}]0;x\\u{7}two'\n\
                  teamotp: hint: give the exact account name, or more of it\n",
             ),
         ),
@@ -1617,26 +1617,26 @@ fn control_characters_in_names_are_not_printed_raw() {
             out(
                 2,
                 "",
-                "teamotp: error: vault.txt:3: 'Bad\u{fffd}[31m': secret has an invalid character '8' at position 16 \
+                "teamotp: error: vault.txt:3: 'Bad\\u{1b}[31m': secret has an invalid character '8' at position 16 \
                  (base32 uses only A-Z and 2-7)\n\
                  teamotp: hint: run 'teamotp check' to see every problem in the vault\n",
             ),
         ),
         (
             vec!["code", "x\u{1b}[2J"],
-            out(1, "", "teamotp: no account matches 'x\u{fffd}[2J'\n"),
+            out(1, "", "teamotp: no account matches 'x\\u{1b}[2J'\n"),
         ),
         (
             vec!["list", "x\u{1b}[2J"],
-            out(1, "", "teamotp: no account matches 'x\u{fffd}[2J'\n"),
+            out(1, "", "teamotp: no account matches 'x\\u{1b}[2J'\n"),
         ),
         (
             vec!["check"],
             out(
                 1,
-                "vault.txt:3: 'Bad\u{fffd}[31m': secret has an invalid character '8' at position 16 \
+                "vault.txt:3: 'Bad\\u{1b}[31m': secret has an invalid character '8' at position 16 \
                  (base32 uses only A-Z and 2-7)\n\
-                 vault.txt:4: 'C1\u{fffd}31m': the name is used on lines 4, 5 (names must be unique)\n",
+                 vault.txt:4: 'C1\\u{9b}31m': the name is used on lines 4, 5 (names must be unique)\n",
                 "teamotp: vault.txt: 5 accounts (gauth lines), 4 valid, 2 problems\n",
             ),
         ),

@@ -449,6 +449,8 @@ impl App {
     // ---- helpers ----
 
     fn set_status(&mut self, text: String, seconds: u64) {
+        // Status texts quote labels and clipboard errors: made safe here, once.
+        let text = printable(&text).into_owned();
         self.status = Some(Status {
             text,
             until: self.now + seconds.max(1),

@@ -4,6 +4,9 @@
 //! footer (or the filter input while filtering). Columns are laid out by display width, so Korean and
 //! other wide names align; a narrow terminal drops the prev/next columns, then the bar, before it
 //! truncates names.
+//!
+//! Every text that comes from a file or the user (the vault's name, account names, reasons, the filter,
+//! status messages) goes through `printable`, so a hostile name cannot move the cursor or hide.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -13,6 +16,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Entry};
+use crate::output::printable;
 
 /// Smallest terminal that can show at least one account.
 pub const MIN_WIDTH: u16 = 30;
@@ -94,7 +98,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         } else {
             format!(
                 "No account matches '{}'. Esc clears the filter.",
-                app.filter()
+                printable(app.filter())
             )
         };
         frame.render_widget(Paragraph::new(text), line(2));
@@ -131,7 +135,10 @@ impl Painter {
 fn title(app: &App, paint: &Painter, width: u16) -> Line<'static> {
     let accounts = app.entries().iter().filter(|e| e.account.is_ok()).count();
     let invalid = app.entries().len() - accounts;
-    let mut left = format!(" teamotp · {} · {accounts} accounts", app.title());
+    let mut left = format!(
+        " teamotp · {} · {accounts} accounts",
+        printable(app.title())
+    );
     if invalid > 0 {
         left.push_str(&format!(", {invalid} invalid"));
     }
@@ -147,12 +154,12 @@ fn title(app: &App, paint: &Painter, width: u16) -> Line<'static> {
 
 fn status(app: &App) -> String {
     match app.status() {
-        Some(status) => format!(" {}", status.text),
+        Some(status) => format!(" {}", printable(&status.text)),
         None if app.visible().len() < app.entries().len() => format!(
             " {} of {} accounts match '{}'",
             app.visible().len(),
             app.entries().len(),
-            app.filter()
+            printable(app.filter())
         ),
         None => String::new(),
     }
@@ -175,7 +182,7 @@ fn footer(app: &App, paint: &Painter) -> Line<'static> {
     let mut spans = Vec::new();
     if app.is_filtering() {
         spans.push(Span::styled(
-            format!(" /{}▏", app.filter()),
+            format!(" /{}▏", printable(app.filter())),
             paint.style(HEADER),
         ));
     }
@@ -304,7 +311,7 @@ impl Columns {
             (Err(reason), _) => {
                 spans.push(Span::raw(GAP));
                 spans.push(Span::styled(
-                    format!("invalid: {reason}"),
+                    format!("invalid: {}", printable(reason)),
                     paint.style(INVALID),
                 ));
                 return Line::from(spans);
