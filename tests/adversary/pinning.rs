@@ -47,10 +47,6 @@ fn fingerprint(bytes: &[u8]) -> String {
     format!("SHA256:{hex}")
 }
 
-fn recipients_fingerprint(sb: &Sandbox) -> String {
-    fingerprint(&fs::read(sb.path(".age-recipients")).unwrap())
-}
-
 /// The pin files of the sandbox's HOME.
 fn pins(sb: &Sandbox) -> Vec<PathBuf> {
     let dir = sb.home().join(".local/state/teamotp/pins");
