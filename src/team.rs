@@ -244,8 +244,12 @@ fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {
         return;
     };
     let result = match pin::path(ctx.env, vault) {
-        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes())
-            .map_err(|e| format!("cannot write the recipients pin '{}': {e}", pin_path.display())),
+        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
+            format!(
+                "cannot write the recipients pin '{}': {e}",
+                pin_path.display()
+            )
+        }),
         None => Err("there is no state directory to keep the recipients pin in".to_owned()),
     };
     if let Err(reason) = result {

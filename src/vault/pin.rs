@@ -79,7 +79,8 @@ pub fn parse_fingerprint(text: &str) -> Option<String> {
         Some(prefix) if prefix.eq_ignore_ascii_case("sha256:") => &text[7..],
         _ => text,
     };
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
 }
 
 /// The pin: None when there is none; the reason when it exists but cannot be read or is not a pin (never
@@ -228,14 +229,15 @@ fn store(pin: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn review(pinned: &Pinned, current: &[u8], members: &[Member]) -> Result<Vec<String>, String> {
     let old: Vec<Member> = match pinned {
         Pinned::Exact(bytes) if bytes == current => return Ok(Vec::new()),
-        Pinned::Exact(bytes) => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| recipients::parse(text, "pin").ok())
-            .ok_or_else(|| "the recipients file it holds does not parse".to_owned())?
-            .members,
+        Pinned::Exact(bytes) => {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| recipients::parse(text, "pin").ok())
+                .ok_or_else(|| "the recipients file it holds does not parse".to_owned())?
+                .members
+        }
         Pinned::Keys(keys) => {
-            let same = keys.len() == members.len()
-                && members.iter().all(|m| keys.contains(&m.key));
+            let same = keys.len() == members.len() && members.iter().all(|m| keys.contains(&m.key));
             if same {
                 return Ok(Vec::new());
             }
@@ -303,7 +305,10 @@ mod tests {
         let pinned = Pinned::Exact(old.clone().into_bytes());
         assert_eq!(
             review(&pinned, new.as_bytes(), &members(&new)).unwrap(),
-            [format!("+ {MALLORY}  # Mallory"), format!("- {ALICE}  # Alice")]
+            [
+                format!("+ {MALLORY}  # Mallory"),
+                format!("- {ALICE}  # Alice")
+            ]
         );
         assert!(
             review(&pinned, old.as_bytes(), &members(&old))
@@ -361,7 +366,10 @@ mod tests {
         let file = format!("# Alice\n{ALICE}\n");
         let odd = dir.path().join("a\nb %.age");
         record(&one, &odd, file.as_bytes()).unwrap();
-        assert_eq!(read(&one), Ok(Some(Pinned::Exact(file.clone().into_bytes()))));
+        assert_eq!(
+            read(&one),
+            Ok(Some(Pinned::Exact(file.clone().into_bytes())))
+        );
         let text = fs::read_to_string(&one).unwrap();
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.contains("/a%0Ab%20%25.age\n"), "{text}");
@@ -375,7 +383,10 @@ mod tests {
         assert_eq!(parse(good.as_bytes()), Ok(Pinned::Exact(b"x\n".to_vec())));
         for (text, reason) in [
             ("", "it holds no key"),
-            ("teamotp-pin v3\n", "it is version 'v3', which this teamotp does not know"),
+            (
+                "teamotp-pin v3\n",
+                "it is version 'v3', which this teamotp does not know",
+            ),
             (
                 "teamotp-pin v2\nsha256 zz\n",
                 "a record is missing (vault, sha256 and recipients are needed)",
@@ -388,12 +399,19 @@ mod tests {
                 &format!("{good}downgrade x\n"),
                 "it has an unknown record 'downgrade'",
             ),
-            (&format!("{good}sha256 x\n"), "its 'sha256' record appears twice"),
+            (
+                &format!("{good}sha256 x\n"),
+                "its 'sha256' record appears twice",
+            ),
         ] {
             assert_eq!(parse(text.as_bytes()), Err(reason.to_owned()), "{text}");
         }
         let dir = tempfile::tempdir().unwrap();
-        assert!(read(dir.path()).unwrap_err().starts_with("cannot read it: "));
+        assert!(
+            read(dir.path())
+                .unwrap_err()
+                .starts_with("cannot read it: ")
+        );
     }
 
     #[test]
@@ -401,10 +419,7 @@ mod tests {
         let fp = fingerprint(b"x");
         let hex = fp.strip_prefix("SHA256:").unwrap();
         assert_eq!(parse_fingerprint(&fp).as_deref(), Some(hex));
-        assert_eq!(
-            parse_fingerprint(&hex.to_uppercase()).as_deref(),
-            Some(hex)
-        );
+        assert_eq!(parse_fingerprint(&hex.to_uppercase()).as_deref(), Some(hex));
         assert_eq!(
             parse_fingerprint(&format!("sha256:{}", hex.to_uppercase())).as_deref(),
             Some(hex)

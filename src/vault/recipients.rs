@@ -276,7 +276,10 @@ pub fn shown(key: &str) -> String {
     let head: String = chars[..20].iter().collect();
     let tail: String = chars[chars.len() - 20..].iter().collect();
     let digest = super::load::hash(key.as_bytes());
-    format!("{head}…{tail} SHA-256:{}", data_encoding::HEXLOWER.encode(&digest))
+    format!(
+        "{head}…{tail} SHA-256:{}",
+        data_encoding::HEXLOWER.encode(&digest)
+    )
 }
 
 #[cfg(test)]

@@ -28,7 +28,10 @@ const FIRST_USE_HINT: &str = "teamotp: hint: if these are your team's keys, acce
 
 /// `teamotp --at AT -i ME -f v.age ARGS` with no terminal.
 fn me(sb: &Sandbox, args: &[&str], stdin: &str) -> Out {
-    sb.run(&[&["--at", AT, "-i", ME, "-f", "v.age"], args].concat(), stdin)
+    sb.run(
+        &[&["--at", AT, "-i", ME, "-f", "v.age"], args].concat(),
+        stdin,
+    )
 }
 
 fn me_pub() -> String {
@@ -89,10 +92,7 @@ fn an_escape_laden_label_is_shown_visibly_beside_the_attackers_full_key() {
     let before = fs::read(sb.path("v.age")).unwrap();
     // Cursor up + erase line + line wrap off: on a terminal the old review's `+ LABEL (age1…)` line
     // vanished or read as the caller's own key.
-    let label = format!(
-        "\x1b[1A\x1b[2K\x1b[?7l    + me ({})",
-        &me_pub()[..20]
-    );
+    let label = format!("\x1b[1A\x1b[2K\x1b[?7l    + me ({})", &me_pub()[..20]);
     let mut text = sb.read(".age-recipients");
     text.push_str(&format!("# {label}\n{}\n", mallory_pub()));
     sb.write(".age-recipients", &text);
@@ -286,7 +286,10 @@ fn a_vault_path_with_a_newline_keeps_a_usable_pin() {
     let sb = Sandbox::new("teamotp-pin-");
     let vault = "team\nrepo/v.age";
     let run = |args: &[&str], stdin: &str| {
-        sb.run(&[&["--at", AT, "-i", ME, "-f", vault], args].concat(), stdin)
+        sb.run(
+            &[&["--at", AT, "-i", ME, "-f", vault], args].concat(),
+            stdin,
+        )
     };
     run(&["init"], "").expect_code(0, "init");
     run(&["add", "AWS"], "JBSWY3DPEHPK3PXP\n").expect_code(0, "first write");
@@ -316,8 +319,9 @@ fn a_corrupt_or_unreadable_pin_blocks_writes_and_is_named() {
     fs::write(&pin, "teamotp-pin v2\nsha256 zz\n").unwrap();
     let out = add_github(&sb).expect_code(2, "corrupt pin");
     assert!(
-        out.stderr
-            .starts_with(&format!("teamotp: error: the recipients pin '{shown}' is not usable: ")),
+        out.stderr.starts_with(&format!(
+            "teamotp: error: the recipients pin '{shown}' is not usable: "
+        )),
         "{}",
         out.stderr
     );
@@ -329,8 +333,9 @@ fn a_corrupt_or_unreadable_pin_blocks_writes_and_is_named() {
     fs::create_dir(&pin).unwrap();
     let out = add_github(&sb).expect_code(2, "unreadable pin");
     assert!(
-        out.stderr
-            .starts_with(&format!("teamotp: error: the recipients pin '{shown}' is not usable: ")),
+        out.stderr.starts_with(&format!(
+            "teamotp: error: the recipients pin '{shown}' is not usable: "
+        )),
         "{}",
         out.stderr
     );
