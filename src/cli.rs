@@ -198,11 +198,16 @@ pub enum MembersAction {
         #[arg(long)]
         force: bool,
     },
-    /// Show how the recipients file changed since your last write, and accept it
+    /// Show the recipients (how the file changed since your last write, or all of them when none were
+    /// accepted on this machine yet) and the file's fingerprint, and accept them
     Ack {
-        /// Accept without asking
+        /// Accept without asking (the review is still printed)
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Accept only if the recipients file's fingerprint is FINGERPRINT (SHA256:hex or hex, as the
+        /// review shows it); no terminal needed
+        #[arg(long, value_name = "FINGERPRINT", conflicts_with = "yes")]
+        expect: Option<String>,
     },
 }
 
@@ -221,6 +226,10 @@ pub struct NewVaultArgs {
     /// Write even if your own identity cannot open the result
     #[arg(long)]
     pub force: bool,
+    /// Encrypt to an existing recipients file this machine has not accepted, without asking (its keys are
+    /// still shown)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// Account parameters for add and edit.

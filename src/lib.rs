@@ -145,7 +145,9 @@ fn run_team(
             Some(cli::MembersAction::Rm { who, yes, force }) => {
                 team::members_rm(ctx, who, *yes, *force, err)
             }
-            Some(cli::MembersAction::Ack { yes }) => team::members_ack(ctx, *yes, err),
+            Some(cli::MembersAction::Ack { yes, expect }) => {
+                team::members_ack(ctx, *yes, expect.as_deref(), err)
+            }
         },
         Command::Rekey { force } => team::rekey(ctx, *force, err),
         Command::Import {
@@ -209,5 +211,6 @@ fn new_vault(args: &cli::NewVaultArgs) -> team::NewVault<'_> {
         recipient_files: &args.recipient_files,
         passphrase: args.passphrase,
         force: args.force,
+        yes: args.yes,
     }
 }

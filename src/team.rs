@@ -98,12 +98,18 @@ pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError
     })
 }
 
-/// The recipients file's members, refusing an empty list and listing skipped lines on `err`.
+/// The recipients file's members (at least one; every line a key, a comment or blank) and its exact text.
 pub(crate) fn read_members(
     path: &Path,
     err: &mut dyn Write,
 ) -> Result<(Vec<Member>, String), UserError> {
-    read_recipients(path, "add one with 'teamotp members add RECIPIENT'", err).map_err(|e| {
+    read_recipients(
+        path,
+        "add one with 'teamotp members add RECIPIENT'",
+        false,
+        err,
+    )
+    .map_err(|e| {
         if e.message.starts_with("cannot read") {
             e.hint(
                 "the vault is encrypted to the keys in .age-recipients beside it; \
@@ -115,17 +121,23 @@ pub(crate) fn read_members(
     })
 }
 
-/// Reads a file of recipients: its members (at least one) and its text; skipped lines are warnings.
+/// Reads a file of recipients: its members (at least one) and its text. Only `lenient` (a file of keys to
+/// pick from) skips, with a warning, the keys age cannot use.
 fn read_recipients(
     path: &Path,
     empty_hint: &str,
+    lenient: bool,
     err: &mut dyn Write,
 ) -> Result<(Vec<Member>, String), UserError> {
     let shown = path.display().to_string();
     let text = crate::files::read_to_string(path)
         .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?
         .to_string();
-    let parsed = recipients::parse(&text, &shown)?;
+    let parsed = if lenient {
+        recipients::parse_lenient(&text, &shown)?
+    } else {
+        recipients::parse(&text, &shown)?
+    };
     for (line, reason) in &parsed.skipped {
         let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
     }
@@ -138,48 +150,135 @@ fn read_recipients(
     Ok((parsed.members, text))
 }
 
-/// Stops a write when the recipients file changed since this machine last encrypted the vault.
-pub(crate) fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
+/// Said with every review: what a review can and cannot vouch for.
+const LABELS_HINT: &str = "only the keys are authenticated: labels are comments anyone with write \
+                           access can change; compare the keys";
+
+/// A review: its lines indented, then the recipients file's fingerprint (what `--expect` takes).
+fn review_block(lines: &[String], text: &str) -> String {
+    let mut block: String = lines.iter().map(|l| format!("    {l}\n")).collect();
+    block.push_str(&format!(
+        "    recipients file fingerprint: {}",
+        pin::fingerprint(text.as_bytes())
+    ));
+    block
+}
+
+/// Every member in full, one a line, as a review lists them when nothing was accepted yet.
+fn listing(members: &[Member]) -> Vec<String> {
+    members.iter().map(Member::entry).collect()
+}
+
+/// The pin file of `vault`; an error when there is no state directory to keep it in.
+fn pin_path(ctx: &Context, vault: &Path) -> Result<PathBuf, UserError> {
+    pin::path(ctx.env, vault).ok_or_else(|| {
+        UserError::new(format!(
+            "there is no state directory to keep the recipients pin of '{}' in, so its recipients \
+             cannot be checked; nothing was written",
+            vault.display()
+        ))
+        .hint("set XDG_STATE_HOME (or HOME) to a directory of your own")
+    })
+}
+
+/// The pin of `vault`, None when there is none; a pin that cannot be read or parsed is an error.
+fn read_pin(pin_path: &Path, vault: &Path) -> Result<Option<pin::Pinned>, UserError> {
+    pin::read(pin_path).map_err(|reason| unusable_pin(pin_path, vault, &reason))
+}
+
+fn unusable_pin(pin_path: &Path, vault: &Path, reason: &str) -> UserError {
+    UserError::new(format!(
+        "the recipients pin '{}' is not usable: {reason}",
+        pin_path.display()
+    ))
+    .hint(format!(
+        "it records the recipients file you accepted for '{}'; if you did not change it, someone else \
+         may have: remove it, then review the recipients with 'teamotp members ack'",
+        vault.display()
+    ))
+}
+
+/// Stops a write unless this machine accepted exactly this recipients file (`text`, parsed as `members`)
+/// for the vault: with no pin (a new clone, machine or folder) the whole list is shown, with a changed
+/// file the difference; both need `teamotp members ack`.
+fn check_accepted(ctx: &Context, text: &str, members: &[Member]) -> Result<(), UserError> {
     let vault = ctx.vault_path()?;
-    let Some(pin_path) = pin::path(ctx.env, vault) else {
-        return Ok(());
+    let pin_path = pin_path(ctx, vault)?;
+    let Some(pinned) = read_pin(&pin_path, vault)? else {
+        return Err(UserError::new(format!(
+            "this machine has not accepted the recipients of '{}' yet (a new clone, machine or folder); \
+             a write would encrypt every secret to:\n{}",
+            vault.display(),
+            review_block(&listing(members), text)
+        ))
+        .hint(LABELS_HINT)
+        .hint(
+            "if these are your team's keys, accept them: teamotp members ack (in a script: teamotp \
+             members ack --expect FINGERPRINT, with the fingerprint checked with a teammate)",
+        ));
     };
-    let Some(pinned) = pin::read(&pin_path) else {
-        return Ok(());
-    };
-    let change = pin::change(&pinned, members);
-    if change.is_empty() {
+    let changes = pin::review(&pinned, text.as_bytes(), members)
+        .map_err(|reason| unusable_pin(&pin_path, vault, &reason))?;
+    if changes.is_empty() {
         return Ok(());
     }
-    let mut error = UserError::new(format!(
+    Err(UserError::new(format!(
         "the recipients file changed since you last wrote '{}':\n{}",
         vault.display(),
-        change
-            .lines()
-            .iter()
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    ));
-    error = error
-        .hint("if you expected this change (a teammate joined or left), accept it: teamotp members ack")
-        .hint("if not, someone may have slipped in a key: check the file's history before going on");
-    Err(error)
+        review_block(&changes, text)
+    ))
+    .hint(LABELS_HINT)
+    .hint("if you expected this change (a teammate joined or left), accept it: teamotp members ack")
+    .hint("if not, someone may have slipped in a key: check the file's history before going on"))
 }
 
-fn record_pin(ctx: &Context, members: &[Member]) {
-    if let (Ok(vault), true) = (ctx.vault_path(), !members.is_empty())
-        && let Some(pin_path) = pin::path(ctx.env, vault)
-    {
-        let _ = pin::write(&pin_path, vault, members);
+/// Stops a write when the recipients file is not the one this machine accepted for the vault (see
+/// `check_accepted`); `members` were read from it just before, and the file is read again for its bytes.
+pub(crate) fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
+    let (current, text) = read_members(&ctx.recipients_path()?, &mut std::io::sink())?;
+    let same = current.len() == members.len()
+        && current
+            .iter()
+            .zip(members)
+            .all(|(a, b)| a.key == b.key && a.label == b.label);
+    if !same {
+        return Err(UserError::new(
+            "the recipients file changed while teamotp read it; nothing was written",
+        )
+        .hint("run the command again"));
+    }
+    check_accepted(ctx, &text, members)
+}
+
+/// Records `text` (the recipients file's exact bytes) as accepted for the vault; a failure is a warning
+/// (the next write then asks for `members ack` again).
+fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {
+    let Ok(vault) = ctx.vault_path() else {
+        return;
+    };
+    let result = match pin::path(ctx.env, vault) {
+        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
+            format!(
+                "cannot write the recipients pin '{}': {e}",
+                pin_path.display()
+            )
+        }),
+        None => Err("there is no state directory to keep the recipients pin in".to_owned()),
+    };
+    if let Err(reason) = result {
+        let _ = writeln!(
+            err,
+            "teamotp: warning: {reason}; the next write will ask you to accept the recipients again"
+        );
     }
 }
 
-/// Encrypts the edited document and replaces the vault (see `store::save`).
+/// Encrypts the edited document and replaces the vault (see `store::save`), to the recipients file once
+/// `check_accepted` passed, or to `recipients` (members and the file's new text, checked by the caller).
 pub(crate) fn commit(
     ctx: &Context,
     open: &Open,
-    members: Option<&[Member]>,
+    recipients: Option<(&[Member], &str)>,
     force: bool,
     err: &mut dyn Write,
 ) -> Result<Vec<Member>, UserError> {
@@ -200,12 +299,12 @@ pub(crate) fn commit(
         })?;
         return Ok(Vec::new());
     }
-    let members = match members {
-        Some(m) => m.to_vec(),
+    let (members, text) = match recipients {
+        Some((members, text)) => (members.to_vec(), text.to_owned()),
         None => {
-            let (members, _) = read_members(&ctx.recipients_path()?, err)?;
-            check_pin(ctx, &members)?;
-            members
+            let (members, text) = read_members(&ctx.recipients_path()?, err)?;
+            check_accepted(ctx, &text, &members)?;
+            (members, text)
         }
     };
     store::save(&Request {
@@ -221,7 +320,7 @@ pub(crate) fn commit(
         expected_hash: Some(open.plain.file_hash),
         backup,
     })?;
-    record_pin(ctx, &members);
+    record_pin(ctx, &text, err);
     Ok(members)
 }
 
@@ -471,10 +570,13 @@ pub struct NewVault<'a> {
     pub recipient_files: &'a [PathBuf],
     pub passphrase: bool,
     pub force: bool,
+    /// Encrypt to an existing recipients file this machine has not accepted without asking.
+    pub yes: bool,
 }
 
 enum NewProtection {
-    Recipients(Vec<Member>),
+    /// The members, and the text of the existing recipients file they came from.
+    Recipients(Vec<Member>, Option<String>),
     Passphrase(Zeroizing<String>),
 }
 
@@ -501,9 +603,10 @@ fn new_protection(
     }
     for file in options.recipient_files {
         let hint = "each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key";
-        members.extend(read_recipients(file, hint, err)?.0);
+        members.extend(read_recipients(file, hint, true, err)?.0);
     }
     let given = !members.is_empty();
+    let mut existing_text = None;
     if recipients_path.exists() {
         if given {
             return Err(UserError::new(format!(
@@ -512,8 +615,10 @@ fn new_protection(
             ))
             .hint("the vault will be encrypted to the keys it lists; add more later with 'teamotp members add'"));
         }
-        let (existing, _) = read_members(&recipients_path, err)?;
+        let (existing, text) = read_members(&recipients_path, err)?;
+        accept_existing(ctx, &recipients_path, &existing, &text, options.yes, err)?;
         members = existing;
+        existing_text = Some(text);
     }
     let identities = caller_identities(ctx, &mut members, err)?;
     let mut seen = std::collections::HashSet::new();
@@ -521,7 +626,53 @@ fn new_protection(
     if members.is_empty() {
         return Err(UserError::new("no recipient").hint("pass -r/--recipient KEY"));
     }
-    Ok((NewProtection::Recipients(members), identities))
+    Ok((
+        NewProtection::Recipients(members, existing_text),
+        identities,
+    ))
+}
+
+/// `init` beside a recipients file it did not write: unless this machine accepted that exact file, shows
+/// every key and asks (or takes `--yes`) before the new vault is encrypted to it.
+fn accept_existing(
+    ctx: &Context,
+    path: &Path,
+    members: &[Member],
+    text: &str,
+    yes: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    let accepted = pin::path(ctx.env, vault)
+        .and_then(|pin_path| pin::read(&pin_path).ok().flatten())
+        .is_some_and(|pinned| {
+            pin::review(&pinned, text.as_bytes(), members).is_ok_and(|c| c.is_empty())
+        });
+    if accepted {
+        return Ok(());
+    }
+    let shown = path.display();
+    let _ = writeln!(
+        err,
+        "teamotp: '{shown}' already exists; the new vault would be encrypted to:\n{}",
+        review_block(&listing(members), text)
+    );
+    let _ = writeln!(err, "teamotp: hint: {LABELS_HINT}");
+    if !yes && !tty::available() {
+        return Err(UserError::new(format!(
+            "'{shown}' lists recipients this machine has not accepted; nothing was created"
+        ))
+        .hint(
+            "check the keys above, then pass -y/--yes, or accept this exact file first: teamotp \
+             members ack --expect FINGERPRINT",
+        ));
+    }
+    if !confirm("Encrypt the new vault to these recipients?", yes)? {
+        return Err(UserError::new(
+            "the recipients were not accepted; nothing was created",
+        ));
+    }
+    Ok(())
 }
 
 /// The caller's identities (to check the new vault), creating one when there is none; when no recipient
@@ -677,7 +828,7 @@ fn create(
             expected_hash: None,
             backup: store::Backup::Copy,
         })?,
-        NewProtection::Recipients(members) => {
+        NewProtection::Recipients(members, existing) => {
             store::save(&Request {
                 path: &path,
                 plaintext: &plaintext,
@@ -692,8 +843,12 @@ fn create(
                 backup: store::Backup::Copy,
             })?;
             let recipients_path = ctx.recipients_path()?;
-            if !recipients_path.exists() {
-                write_text(&recipients_path, &recipients::render(members))?;
+            let text = match existing {
+                Some(text) => text.clone(),
+                None => recipients::render(members),
+            };
+            if existing.is_none() && !recipients_path.exists() {
+                write_text(&recipients_path, &text)?;
                 let _ = writeln!(
                     err,
                     "teamotp: wrote the recipients file {} ({} recipient{})",
@@ -702,7 +857,8 @@ fn create(
                     if members.len() == 1 { "" } else { "s" }
                 );
             }
-            record_pin(ctx, members);
+            // The user chose these keys (or accepted the existing file above).
+            record_pin(ctx, &text, err);
         }
     }
     Ok(())
@@ -807,9 +963,9 @@ pub fn members_add(
     let open = open(ctx, err)?;
     refuse_passphrase(&open)?;
     let path = ctx.recipients_path()?;
-    let (mut members, text) = read_members(&path, err)?;
-    check_pin(ctx, &members)?;
-    let parsed = recipients::parse(recipient, "RECIPIENT")?;
+    let (members, text) = read_members(&path, err)?;
+    check_accepted(ctx, &text, &members)?;
+    let parsed = recipients::parse_lenient(recipient, "RECIPIENT")?;
     if let Some((_, reason)) = parsed.skipped.first() {
         return Err(UserError::new(format!(
             "cannot add {}: {reason}",
@@ -833,9 +989,10 @@ pub fn members_add(
             member.describe()
         )));
     }
-    members.push(member.clone());
-    commit(ctx, &open, Some(&members), force, err)?;
-    write_text(&path, &recipients::with_member(&text, &member))?;
+    let new_text = recipients::with_member(&text, &member);
+    let members = new_members(&path, &new_text, members.len() + 1)?;
+    commit(ctx, &open, Some((&members, &new_text)), force, err)?;
+    write_text(&path, &new_text)?;
     let _ = writeln!(
         err,
         "teamotp: added {}; the vault is now encrypted to {} recipients",
@@ -843,6 +1000,20 @@ pub fn members_add(
         members.len()
     );
     Ok(())
+}
+
+/// The members of the recipients file teamotp is about to write: the vault is encrypted to exactly what
+/// that text says (and the pin records it), so it is parsed again rather than assumed.
+fn new_members(path: &Path, text: &str, count: usize) -> Result<Vec<Member>, UserError> {
+    let members = recipients::parse(text, &path.display().to_string())?.members;
+    if members.len() != count {
+        return Err(UserError::new(format!(
+            "the new '{}' would list {} recipients, not {count}; nothing was changed",
+            path.display(),
+            members.len()
+        )));
+    }
+    Ok(members)
 }
 
 /// `teamotp members rm NAME-OR-KEY`: removes the key, re-encrypts, and says what to re-enrol.
@@ -859,7 +1030,7 @@ pub fn members_rm(
     refuse_passphrase(&open)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
-    check_pin(ctx, &members)?;
+    check_accepted(ctx, &text, &members)?;
     let matches: Vec<&Member> = members
         .iter()
         .filter(|m| {
@@ -906,13 +1077,17 @@ pub fn members_rm(
         let _ = writeln!(err, "teamotp: nothing removed");
         return Ok(());
     }
-    let remaining: Vec<Member> = members
-        .iter()
-        .filter(|m| m.key != member.key)
-        .cloned()
-        .collect();
-    commit(ctx, &open, Some(&remaining), force, err)?;
-    write_text(&path, &recipients::without_member(&text, &member))?;
+    let new_text = recipients::without_member(&text, &member);
+    let remaining = new_members(&path, &new_text, members.len() - 1)?;
+    if remaining.iter().any(|m| m.key == member.key) {
+        return Err(UserError::new(format!(
+            "cannot remove {} from '{}'; nothing was changed",
+            member.describe(),
+            path.display()
+        )));
+    }
+    commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
+    write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
     let _ = writeln!(
         err,
@@ -937,33 +1112,80 @@ pub fn members_rm(
     Ok(())
 }
 
-/// `teamotp members ack`: shows how the recipients file changed since the last write, and accepts it.
-pub fn members_ack(ctx: &Context, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
+/// `teamotp members ack [--yes | --expect FINGERPRINT]`: shows the recipients (all of them when this
+/// machine accepted none yet, else how the file changed) and the file's fingerprint, and accepts them: on
+/// the terminal, with `--yes`, or with `--expect` only when the fingerprint is the one given.
+pub fn members_ack(
+    ctx: &Context,
+    yes: bool,
+    expect: Option<&str>,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
     let vault = ctx.vault_path()?.to_owned();
-    let (members, _) = read_members(&ctx.recipients_path()?, err)?;
-    let pin_path = pin::path(ctx.env, &vault)
-        .ok_or_else(|| UserError::new("no state directory to keep the pin in"))?;
-    let pinned = pin::read(&pin_path).unwrap_or_default();
-    let change = pin::change(&pinned, &members);
-    if change.is_empty() {
-        let _ = writeln!(
-            err,
-            "teamotp: the recipients are unchanged; nothing to accept"
-        );
-        return Ok(());
-    }
-    let _ = writeln!(
-        err,
-        "teamotp: the recipients file changed since your last write:"
-    );
-    for line in change.lines() {
-        let _ = writeln!(err, "    {line}");
-    }
-    if !confirm("Accept these recipients?", yes)? {
+    let (members, text) = read_members(&ctx.recipients_path()?, err)?;
+    let expected = match expect {
+        Some(given) => Some(pin::parse_fingerprint(given).ok_or_else(|| {
+            UserError::new(format!("'{}' is not a fingerprint", printable(given))).hint(
+                "give the recipients file fingerprint a review shows: SHA256: and 64 hex digits",
+            )
+        })?),
+        None => None,
+    };
+    let actual = pin::fingerprint(text.as_bytes());
+    let mismatch = |given: &str| {
+        UserError::new(format!(
+            "the recipients file's fingerprint is {actual}, not '{}'; nothing was accepted",
+            printable(given)
+        ))
+        .hint("someone may have changed the file since the fingerprint was taken: compare the keys above")
+    };
+    let matches = expected
+        .as_deref()
+        .is_none_or(|hex| actual.strip_prefix("SHA256:") == Some(hex));
+    let pin_path = pin_path(ctx, &vault)?;
+    let pinned = read_pin(&pin_path, &vault)?;
+    let (title, lines) = match &pinned {
+        None => (
+            format!(
+                "the recipients of '{}' (none accepted on this machine yet):",
+                vault.display()
+            ),
+            listing(&members),
+        ),
+        Some(pinned) => {
+            let changes = pin::review(pinned, text.as_bytes(), &members)
+                .map_err(|reason| unusable_pin(&pin_path, &vault, &reason))?;
+            if changes.is_empty() {
+                if !matches {
+                    return Err(mismatch(expect.unwrap_or_default()));
+                }
+                if matches!(pinned, pin::Pinned::Keys(_)) {
+                    // A keys-only pin of the same keys: now the exact file.
+                    record_pin(ctx, &text, err);
+                }
+                let _ = writeln!(
+                    err,
+                    "teamotp: the recipients are unchanged; nothing to accept"
+                );
+                return Ok(());
+            }
+            (
+                "the recipients file changed since your last write:".to_owned(),
+                changes,
+            )
+        }
+    };
+    let _ = writeln!(err, "teamotp: {title}\n{}", review_block(&lines, &text));
+    let _ = writeln!(err, "teamotp: hint: {LABELS_HINT}");
+    if expected.is_some() {
+        if !matches {
+            return Err(mismatch(expect.unwrap_or_default()));
+        }
+    } else if !confirm("Accept these recipients?", yes)? {
         let _ = writeln!(err, "teamotp: nothing accepted");
         return Ok(());
     }
-    pin::write(&pin_path, &vault, &members)
+    pin::record(&pin_path, &vault, text.as_bytes())
         .map_err(|e| UserError::new(format!("cannot write '{}': {e}", pin_path.display())))?;
     let _ = writeln!(
         err,

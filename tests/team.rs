@@ -64,6 +64,10 @@ const LOCKED_OUT: &str = "teamotp: error: your identity could not open the new v
                           teamotp: hint: keep your own key among the recipients, or pass --force if \
                           that is really meant\n";
 
+/// Every review says what it cannot vouch for.
+const LABELS_HINT: &str = "teamotp: hint: only the keys are authenticated: labels are comments anyone \
+                           with write access can change; compare the keys\n";
+
 const PIN_HINTS: &str = "teamotp: hint: if you expected this change (a teammate joined or left), accept \
                          it: teamotp members ack\n\
                          teamotp: hint: if not, someone may have slipped in a key: check the file's \
@@ -418,15 +422,33 @@ fn stanzas(path: &Path) -> Vec<String> {
     types
 }
 
-/// The pin error for the given `+ ...` / `- ...` lines.
-fn pin_error(lines: &[String]) -> String {
-    let mut text =
-        "teamotp: error: the recipients file changed since you last wrote 'v.age':\n".to_owned();
+/// `SHA256:<hex>` of the sandbox's `.age-recipients`, as reviews show it.
+fn recipients_fingerprint(sandbox: &Sandbox) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(sandbox.bytes(".age-recipients"));
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("SHA256:{hex}")
+}
+
+/// A review's lines (`+ ...` / `- ...`) and the fingerprint of the sandbox's `.age-recipients`.
+fn review(sandbox: &Sandbox, lines: &[String]) -> String {
+    let mut text = String::new();
     for line in lines {
         text.push_str(&format!("    {line}\n"));
     }
-    text.push_str(PIN_HINTS);
+    text.push_str(&format!(
+        "    recipients file fingerprint: {}\n",
+        recipients_fingerprint(sandbox)
+    ));
     text
+}
+
+/// The pin error for the given `+ ...` / `- ...` lines.
+fn pin_error(sandbox: &Sandbox, lines: &[String]) -> String {
+    format!(
+        "teamotp: error: the recipients file changed since you last wrote 'v.age':\n{}{LABELS_HINT}{PIN_HINTS}",
+        review(sandbox, lines)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1572,7 +1594,7 @@ fn a_teammates_edit_of_the_recipients_file_stops_every_write_until_ack() {
     let mut text = sb.read(".age-recipients");
     text.push_str(&format!("# Mallory\n{}\n", other_pub()));
     sb.write(".age-recipients", &text);
-    let stop = pin_error(&[format!("+ Mallory ({})", short(&other_pub()))]);
+    let stop = pin_error(&sb, &[format!("+ {}  # Mallory", other_pub())]);
 
     let writes: [(&[&str], &str); 8] = [
         (&["add", "GitHub"], "JBSWY3DPEHPK3PXP\n"),
@@ -1602,8 +1624,8 @@ fn a_teammates_edit_of_the_recipients_file_stops_every_write_until_ack() {
     );
 
     let shown = format!(
-        "teamotp: the recipients file changed since your last write:\n    + Mallory ({})\n",
-        short(&other_pub())
+        "teamotp: the recipients file changed since your last write:\n{}{LABELS_HINT}",
+        review(&sb, &[format!("+ {}  # Mallory", other_pub())])
     );
     assert_eq!(
         sb.me(&["members", "ack"]),
@@ -1660,7 +1682,11 @@ fn a_key_removed_from_the_recipients_file_by_hand_is_shown_and_stops_writes() {
     let before = sb.bytes("v.age");
     assert_eq!(
         sb.me(&["rekey"]),
-        out(2, "", &pin_error(&[format!("- {}", short(&other_pub()))]))
+        out(
+            2,
+            "",
+            &pin_error(&sb, &[format!("- {}  # Olga", other_pub())])
+        )
     );
     assert_eq!(sb.bytes("v.age"), before);
     assert_opens(
@@ -1692,10 +1718,13 @@ fn rekey_refuses_a_recipients_list_that_would_lock_the_caller_out_unless_forced(
         out(
             2,
             "",
-            &pin_error(&[
-                format!("+ Olga ({})", short(&other_pub())),
-                format!("- {}", short(&x25519_pub())),
-            ])
+            &pin_error(
+                &sb,
+                &[
+                    format!("+ {}  # Olga", other_pub()),
+                    format!("- {}", x25519_pub()),
+                ]
+            )
         )
     );
     assert_eq!(sb.me(&["members", "ack", "--yes"]).code, 0);
@@ -1742,6 +1771,12 @@ fn rekey_re_encrypts_a_vault_made_by_age_to_the_recipients_file() {
                 ed25519_pub(),
                 rsa_pub()
             ),
+        );
+        // A vault teamotp never wrote from this HOME: its recipients are accepted first.
+        assert_eq!(
+            sb.run(&["-i", ME, "-f", vault, "members", "ack", "--yes"])
+                .code,
+            0
         );
         assert_eq!(
             sb.run(&["-i", ME, "-f", vault, "rekey"]),

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use crate::error::UserError;
+use crate::output::printable;
 
 /// The recipients file name, in the vault's directory.
 pub const FILE_NAME: &str = ".age-recipients";
@@ -20,27 +21,50 @@ pub struct Member {
 }
 
 impl Member {
-    /// `label (key)` or just the key, shortened for messages.
+    /// `label (key)` or just the key, shortened for messages; the label made printable.
     pub fn describe(&self) -> String {
         let key = short(&self.key);
         match &self.label {
-            Some(label) => format!("{label} ({key})"),
+            Some(label) => format!("{} ({key})", printable(label)),
             None => key,
+        }
+    }
+
+    /// `KEY  # label` for a review: the whole key (see [`shown`]) and the label made printable.
+    pub fn entry(&self) -> String {
+        match &self.label {
+            Some(label) => format!("{}  # {}", shown(&self.key), printable(label)),
+            None => shown(&self.key),
         }
     }
 }
 
-/// A parsed recipients file: the members, and lines skipped with the reason (keys age cannot use).
+/// A parsed recipients file: the members, and (only from [`parse_lenient`]) lines skipped with the reason.
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub members: Vec<Member>,
     pub skipped: Vec<(usize, String)>,
 }
 
+/// What to do about a key type age cannot use.
+const UNSUPPORTED_HINT: &str = "remove the line, or replace it with an age1... key or an ssh-ed25519 or \
+                                ssh-rsa public key; nothing was written";
+
 /// Parses a recipients file. Blank lines are ignored; a `#` comment names the key on the next line.
-/// `authorized_keys` lines (options before the key) and GitHub `.keys` files work; SSH key types age does
-/// not support (ecdsa, sk-) are skipped with a note. Anything else is an error naming the line.
+/// `authorized_keys` lines (options before the key) and GitHub `.keys` files work. Anything else is an
+/// error naming the line, so that nothing in the file goes unchecked: a key type age cannot use (ecdsa,
+/// sk-, ssh-dss), a key listed twice, a line that is not a key.
 pub fn parse(text: &str, shown: &str) -> Result<Parsed, UserError> {
+    parse_lines(text, shown, false)
+}
+
+/// Like [`parse`], for a file of keys to pick from (a GitHub `.keys` file given to `init -R`): key types
+/// age cannot use and repeated keys are skipped with a reason instead; anything else is still an error.
+pub fn parse_lenient(text: &str, shown: &str) -> Result<Parsed, UserError> {
+    parse_lines(text, shown, true)
+}
+
+fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserError> {
     let mut parsed = Parsed::default();
     let mut label: Option<String> = None;
     for (index, raw) in text.lines().enumerate() {
@@ -57,7 +81,14 @@ pub fn parse(text: &str, shown: &str) -> Result<Parsed, UserError> {
         }
         match recipient(trimmed) {
             Ok((key, comment)) => {
-                if parsed.members.iter().any(|m| m.key == key) {
+                if let Some(first) = parsed.members.iter().find(|m| m.key == key) {
+                    if !lenient {
+                        return Err(UserError::new(format!(
+                            "{shown}:{line}: the key of line {} is listed again",
+                            first.line
+                        ))
+                        .hint("remove one of the two lines"));
+                    }
                     parsed
                         .skipped
                         .push((line, "the same key is listed twice".into()));
@@ -69,7 +100,20 @@ pub fn parse(text: &str, shown: &str) -> Result<Parsed, UserError> {
                     });
                 }
             }
-            Err(Unusable::Skip(reason)) => parsed.skipped.push((line, reason)),
+            Err(Unusable::Unsupported(kind)) if lenient => parsed.skipped.push((
+                line,
+                format!(
+                    "'{}' keys are not supported by age; that key gets no access",
+                    printable(&kind)
+                ),
+            )),
+            Err(Unusable::Unsupported(kind)) => {
+                return Err(UserError::new(format!(
+                    "{shown}:{line}: '{}' keys are not supported by age",
+                    printable(&kind)
+                ))
+                .hint(UNSUPPORTED_HINT));
+            }
             Err(Unusable::Invalid(reason)) => {
                 return Err(UserError::new(format!("{shown}:{line}: {reason}")).hint(
                     "each line is an age1... key, an ssh-ed25519 or ssh-rsa public key, or a # comment",
@@ -82,36 +126,35 @@ pub fn parse(text: &str, shown: &str) -> Result<Parsed, UserError> {
 }
 
 enum Unusable {
-    Skip(String),
+    /// An SSH key type age has no recipient for.
+    Unsupported(String),
     Invalid(String),
 }
 
-/// Checks one recipient line and returns the key as age reads it, and an SSH key's own comment.
+/// Checks one recipient line and returns the key as age reads it, and an SSH key's own comment. The first
+/// word that names a key type decides: options may come before it (`authorized_keys`), a comment after.
 fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    if let Some(position) = words
-        .iter()
-        .position(|w| *w == "ssh-ed25519" || *w == "ssh-rsa")
-    {
+    let kind = words.iter().position(|w| {
+        *w == "ssh-ed25519"
+            || *w == "ssh-rsa"
+            || *w == "ssh-dss"
+            || w.starts_with("ecdsa-")
+            || w.starts_with("sk-")
+    });
+    if let Some(position) = kind {
+        let kind = words[position];
+        if kind != "ssh-ed25519" && kind != "ssh-rsa" {
+            return Err(Unusable::Unsupported(kind.to_owned()));
+        }
         let Some(body) = words.get(position + 1) else {
-            return Err(Unusable::Invalid(format!(
-                "'{}' has no key after it",
-                words[position]
-            )));
+            return Err(Unusable::Invalid(format!("'{kind}' has no key after it")));
         };
-        let key = format!("{} {body}", words[position]);
+        let key = format!("{kind} {body}");
         age::ssh::Recipient::from_str(&key)
             .map_err(|e| Unusable::Invalid(format!("not a usable SSH public key ({e:?})")))?;
         let comment = words[position + 2..].join(" ");
         return Ok((key, (!comment.is_empty()).then_some(comment)));
-    }
-    if let Some(other) = words
-        .iter()
-        .find(|w| w.starts_with("ecdsa-") || w.starts_with("sk-") || **w == "ssh-dss")
-    {
-        return Err(Unusable::Skip(format!(
-            "'{other}' keys are not supported by age; that key gets no access"
-        )));
     }
     let key = words.first().copied().unwrap_or_default();
     if words.len() == 1 && key.starts_with("age1") {
@@ -123,12 +166,12 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
         }
         return Err(Unusable::Invalid(format!(
             "'{}' is not a valid age recipient",
-            short(key)
+            printable(&short(key))
         )));
     }
     Err(Unusable::Invalid(format!(
         "'{}' is not a recipient",
-        short(line)
+        printable(&short(line))
     )))
 }
 
@@ -220,11 +263,32 @@ pub fn short(key: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Keys longer than this are shown by their ends and a fingerprint in reviews.
+const LONG_KEY: usize = 100;
+
+/// A key as a review shows it: whole, or (longer than 100 characters, e.g. a post-quantum key) its first
+/// and last 20 characters and the SHA-256 of the whole key, so that no two keys can look the same.
+pub fn shown(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= LONG_KEY {
+        return key.to_owned();
+    }
+    let head: String = chars[..20].iter().collect();
+    let tail: String = chars[chars.len() - 20..].iter().collect();
+    let digest = super::load::hash(key.as_bytes());
+    format!(
+        "{head}…{tail} SHA-256:{}",
+        data_encoding::HEXLOWER.encode(&digest)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const ALICE: &str = "age145mg5au25vesljhndzr95j6k550cuysmfa8rgcykue72ksh8vpkqvmhqff";
+    const BOB: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN";
 
     #[test]
     fn comments_name_the_next_key_and_ssh_comments_are_a_fallback() {
@@ -244,15 +308,41 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_ssh_types_are_skipped_and_garbage_is_an_error() {
-        let text = format!("ecdsa-sha2-nistp256 AAAAE2VjZHNh carol\n{ALICE}\n{ALICE}\n");
-        let parsed = parse(&text, "r").unwrap();
-        assert_eq!(parsed.members.len(), 1);
-        assert_eq!(parsed.skipped.len(), 2);
+    fn unsupported_ssh_types_duplicates_and_garbage_are_errors_naming_the_line() {
+        for (text, message) in [
+            (
+                format!("{ALICE}\necdsa-sha2-nistp256 AAAAE2VjZHNh carol\n"),
+                "r:2: 'ecdsa-sha2-nistp256' keys are not supported by age",
+            ),
+            (
+                "no-pty sk-ssh-ed25519@openssh.com AAAA dave\n".to_owned(),
+                "r:1: 'sk-ssh-ed25519@openssh.com' keys are not supported by age",
+            ),
+            (
+                "ssh-dss AAAAB3NzaC1kc3M erin\n".to_owned(),
+                "r:1: 'ssh-dss' keys are not supported by age",
+            ),
+            (
+                format!("# one\n{ALICE}\n\n# two\n{ALICE}\n"),
+                "r:5: the key of line 2 is listed again",
+            ),
+        ] {
+            let err = parse(&text, "r").unwrap_err();
+            assert_eq!(err.message, message, "{text}");
+            assert_eq!(err.hints.len(), 1);
+        }
+        let lenient = parse_lenient(
+            &format!("ecdsa-sha2-nistp256 AAAAE2VjZHNh carol\n{ALICE}\n{ALICE}\n"),
+            "r",
+        )
+        .unwrap();
+        assert_eq!(lenient.members.len(), 1);
+        assert_eq!(lenient.skipped.len(), 2);
         assert_eq!(
-            parsed.skipped[1],
+            lenient.skipped[1],
             (3, "the same key is listed twice".into())
         );
+        assert!(parse_lenient("hello world\n", "r").is_err());
         let err = parse("hello world\n", ".age-recipients").unwrap_err();
         assert_eq!(
             err.message,
@@ -262,6 +352,37 @@ mod tests {
         assert_eq!(
             err.message,
             "r:1: 'age1notakey' is not a valid age recipient"
+        );
+    }
+
+    #[test]
+    fn the_first_key_type_on_a_line_decides() {
+        // An SSH key's comment may name another key type; a leading unsupported key may not hide behind a
+        // supported one later on the line.
+        let ok = format!("{BOB} has no ecdsa-sha2-nistp256 key\n");
+        assert_eq!(parse(&ok, "r").unwrap().members[0].key, BOB);
+        let hidden = format!("ecdsa-sha2-nistp256 AAAA {BOB}\n");
+        assert!(parse(&hidden, "r").is_err());
+    }
+
+    #[test]
+    fn reviews_show_keys_whole_up_to_100_characters_and_long_keys_by_ends_and_hash() {
+        assert_eq!(shown(ALICE), ALICE);
+        let long = format!("age1pq1{}", "q".repeat(1950));
+        let shown = shown(&long);
+        let hex = data_encoding::HEXLOWER.encode(&crate::vault::load::hash(long.as_bytes()));
+        assert_eq!(
+            shown,
+            format!("age1pq1qqqqqqqqqqqqq…qqqqqqqqqqqqqqqqqqqq SHA-256:{hex}")
+        );
+        let member = Member {
+            key: ALICE.into(),
+            label: Some("Al\u{7}ice".into()),
+            line: 1,
+        };
+        assert_eq!(
+            member.entry(),
+            format!("{ALICE}  # {}", printable("Al\u{7}ice"))
         );
     }
 

@@ -95,13 +95,11 @@ fn me(sb: &Sandbox, args: &[&str], stdin: &str) -> Out {
 fn recipient_labels_with_escapes_are_shown_escaped_by_members() {
     let sb = Sandbox::new("text-");
     let (ssh, _) = ssh_public("id_ed25519.pub");
-    sb.write(
-        ".age-recipients",
-        format!(
-            "# {HOSTILE}\n{}\n\n{ssh} {HOSTILE}\n\necdsa-\u{1b}]52;c;SGVsbG8=\u{7} AAAA\n",
-            age_public("x25519.key")
-        ),
+    let listed = format!(
+        "# {HOSTILE}\n{}\n\n{ssh} {HOSTILE}\n",
+        age_public("x25519.key")
     );
+    sb.write(".age-recipients", &listed);
     let out = sb.run(&["-f", "v.age", "members"], "");
     assert_out_safe(&out, "members");
     assert_eq!(
@@ -111,7 +109,14 @@ fn recipient_labels_with_escapes_are_shown_escaped_by_members() {
             age_public("x25519.key")
         )
     );
-    // The unsupported line is reported (a warning, or an error once such lines fail closed): escaped.
+    // An unsupported line fails closed: the error quotes it, escaped.
+    sb.write(
+        ".age-recipients",
+        format!("{listed}\necdsa-\u{1b}]52;c;SGVsbG8=\u{7} AAAA\n"),
+    );
+    let out = sb.run(&["-f", "v.age", "members"], "");
+    assert_out_safe(&out, "members with an unsupported line");
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.contains("\\u{1b}]52;c;SGVsbG8=\\u{7}"),
         "{}",
