@@ -125,14 +125,31 @@ pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError
 }
 
 /// What `code` should print and how long to wait first: with `min_remaining`, a code with fewer seconds
-/// left is skipped for the next one.
-pub fn code_plan(account: &Account, now: u64, min_remaining: Option<u64>) -> (u64, String) {
-    let left = totp::remaining(account.params.period, now);
+/// left is skipped for the next one. A `min_remaining` longer than the period (no code ever has that
+/// long) is a usage error, and so is a time whose next window does not fit in `u64` (`--at` is bounded
+/// by [`crate::time::LATEST`], so only a broken clock gets there).
+pub fn code_plan(
+    account: &Account,
+    now: u64,
+    min_remaining: Option<u64>,
+) -> Result<(u64, String), UserError> {
+    let period = account.params.period;
+    if let Some(min) = min_remaining.filter(|min| *min > period) {
+        return Err(UserError::new(format!(
+            "--min-remaining '{min}' is more than the {period} s period of '{}': no code is valid that long",
+            printable(&account.name)
+        ))
+        .hint(format!("give at most {period} seconds")));
+    }
+    let left = totp::remaining(period, now);
     let wait = match min_remaining {
         Some(min) if left < min => left,
         _ => 0,
     };
-    (wait, totp::code(account, now + wait))
+    let at = now
+        .checked_add(wait)
+        .ok_or_else(|| UserError::new(format!("the time '{now}' is too late to compute a code")))?;
+    Ok((wait, totp::code(account, at)))
 }
 
 /// `teamotp check`: every problem on `out`, a summary on `err`; exit 0 when clean, else 1.

@@ -56,20 +56,28 @@ fn kind_of(file_type: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// Opens `path` for reading without blocking on a FIFO, and checks that it is a regular file.
-fn open_regular(path: &Path) -> io::Result<File> {
+/// Opens `path` for reading without blocking on a FIFO, and checks that it is a regular file; with
+/// `follow` false, a symbolic link is refused too.
+fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
     #[cfg(unix)]
     let file = {
         use rustix::fs::{Mode, OFlags};
-        let fd = rustix::fs::open(
-            path,
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        )?;
-        File::from(fd)
+        let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        if !follow {
+            flags |= OFlags::NOFOLLOW;
+        }
+        match rustix::fs::open(path, flags, Mode::empty()) {
+            Err(rustix::io::Errno::LOOP) if !follow => {
+                return Err(refused("it is a symbolic link".into()));
+            }
+            other => File::from(other?),
+        }
     };
     #[cfg(not(unix))]
-    let file = File::open(path)?;
+    let file = {
+        let _ = follow;
+        File::open(path)?
+    };
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(refused(format!(
@@ -83,8 +91,12 @@ fn open_regular(path: &Path) -> io::Result<File> {
 /// Reads a whole regular file of at most [`READ_LIMIT`] bytes. Errors keep their kind (`NotFound` stays
 /// `NotFound`); a refused file is `InvalidInput` with a message that says why.
 pub fn read(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
-    let file = open_regular(path)?;
-    read_limited(file, READ_LIMIT)
+    read_limited(open_regular(path, true)?, READ_LIMIT)
+}
+
+/// [`read`], refusing a symbolic link as well (files inside a repository someone else committed).
+pub fn read_no_follow(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
+    read_limited(open_regular(path, false)?, READ_LIMIT)
 }
 
 /// [`read`] as UTF-8 text.
@@ -475,6 +487,25 @@ fn remove_stage(dir: &File, stage: &File, name: &OsStr) {
 pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let target = Target::resolve(path)?;
     let mut staged = Staged::create(&target, mode)?;
+    staged.write(bytes)?;
+    staged.commit()
+}
+
+/// Replaces `path` itself, never through a link: what is there must be a regular file (or nothing). For
+/// files inside a repository, where a committed link must not send the write elsewhere.
+pub fn replace_no_follow(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(refused(format!(
+                "it is {}, not a regular file",
+                kind_of(&metadata.file_type())
+            )));
+        }
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let target = Target::split(path)?;
+    let mut staged = Staged::create(&target, target.mode_or(mode))?;
     staged.write(bytes)?;
     staged.commit()
 }

@@ -12,10 +12,61 @@ use crate::team::{self, Context};
 use crate::vault::document::Document;
 use crate::vault::load;
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Source, decrypt, identity, pin};
+use crate::vault::{self, Source, decrypt, identity};
 
 /// The attributes line `git-setup` writes.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
+
+/// The lines `git-setup` adds to `.gitignore`: the vault's backup and its lock file.
+pub const IGNORED: [&str; 2] = ["*.age.bak", "*.age.lock"];
+
+/// The work tree git named, as a real directory: absolute, no symbolic link anywhere in it (git prints
+/// the resolved path; anything else is refused rather than written through).
+fn work_tree(top: &Path) -> Result<PathBuf, UserError> {
+    let odd = |why: &str| {
+        UserError::new(format!(
+            "the repository's work tree '{}' {why}",
+            printable(&top.display().to_string())
+        ))
+        .hint("run git-setup in a plain clone of the repository")
+    };
+    let real = std::fs::canonicalize(top).map_err(|e| odd(&format!("cannot be resolved: {e}")))?;
+    if real != top || !real.is_dir() {
+        return Err(odd(
+            "is not a plain directory (it is reached through a symbolic link)",
+        ));
+    }
+    Ok(real)
+}
+
+/// The text of `path` when it is a regular file (empty when it does not exist). A symbolic link (even
+/// one inside the repository), a directory or any other kind of file is refused: git-setup writes only
+/// regular files, and a committed link would make it write wherever the link points.
+fn read_regular(path: &Path) -> Result<String, UserError> {
+    let shown = path.display();
+    let bytes = match crate::files::read_no_follow(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            // "it is a symbolic link" / "it is a directory, not a regular file"
+            let what = e.to_string();
+            let what = what.strip_prefix("it is ").unwrap_or(&what);
+            return Err(UserError::new(format!(
+                "'{shown}' is {what}: git-setup writes only regular files inside the repository"
+            ))
+            .hint("replace it with a regular file holding the lines you want, then run git-setup again"));
+        }
+        Err(e) => return Err(UserError::new(format!("cannot read '{shown}': {e}"))),
+    };
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| UserError::new(format!("cannot read '{shown}': it is not UTF-8 text")))
+}
+
+/// Writes a file of the repository in place, never through a link.
+fn write_regular(path: &Path, text: &str) -> Result<(), UserError> {
+    crate::files::replace_no_follow(path, text.as_bytes(), 0o644)
+        .map_err(|e| UserError::new(format!("cannot write '{}': {e}", path.display())))
+}
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
     let output = Command::new("git")
@@ -48,8 +99,13 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     let top = PathBuf::from(git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
         UserError::new(format!("'{}' is not in a git repository", vault.display())).hint(e.message)
     })?);
+    let top = work_tree(&top)?;
+    // Both files are checked before either is written: a committed symlink (or a directory, a FIFO) in
+    // their place is refused, so git-setup writes only regular files inside the work tree.
     let attributes = top.join(".gitattributes");
-    let existing = std::fs::read_to_string(&attributes).unwrap_or_default();
+    let existing = read_regular(&attributes)?;
+    let ignore = top.join(".gitignore");
+    let ignored = read_regular(&ignore)?;
     if existing.lines().any(|l| l.trim() == ATTRIBUTES) {
         let _ = writeln!(
             err,
@@ -63,26 +119,35 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
         }
         text.push_str(ATTRIBUTES);
         text.push('\n');
-        std::fs::write(&attributes, text)
-            .map_err(|e| UserError::new(format!("cannot write '{}': {e}", attributes.display())))?;
+        write_regular(&attributes, &text)?;
         let _ = writeln!(
             err,
             "teamotp: wrote '{ATTRIBUTES}' to {}",
             attributes.display()
         );
     }
-    // Backups are for the machine that wrote them; committing them would keep every old version.
-    let ignore = top.join(".gitignore");
-    let ignored = std::fs::read_to_string(&ignore).unwrap_or_default();
-    if !ignored.lines().any(|l| l.trim() == "*.age.bak") {
+    // Backups and lock files are for the machine that wrote them; committing backups would keep every
+    // old version.
+    let missing: Vec<&str> = IGNORED
+        .into_iter()
+        .filter(|line| !ignored.lines().any(|l| l.trim() == *line))
+        .collect();
+    if !missing.is_empty() {
         let mut text = ignored;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str("*.age.bak\n");
-        std::fs::write(&ignore, text)
-            .map_err(|e| UserError::new(format!("cannot write '{}': {e}", ignore.display())))?;
-        let _ = writeln!(err, "teamotp: added '*.age.bak' to {}", ignore.display());
+        for line in &missing {
+            text.push_str(line);
+            text.push('\n');
+        }
+        write_regular(&ignore, &text)?;
+        let _ = writeln!(
+            err,
+            "teamotp: added '{}' to {}",
+            missing.join("' and '"),
+            ignore.display()
+        );
     }
     for (key, value) in [
         ("diff.teamotp.textconv", "teamotp textconv"),
@@ -177,6 +242,17 @@ pub fn merge_driver(
     if our_bytes.is_empty() {
         return Err(UserError::new("our version of the vault is empty"));
     }
+    let base_bytes = read(base)?;
+    let their_bytes = read(theirs)?;
+    let vault_path = path.map_or_else(|| ours.to_owned(), Path::to_path_buf);
+    refuse_plaintext(
+        &vault_path,
+        [
+            ("the base", base, &base_bytes),
+            ("our", ours, &our_bytes),
+            ("their", theirs, &their_bytes),
+        ],
+    )?;
     let label = ours.display().to_string();
     let our_plain = load::open(
         &our_bytes,
@@ -186,15 +262,14 @@ pub fn merge_driver(
         ctx.env,
     )?;
     let our_doc = document(ours, &our_plain.bytes)?;
-    let other = |file: &Path| -> Result<Document, UserError> {
-        let bytes = read(file)?;
+    let other = |file: &Path, bytes: &[u8]| -> Result<Document, UserError> {
         if bytes.is_empty() {
             return Ok(Document::new());
         }
-        if !decrypt::is_age(&bytes) {
-            return document(file, &bytes);
+        if !decrypt::is_age(bytes) {
+            return document(file, bytes);
         }
-        let plain = decrypt::decrypt(&bytes, &our_plain.identities.list, || {
+        let plain = decrypt::decrypt(bytes, &our_plain.identities.list, || {
             our_plain
                 .passphrase
                 .as_ref()
@@ -211,11 +286,10 @@ pub fn merge_driver(
         })?;
         document(file, &plain)
     };
-    let base_doc = other(base)?;
-    let their_doc = other(theirs)?;
+    let base_doc = other(base, &base_bytes)?;
+    let their_doc = other(theirs, &their_bytes)?;
     let (merged, conflicts) = Document::merge(&base_doc, &our_doc, &their_doc);
 
-    let vault_path = path.map_or_else(|| ours.to_owned(), Path::to_path_buf);
     let team_ctx = Context {
         source: Source::File(vault_path.clone()),
         identities: ctx.identities,
@@ -250,9 +324,6 @@ pub fn merge_driver(
         // git's OURS is a scratch file: a .bak of it would be noise.
         backup: store::Backup::None,
     })?;
-    if let Some(pin_path) = pin::path(ctx.env, &vault_path).filter(|_| !members.is_empty()) {
-        let _ = pin::write(&pin_path, &vault_path, &members);
-    }
     if conflicts.is_empty() {
         let _ = writeln!(
             err,
@@ -276,4 +347,41 @@ pub fn merge_driver(
         vault_path.display()
     );
     Ok(1)
+}
+
+/// When any version of the vault is age-encrypted, every non-empty version must be: a plaintext one (team
+/// CSV or gauth lines committed on a branch) is refused with exit 1, a conflict that leaves OURS as it
+/// was. Merging it would copy secrets that sit in the clear in git history into the team vault, and would
+/// re-encrypt accounts a teammate planted as if they were the team's. Nothing is decrypted before this.
+fn refuse_plaintext(vault: &Path, versions: [(&str, &Path, &[u8]); 3]) -> Result<(), UserError> {
+    let present = || versions.iter().filter(|(_, _, bytes)| !bytes.is_empty());
+    if !present().any(|(_, _, bytes)| decrypt::is_age(bytes)) {
+        return Ok(());
+    }
+    let plain: Vec<String> = present()
+        .filter(|(_, _, bytes)| !decrypt::is_age(bytes))
+        .map(|(word, file, _)| {
+            format!(
+                "{word} version ('{}')",
+                printable(&file.display().to_string())
+            )
+        })
+        .collect();
+    if plain.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "refusing to merge {}: {} {} not encrypted, but the vault is (a plaintext vault on a branch \
+         carries its secrets in the clear, and merging it would re-encrypt planted accounts as if they \
+         were the team's); ours is kept as it was",
+        printable(&vault.display().to_string()),
+        plain.join(" and "),
+        if plain.len() == 1 { "is" } else { "are" },
+    ))
+    .hint(format!(
+        "see who committed it: git log -p --textconv -- '{}'; if the plaintext is wanted, encrypt it on \
+         its branch with 'teamotp encrypt' and merge again",
+        printable(&vault.display().to_string())
+    ))
+    .code(1))
 }

@@ -92,11 +92,11 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             min_remaining,
         }) => {
             let account = commands::find(&vault, &query)?;
-            let (wait, mut code) = commands::code_plan(account, now, min_remaining);
+            let (wait, mut code) = commands::code_plan(account, now, min_remaining)?;
             if wait > 0 && cli.at.is_none() {
                 std::thread::sleep(std::time::Duration::from_secs(wait));
                 // Read the clock again after sleeping: the code is for the moment it is printed.
-                let (_, fresh) = commands::code_plan(account, clock::now().as_secs(), None);
+                let (_, fresh) = commands::code_plan(account, clock::now().as_secs(), None)?;
                 code = fresh;
             }
             writeln!(out, "{code}")?;

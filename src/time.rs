@@ -1,17 +1,28 @@
 //! Parsing `--at TIME`: Unix seconds or an RFC 3339 timestamp.
 
+/// The latest time `--at` accepts: 9999-12-31T23:59:59Z, the last second RFC 3339 can write. Every time
+/// teamotp computes with is at most this (or the clock's now), so adding a period or two to it cannot
+/// overflow `u64`: arithmetic on times below the parse need no overflow handling of its own beyond
+/// saturating as a second line of defence.
+pub const LATEST: u64 = 253_402_300_799;
+const LATEST_TEXT: &str = "9999-12-31T23:59:59Z";
+
 /// Parses `1700000000`, `2023-11-14T22:13:20Z`, `2023-11-14T22:13:20.5+09:00` or `2023-11-14 22:13:20z`.
-/// Fractions of a second are dropped. Times before 1970 are refused.
+/// Fractions of a second are dropped. Times before 1970 and after [`LATEST`] are refused.
 pub fn parse(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text
-            .parse()
-            .map_err(|_| format!("'{text}' is too large for a Unix time"));
+    let too_late = || format!("'{text}' is after {LATEST_TEXT}, the latest time teamotp accepts");
+    let unix = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().map_err(|_| too_late())?
+    } else {
+        rfc3339(text).ok_or_else(|| {
+            format!("'{text}' is not a time: give Unix seconds (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)")
+        })?
+    };
+    if unix > LATEST {
+        return Err(too_late());
     }
-    rfc3339(text).ok_or_else(|| {
-        format!("'{text}' is not a time: give Unix seconds (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)")
-    })
+    Ok(unix)
 }
 
 /// `HH:MM:SS` (UTC) of a Unix time, for the TUI's title line.
@@ -123,6 +134,28 @@ mod tests {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse("2000-02-29t00:00:00z"), Ok(951_782_400));
         assert_eq!(parse("2603-10-11T11:33:20Z"), Ok(20_000_000_000));
+    }
+
+    #[test]
+    fn the_latest_time_is_the_end_of_year_9999() {
+        assert_eq!(parse("253402300799"), Ok(LATEST));
+        assert_eq!(parse("9999-12-31T23:59:59Z"), Ok(LATEST));
+        assert_eq!(parse("9999-12-31T23:59:59.999Z"), Ok(LATEST));
+        assert_eq!(parse("9999-12-31T23:59:59+01:00"), Ok(LATEST - 3600));
+        let too_late = |t: &str| {
+            format!("'{t}' is after 9999-12-31T23:59:59Z, the latest time teamotp accepts")
+        };
+        for bad in [
+            "253402300800",
+            "18446744073709551600",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999",
+            "9999-12-31T23:59:59-00:01",
+            "9999-12-31T23:59:59-23:59",
+        ] {
+            assert_eq!(parse(bad), Err(too_late(bad)), "{bad}");
+        }
     }
 
     #[test]

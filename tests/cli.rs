@@ -782,7 +782,7 @@ fn check_lists_every_invalid_team_csv_row_with_file_line_name_and_reason() {
         sandbox.run("59", &["-f", "vault.csv", "check"]),
         out(
             1,
-            "vault.csv:2: 'empty': secret is empty\n\
+            "vault.csv:2: the row has no secret, only a name (is the secret in the name column?)\n\
              vault.csv:3: 'Google': secret has an invalid character '8' at position 14 (base32 uses only A-Z and 2-7)\n\
              vault.csv:4: 'badlen': secret has an impossible length: 9 base32 characters (a secret has a multiple \
              of 8, or 2, 4, 5 or 7 more; a character is probably missing or extra)\n\

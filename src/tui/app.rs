@@ -403,15 +403,20 @@ impl App {
         let period = account.params.period;
         let (code, expires_at) = match which {
             // A previous code is typically still accepted until the current one expires.
-            Which::Prev => (&window.prev, self.now + window.remaining),
-            Which::Curr => (&window.curr, self.now + window.remaining),
-            Which::Next => (&window.next, self.now + window.remaining + period),
+            Which::Prev => (&window.prev, self.now.saturating_add(window.remaining)),
+            Which::Curr => (&window.curr, self.now.saturating_add(window.remaining)),
+            Which::Next => (
+                &window.next,
+                self.now
+                    .saturating_add(window.remaining)
+                    .saturating_add(period),
+            ),
         };
         let code = Zeroizing::new(code.clone());
         let label = entry.label.clone();
         match self.clipboard.set(&code) {
             Ok(()) => {
-                let seconds = expires_at - self.now;
+                let seconds = expires_at.saturating_sub(self.now);
                 let text = format!(
                     "Copied the {} code of '{label}' to the {}; cleared in {seconds} s",
                     which.describe(),
@@ -453,7 +458,7 @@ impl App {
         let text = printable(&text).into_owned();
         self.status = Some(Status {
             text,
-            until: self.now + seconds.max(1),
+            until: self.now.saturating_add(seconds.max(1)),
         });
     }
 

@@ -47,6 +47,10 @@ fn entry(bytes: &[u8]) -> (String, Result<Account, Reason>) {
     if name.is_empty() {
         return (name, Err(Reason::EmptyName));
     }
+    if secret_text.trim().is_empty() {
+        // `TEXT:` alone is most likely a secret with a stray colon: never show it as a name.
+        return (String::new(), Err(Reason::NameOnly));
+    }
     let entry = secret::decode(secret_text.trim())
         .map(|secret| Account {
             name: name.clone(),
@@ -96,6 +100,17 @@ mod tests {
         assert_eq!(rows[1].entry.as_ref().unwrap_err(), &Reason::NoColon);
         assert_eq!(rows[2].entry.as_ref().unwrap_err(), &Reason::EmptyName);
         assert!(rows[3].entry.is_ok());
+    }
+
+    #[test]
+    fn a_line_with_nothing_after_the_colon_is_not_shown_as_a_name() {
+        let rows = parse(b"JBSWY3DPEHPK3PXP:\nJBSWY3DPEHPK3PXP : \nJBSWY3DPEHPK3PXP\n");
+        for row in &rows {
+            assert_eq!(row.name, "", "line {}", row.line);
+        }
+        assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NameOnly);
+        assert_eq!(rows[1].entry.as_ref().unwrap_err(), &Reason::NameOnly);
+        assert_eq!(rows[2].entry.as_ref().unwrap_err(), &Reason::NoColon);
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub mod records;
 pub mod store;
 mod team;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 
 use crate::account::{Account, ParamError};
@@ -58,6 +60,10 @@ pub enum Reason {
     Fields { got: usize, want: usize },
     #[error("the row has 1 field but the header has {want} (a secret on a line of its own?)")]
     LoneField { want: usize },
+    /// The name is the only non-empty cell: most likely a secret pasted into the name column, so the
+    /// name is never shown (the row's `name` is empty too).
+    #[error("the row has no secret, only a name (is the secret in the name column?)")]
+    NameOnly,
     #[error("HOTP (counter-based) accounts are not supported, only TOTP")]
     Hotp,
     #[error("{0}")]
@@ -94,16 +100,18 @@ impl Parsed {
             .filter_map(|r| r.entry.as_ref().err().map(|e| (r, e)))
     }
 
-    /// Names that appear on more than one row, with the lines they appear on.
+    /// Names that appear on more than one row (ASCII case ignored), with the lines they appear on, in
+    /// the order of their first appearance. Linear: one hash look-up per row.
     pub fn duplicate_names(&self) -> Vec<(String, Vec<usize>)> {
         let mut seen: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(self.rows.len());
         for row in self.rows.iter().filter(|r| !r.name.is_empty()) {
-            match seen
-                .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case(&row.name))
-            {
-                Some((_, lines)) => lines.push(row.line),
-                None => seen.push((row.name.clone(), vec![row.line])),
+            match index.entry(row.name.to_ascii_lowercase()) {
+                Entry::Occupied(at) => seen[*at.get()].1.push(row.line),
+                Entry::Vacant(slot) => {
+                    slot.insert(seen.len());
+                    seen.push((row.name.clone(), vec![row.line]));
+                }
             }
         }
         seen.retain(|(_, lines)| lines.len() > 1);
@@ -166,6 +174,23 @@ mod tests {
         assert_eq!(
             parsed.duplicate_names(),
             vec![("a".to_string(), vec![1, 3])]
+        );
+    }
+
+    #[test]
+    fn duplicates_keep_first_seen_order_and_ignore_only_ascii_case() {
+        let parsed = parse(
+            "b:JBSWY3DPEHPK3PXP\na:JBSWY3DPEHPK3PXP\nB:JBSWY3DPEHPK3PXP\nc:JBSWY3DPEHPK3PXP\n\
+             A:JBSWY3DPEHPK3PXP\nb:x\nÉté:JBSWY3DPEHPK3PXP\nété:JBSWY3DPEHPK3PXP\nc:\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.duplicate_names(),
+            vec![
+                ("b".to_string(), vec![1, 3, 6]),
+                ("a".to_string(), vec![2, 5]),
+            ]
         );
     }
 }

@@ -170,35 +170,6 @@ pub fn record(pin: &Path, vault: &Path, recipients: &[u8]) -> io::Result<()> {
     store(pin, render(&vault, recipients).as_bytes())
 }
 
-/// Kept for the merge driver, which calls it after `team::check_pin` accepted the recipients file: the pin
-/// then already holds that file, so this only confirms it lists `members`. It never writes: a pin made of
-/// keys alone would drop the exact bytes.
-pub fn write(pin: &Path, _vault: &Path, members: &[Member]) -> io::Result<()> {
-    let keys = |list: &[Member]| {
-        let mut keys: Vec<String> = list.iter().map(|m| m.key.clone()).collect();
-        keys.sort_unstable();
-        keys
-    };
-    let pinned = match read(pin) {
-        Ok(Some(Pinned::Exact(bytes))) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| recipients::parse(text, "pin").ok())
-            .map(|parsed| keys(&parsed.members)),
-        Ok(Some(Pinned::Keys(mut pinned))) => {
-            pinned.sort_unstable();
-            Some(pinned)
-        }
-        _ => None,
-    };
-    if pinned == Some(keys(members)) {
-        Ok(())
-    } else {
-        Err(io::Error::other(
-            "the pin does not hold these recipients; accept them with 'teamotp members ack'",
-        ))
-    }
-}
-
 /// Writes a pin file: the only place pins are written (private 0700 directory, 0600 file, temp + rename).
 fn store(pin: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(dir) = pin.parent() {
@@ -359,8 +330,6 @@ mod tests {
         let text = fs::read_to_string(&one).unwrap();
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.contains("/a%0Ab%20%25.age\n"), "{text}");
-        assert!(write(&one, &odd, &members(&file)).is_ok());
-        assert!(write(&one, &odd, &members(&format!("{MALLORY}\n"))).is_err());
     }
 
     #[test]

@@ -90,10 +90,12 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
         let index = columns.iter().position(|(_, c)| *c == wanted)?;
         Some(record.fields.get(index).map_or(Some(""), text))
     };
-    // A lone field under a wider header is most likely a secret pasted on a line of its own: never show
-    // it as the account's name.
+    // A lone field under a wider header, or a name with every other cell (the secret's too) empty, is
+    // most likely a secret pasted on a line of its own or into the name column: never show it as the
+    // account's name (not in a message, a table cell, or textconv's lines in `git log -p`).
     let lone_field = record.fields.len() == 1 && columns.len() > 1;
-    let name = if lone_field {
+    let name_only = name_only(columns, &record);
+    let name = if lone_field || name_only {
         String::new()
     } else {
         cell(Column::Name).flatten().unwrap_or("").to_owned()
@@ -109,6 +111,9 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
             return Err(Reason::LoneField {
                 want: columns.len(),
             });
+        }
+        if name_only {
+            return Err(Reason::NameOnly);
         }
         if record.fields.len() > columns.len() {
             return Err(Reason::Fields {
@@ -143,6 +148,20 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
         entry,
         extra,
     }
+}
+
+/// True when the row's name cell is its only non-empty cell (so its secret cell is empty or missing).
+fn name_only(columns: &[(String, Column)], record: &Record) -> bool {
+    let Some(index) = columns.iter().position(|(_, c)| *c == Column::Name) else {
+        return false;
+    };
+    let empty = |field: &[u8]| text(field).is_some_and(str::is_empty);
+    record.fields.get(index).is_some_and(|f| !empty(f))
+        && record
+            .fields
+            .iter()
+            .enumerate()
+            .all(|(i, field)| i == index || empty(field))
 }
 
 #[cfg(test)]
@@ -206,7 +225,9 @@ mod tests {
             .iter()
             .map(|r| r.entry.as_ref().err().cloned())
             .collect();
-        assert_eq!(reasons[0], Some(Reason::Secret(SecretError::Empty)));
+        // Only a name and nothing else: shown by its line only (it may be a secret in the name column).
+        assert_eq!(reasons[0], Some(Reason::NameOnly));
+        assert_eq!(rows[0].name, "");
         assert!(matches!(
             reasons[1],
             Some(Reason::Secret(SecretError::InvalidCharacter { .. }))
@@ -248,6 +269,37 @@ mod tests {
             rows[0].entry.as_ref().unwrap_err().to_string(),
             "the row has 1 field but the header has 3 (a secret on a line of its own?)"
         );
+    }
+
+    #[test]
+    fn a_name_with_every_other_cell_empty_is_not_shown_as_a_name() {
+        let rows = parse_ok(
+            "name,issuer,secret,digits\n\
+             JBSWY3DPEHPK3PXPJBSWY3DP,,,\n\
+             JBSWY3DPEHPK3PXP,\n\
+             \" JBSWY3DPEHPK3PXP \",\"\", ,,,\n\
+             Named,ACME,,\n\
+             Digits,,,8\n",
+        );
+        for row in &rows[..3] {
+            assert_eq!(row.name, "", "line {}", row.line);
+            assert_eq!(row.entry.as_ref().unwrap_err(), &Reason::NameOnly);
+        }
+        assert_eq!(
+            Reason::NameOnly.to_string(),
+            "the row has no secret, only a name (is the secret in the name column?)"
+        );
+        // Another filled cell makes it a named row with an empty secret.
+        assert_eq!(rows[3].name, "Named");
+        assert_eq!(
+            rows[3].entry.as_ref().unwrap_err(),
+            &Reason::Secret(SecretError::Empty)
+        );
+        assert_eq!(rows[4].name, "Digits");
+        // The secret column first works the same.
+        let rows = parse_ok("secret,name\n,JBSWY3DPEHPK3PXP\n");
+        assert_eq!(rows[0].name, "");
+        assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NameOnly);
     }
 
     #[test]

@@ -224,3 +224,60 @@ impl Sandbox {
         out
     }
 }
+
+// -------------------------------------------------------------------------------------------------------
+// git (issue 9, tests/adversary/history.rs): a sandbox whose runs can use git and git's teamotp drivers.
+// -------------------------------------------------------------------------------------------------------
+
+/// A sandbox with a git repository at `repo/` (branch main). Every run (teamotp and git) gets a `PATH`
+/// whose first directory, `bin/`, holds a `teamotp` link to the binary under test (git's diff and merge
+/// drivers run `teamotp` from PATH), then the test's own PATH (for git); git's global and system
+/// configuration are off and the author and committer are fixed.
+pub fn git_sandbox(prefix: &str) -> Sandbox {
+    let mut sandbox = Sandbox::new(prefix);
+    let bin = sandbox.path("bin");
+    fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(BIN, bin.join("teamotp")).unwrap();
+    let mut path = vec![bin];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(path).unwrap();
+    for (name, value) in [
+        ("PATH", path.to_str().expect("a UTF-8 PATH")),
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_AUTHOR_NAME", "Test Author"),
+        ("GIT_AUTHOR_EMAIL", "author@example.com"),
+        ("GIT_COMMITTER_NAME", "Test Committer"),
+        ("GIT_COMMITTER_EMAIL", "committer@example.com"),
+    ] {
+        sandbox.env.push((name.to_owned(), value.to_owned()));
+    }
+    fs::create_dir(sandbox.path("repo")).unwrap();
+    sandbox.git_ok(&["init", "-q", "-b", "main"]);
+    sandbox
+}
+
+impl Sandbox {
+    /// `git -C repo ARGS...` with the sandbox's environment and no terminal.
+    pub fn git(&self, args: &[&str]) -> Out {
+        let mut cmd = StdCommand::new(setsid());
+        cmd.env_clear()
+            .env("HOME", self.home())
+            .current_dir(self.root())
+            .args(["-w", "git", "-C", "repo"])
+            .args(args);
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        execute(cmd, b"")
+    }
+
+    #[track_caller]
+    pub fn git_ok(&self, args: &[&str]) -> Out {
+        let out = self.git(args);
+        assert_eq!(out.code, 0, "git {args:?}: {out:?}");
+        out
+    }
+}
