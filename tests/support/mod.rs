@@ -62,6 +62,11 @@ impl Out {
     }
 }
 
+/// Shorthand for [`Out::new`], for expected values.
+pub fn out(code: i32, stdout: &str, stderr: &str) -> Out {
+    Out::new(code, stdout, stderr)
+}
+
 /// Runs a command to completion with `stdin`, under [`TIMEOUT`].
 pub fn execute(command: StdCommand, stdin: &[u8]) -> Out {
     let output = Command::from_std(command)
@@ -92,6 +97,28 @@ pub fn setsid() -> PathBuf {
 
 pub fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The permission bits of `path`.
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Owned copies of `items`.
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `src/demo/` in the source tree.
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/demo")
+}
+
+/// A `std::process::Command` for the binary with an empty environment except `HOME`.
+pub fn std_command(home: &Path) -> StdCommand {
+    let mut command = StdCommand::new(BIN);
+    command.env_clear().env("HOME", home);
+    command
 }
 
 /// The public key of an age identity fixture (from its `# public key:` line).
@@ -135,8 +162,43 @@ impl Sandbox {
         sandbox
     }
 
+    /// Builder: a private (0600) copy of every file of `tests/fixtures/age` under `fixtures/` (see
+    /// [`Sandbox::fixture`]).
+    pub fn with_fixtures(self) -> Sandbox {
+        fs::create_dir(self.path("fixtures")).unwrap();
+        for entry in fs::read_dir(AGE_FIXTURES).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                let name = entry.file_name();
+                self.copy_fixture(
+                    &name.to_string_lossy(),
+                    &format!("fixtures/{}", name.to_string_lossy()),
+                );
+            }
+        }
+        self
+    }
+
+    /// Builder: `NAME=VALUE` in the environment of every run.
+    pub fn with_env(mut self, name: &str, value: impl Into<String>) -> Sandbox {
+        self.env.push((name.to_owned(), value.into()));
+        self
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The private copy of age fixture `name` made by [`Sandbox::with_fixtures`].
+    pub fn fixture(&self, name: &str) -> PathBuf {
+        self.path("fixtures").join(name)
+    }
+
+    /// Copies `from` to `to` (parents created) with mode 0600.
+    pub fn install(&self, from: &Path, to: &Path) {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(from, to).unwrap();
+        set_mode(to, 0o600);
     }
 
     pub fn home(&self) -> PathBuf {
@@ -167,6 +229,20 @@ impl Sandbox {
 
     pub fn read(&self, rel: &str) -> String {
         fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn bytes(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Names in a directory of the sandbox, sorted (temporary files would show here).
+    pub fn names(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.path(rel))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
     }
 
     /// `teamotp ARGS...` in the sandbox: cleared environment (no PATH), `HOME`, the sandbox's extra
@@ -223,4 +299,17 @@ impl Sandbox {
         );
         out
     }
+}
+
+/// The CSV `list` output for a plaintext vault at [`AT`] (no terminal involved).
+pub fn plaintext_csv(sandbox: &Sandbox, vault: &Path) -> String {
+    let output = std_command(&sandbox.home())
+        .args(["--at", AT, "-f"])
+        .arg(vault)
+        .args(["list", "--format", "csv"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
 }
