@@ -15,6 +15,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+pub mod team;
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
 /// Go-age-made fixtures and keys (see `tests/fixtures/age/make.sh`).
@@ -65,6 +67,17 @@ impl Out {
 /// Shorthand for [`Out::new`], for expected values.
 pub fn out(code: i32, stdout: &str, stderr: &str) -> Out {
     Out::new(code, stdout, stderr)
+}
+
+/// Runs an `assert_cmd` command (its own timeout, stdin and environment set by the caller).
+pub fn run(cmd: &mut Command) -> Out {
+    let output = cmd.output().expect("the command runs");
+    Out {
+        // A process killed by the timeout has no exit code.
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }
 
 /// Runs a command to completion with `stdin`, under [`TIMEOUT`].
