@@ -15,6 +15,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+pub mod hygiene;
 pub mod team;
 
 /// The binary under test.
