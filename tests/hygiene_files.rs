@@ -11,6 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use support::hygiene::*;
+use support::strings;
 
 // ---------------------------------------------------------------------------------------------------------
 // 5. Identity files and the files teamotp creates

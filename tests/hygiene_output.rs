@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::fs;
 
 use support::hygiene::*;
+use support::strings;
 
 #[test]
 fn the_leak_check_finds_every_form_of_a_canary_and_nothing_else() {

@@ -21,6 +21,7 @@ use expectrl::session::OsSession;
 use tempfile::TempDir;
 
 use support::hygiene::*;
+use support::{find_program, strings};
 
 // ---------------------------------------------------------------------------------------------------------
 // 2 and 4. The running TUI: command line, environment, terminal output, core limit, dumpability
@@ -436,7 +437,7 @@ const AS_NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"
 /// The method works here: a process `nobody` runs that does not harden itself (`sleep`) is dumpable,
 /// so its /proc files belong to `nobody`.
 fn assert_dumpable_control(setpriv: &Path) {
-    let sleep = on_path("sleep").expect("sleep");
+    let sleep = find_program("sleep").expect("sleep");
     let mut child = Command::new(setpriv)
         .args(AS_NOBODY)
         .arg(&sleep)
@@ -472,7 +473,7 @@ fn the_running_tui_is_not_dumpable_and_its_core_limit_is_zero() {
         eprintln!("skipped: needs root to run as another user");
         return;
     }
-    let setpriv = on_path("setpriv").expect("setpriv (util-linux)");
+    let setpriv = find_program("setpriv").expect("setpriv (util-linux)");
     assert_dumpable_control(&setpriv);
 
     let (me, _) = new_key();
@@ -531,7 +532,7 @@ fn the_process_is_hardened_before_it_decrypts_anything() {
     let sandbox = Sandbox::new();
     let (me, _) = new_key();
     let as_root = rustix::process::geteuid().is_root();
-    let setpriv = on_path("setpriv");
+    let setpriv = find_program("setpriv");
     // As root, run as nobody (the only way to see dumpability from outside); else as ourselves.
     let nobody = (as_root && setpriv.is_some()).then(|| NobodyDir::new(&me, &vault_bytes));
     let vault = match &nobody {

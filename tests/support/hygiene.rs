@@ -27,15 +27,16 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::ops::Deref;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use age::secrecy::ExposeSecret;
 use sha2::Digest;
-use tempfile::TempDir;
+
+use super::{set_mode, setsid, strings};
 
 /// The teamotp binary built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
@@ -296,21 +297,6 @@ pub fn leaks(text: &str, extra: &[String]) -> Vec<String> {
 // Running the binary
 // ---------------------------------------------------------------------------------------------------------
 
-/// A program on `PATH` (of the test process).
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-/// `setsid` (util-linux): runs teamotp in a new session, without a controlling terminal.
-pub fn setsid() -> PathBuf {
-    on_path("setsid").expect(
-        "setsid (util-linux) is needed: teamotp must run without a controlling terminal here",
-    )
-}
-
 /// One finished run.
 pub struct Run {
     pub args: Vec<String>,
@@ -334,38 +320,30 @@ impl fmt::Display for Run {
 
 /// A temporary directory that is the working directory of every run, with `home/`, `config/` and
 /// `state/` as `HOME`, `XDG_CONFIG_HOME` and `XDG_STATE_HOME`.
-pub struct Sandbox {
-    pub dir: TempDir,
+pub struct Sandbox(super::Sandbox);
+
+impl Deref for Sandbox {
+    type Target = super::Sandbox;
+
+    fn deref(&self) -> &super::Sandbox {
+        &self.0
+    }
 }
 
 impl Sandbox {
+    /// The shared [`super::Sandbox`] (prefix `hygiene-`, no keys) with `config/` and `state/` too.
     pub fn new() -> Sandbox {
-        let dir = tempfile::Builder::new()
-            .prefix("hygiene-")
-            .tempdir()
-            .expect("a temporary directory");
-        for sub in ["home", "config", "state"] {
-            fs::create_dir(dir.path().join(sub)).unwrap();
+        let sandbox = Sandbox(super::Sandbox::empty("hygiene-"));
+        for sub in ["config", "state"] {
+            fs::create_dir(sandbox.path(sub)).unwrap();
         }
-        Sandbox { dir }
-    }
-
-    pub fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn path(&self, relative: &str) -> PathBuf {
-        self.root().join(relative)
+        sandbox
     }
 
     /// Writes a file (creating its directory) with `mode`.
     pub fn write(&self, relative: &str, bytes: impl AsRef<[u8]>, mode: u32) -> PathBuf {
-        let path = self.path(relative);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).unwrap();
-        }
-        fs::write(&path, bytes).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let path = self.0.write(relative, bytes);
+        set_mode(&path, mode);
         path
     }
 
@@ -474,10 +452,6 @@ pub fn kill(pid: u32) {
     {
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }
-}
-
-pub fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|a| (*a).to_owned()).collect()
 }
 
 /// Runs commands, checks each one's exit code, that its output shows what proves the path was taken,

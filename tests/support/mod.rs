@@ -160,7 +160,17 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// A sandbox with private copies of the [`KEYS`] under `keys/`.
     pub fn new(prefix: &str) -> Sandbox {
+        let sandbox = Sandbox::empty(prefix);
+        for name in KEYS {
+            sandbox.copy_fixture(name, &format!("keys/{name}"));
+        }
+        sandbox
+    }
+
+    /// A sandbox with only an empty `home/`.
+    pub fn empty(prefix: &str) -> Sandbox {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir()
@@ -170,9 +180,6 @@ impl Sandbox {
             env: Vec::new(),
         };
         fs::create_dir(sandbox.home()).unwrap();
-        for name in KEYS {
-            sandbox.copy_fixture(name, &format!("keys/{name}"));
-        }
         sandbox
     }
 
