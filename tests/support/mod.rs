@@ -103,6 +103,11 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A program on the test's own PATH that the test cannot do without.
+pub fn need_program(name: &str) -> PathBuf {
+    find_program(name).unwrap_or_else(|| panic!("{name} is needed on PATH for these tests"))
+}
+
 /// `setsid` from util-linux: runs teamotp with no controlling terminal.
 pub fn setsid() -> PathBuf {
     find_program("setsid")
