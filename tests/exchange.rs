@@ -23,12 +23,12 @@ use expectrl::process::unix::WaitStatus;
 use expectrl::session::OsSession;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
-const AT: &str = "1700000000";
+mod support;
 
-/// No run should take long; a hang (a prompt nobody answers) fails the test instead of blocking it.
-const TIMEOUT: Duration = Duration::from_secs(60);
+use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
+
 /// How often a pseudo-terminal is read while waiting.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -64,23 +64,6 @@ const HOTP: [(&str, &str); 4] = [
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
-
-/// What a user sees: exit code, stdout and stderr.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A program found on the test's own PATH (the runs themselves get no PATH).
-fn find_program(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").expect("PATH");
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is needed on PATH for these tests"))
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
@@ -118,19 +101,12 @@ impl Sandbox {
 
     /// `HOME` and every `XDG_*` directory teamotp might read, all inside the sandbox.
     fn env(&self) -> Vec<(&'static str, PathBuf)> {
-        let home = self.home();
-        vec![
-            ("XDG_CONFIG_HOME", home.join(".config")),
-            ("XDG_STATE_HOME", home.join(".local/state")),
-            ("XDG_DATA_HOME", home.join(".local/share")),
-            ("XDG_CACHE_HOME", home.join(".cache")),
-            ("HOME", home),
-        ]
+        xdg_env(&self.home())
     }
 
     /// `teamotp --at AT -f VAULT ARGS` without a controlling terminal, stdin from `stdin`.
     fn run_with(&self, args: &[&str], stdin: &[u8]) -> Out {
-        let mut command = assert_cmd::Command::new(find_program("setsid"));
+        let mut command = assert_cmd::Command::new(need_program("setsid"));
         command
             .env_clear()
             .envs(self.env())
@@ -431,7 +407,7 @@ impl Pty {
             .arg("-c")
             .arg(SCRIPT)
             .arg("sh")
-            .arg(find_program("stty"))
+            .arg(need_program("stty"))
             .arg(rows.to_string())
             .arg(cols.to_string())
             .arg(BIN)

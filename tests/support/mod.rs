@@ -103,6 +103,17 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `HOME` and every `XDG_*` directory teamotp might read, all inside `home`.
+pub fn xdg_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("XDG_CONFIG_HOME", home.join(".config")),
+        ("XDG_STATE_HOME", home.join(".local/state")),
+        ("XDG_DATA_HOME", home.join(".local/share")),
+        ("XDG_CACHE_HOME", home.join(".cache")),
+        ("HOME", home.to_owned()),
+    ]
+}
+
 /// A program on the test's own PATH that the test cannot do without.
 pub fn need_program(name: &str) -> PathBuf {
     find_program(name).unwrap_or_else(|| panic!("{name} is needed on PATH for these tests"))
