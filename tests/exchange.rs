@@ -13,24 +13,19 @@
 //!   (which oathtool cannot compute) from a Python HMAC-SHA1 Steam Guard implementation.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Write};
-use std::num::NonZeroU16;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use expectrl::Session;
 use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
 use tempfile::TempDir;
 
 mod support;
 
+use support::pty::Term;
 use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
-
-/// How often a pseudo-terminal is read while waiting.
-const POLL: Duration = Duration::from_millis(10);
 
 /// The password of the five `gauth-*.csv.enc` fixtures.
 const GAUTH_PASS: &str = "gauth-fixture-pass";
@@ -382,17 +377,21 @@ read -r go || exit 96
 exec "$@"
 "#;
 
-/// teamotp running on a pseudo-terminal.
-struct Pty {
-    session: OsSession,
-    parser: vt100::Parser,
-    /// Every byte the terminal received.
-    seen: Vec<u8>,
-    eof: bool,
-    /// Answer cursor position queries (`ESC [ 6 n`) as a terminal emulator does.
-    answer_cursor_queries: bool,
-    /// How many queries were answered.
-    answered: usize,
+/// teamotp running on a pseudo-terminal, answering cursor position queries as a terminal emulator does.
+struct Pty(Term);
+
+impl Deref for Pty {
+    type Target = Term;
+
+    fn deref(&self) -> &Term {
+        &self.0
+    }
+}
+
+impl DerefMut for Pty {
+    fn deref_mut(&mut self) -> &mut Term {
+        &mut self.0
+    }
 }
 
 impl Pty {
@@ -414,120 +413,36 @@ impl Pty {
             .args(["--at", AT, "-f"])
             .arg(sandbox.vault())
             .args(args);
-        let mut session = Session::spawn(command).expect("spawn teamotp on a pty");
-        session.write_all(b"\n").unwrap();
-        session.flush().unwrap();
-        Pty {
-            session,
-            parser: vt100::Parser::new(
-                NonZeroU16::new(rows).unwrap(),
-                NonZeroU16::new(cols).unwrap(),
-                0,
-            ),
-            seen: Vec::new(),
-            eof: false,
-            answer_cursor_queries: true,
-            answered: 0,
-        }
-    }
-
-    /// Feeds everything the pty has to the parser, without blocking.
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while !self.eof {
-            match self.session.try_read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.parser.process(&buf[..n]);
-                    self.seen.extend_from_slice(&buf[..n]);
-                    self.answer_queries();
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // Linux: EIO once every process holding the terminal has ended.
-                Err(_) => self.eof = true,
-            }
-        }
-    }
-
-    /// Answers every cursor position query received so far with the cursor's position on the parsed
-    /// screen (the query is the last thing the program writes before it waits for the answer).
-    fn answer_queries(&mut self) {
-        if !self.answer_cursor_queries {
-            return;
-        }
-        let queries = self.seen.windows(4).filter(|w| w == b"\x1b[6n").count();
-        while self.answered < queries {
-            let (row, col) = self.screen().cursor_position();
-            let answer = format!("\x1b[{};{}R", row + 1, col + 1);
-            self.send(answer.as_bytes());
-            self.answered += 1;
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen).replace('\r', "")
-    }
-
-    fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+        let mut term = Term::spawn(command, rows, cols);
+        term.answer_cursor_queries = true;
+        Pty(term)
     }
 
     /// Waits until `done` holds for what was received and the screen.
     fn wait_for(&mut self, what: &str, done: impl Fn(&str, &vt100::Screen) -> bool) {
-        let start = Instant::now();
-        loop {
-            self.pump();
-            if done(&self.text(), self.screen()) {
-                return;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT && !self.eof,
-                "timed out waiting for {what}{}; received:\n{}\nscreen:\n{}",
-                if self.eof { " (the run ended)" } else { "" },
-                self.text(),
-                self.screen().contents()
-            );
-            std::thread::sleep(POLL);
-        }
+        self.0.wait_until(
+            TIMEOUT,
+            what,
+            |term| done(&term.text(), term.screen()),
+            |term| {
+                format!(
+                    "received:\n{}\nscreen:\n{}",
+                    term.text(),
+                    term.screen().contents()
+                )
+            },
+        );
     }
 
     /// Waits until the terminal's echo is off (teamotp writes its prompt before turning echo off).
     fn wait_for_echo_off(&mut self) {
-        let start = Instant::now();
-        while self
-            .session
-            .get_process()
-            .get_echo()
-            .expect("read the terminal's echo flag")
-        {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "teamotp never turned echo off; received:\n{}",
-                self.text()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.session.write_all(bytes).unwrap();
-        self.session.flush().unwrap();
+        self.0.wait_for_echo_off(TIMEOUT);
     }
 
     /// Waits for the end of the run and returns teamotp's exit code.
     fn finish(&mut self) -> i32 {
-        let start = Instant::now();
-        while !self.eof {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "the run did not end; received:\n{}",
-                self.text()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
+        self.0
+            .wait_for_end(TIMEOUT, |term| format!("received:\n{}", term.text()));
         match self.session.get_process().wait().unwrap() {
             WaitStatus::Exited(_, code) => code,
             other => panic!("teamotp did not exit normally: {other:?}\n{}", self.text()),

@@ -16,6 +16,7 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 pub mod hygiene;
+pub mod pty;
 pub mod team;
 
 /// The binary under test.
