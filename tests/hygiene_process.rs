@@ -8,19 +8,17 @@
 mod support;
 
 use std::fs;
-use std::io::{ErrorKind, Write as _};
-use std::num::NonZeroU16;
+use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use expectrl::Session;
 use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
 use tempfile::TempDir;
 
 use support::hygiene::*;
+use support::pty::Term;
 use support::{find_program, strings};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -45,14 +43,10 @@ echo "status=$?"
 
 /// A program running on a pseudo-terminal, with everything it wrote kept and the screen parsed.
 struct Pty {
-    session: OsSession,
-    parser: vt100::Parser,
-    /// Every byte read from the terminal.
-    raw: Vec<u8>,
+    term: Term,
     /// The screen each time a wait ended.
     screens: Vec<String>,
     pidfile: PathBuf,
-    eof: bool,
 }
 
 impl Pty {
@@ -73,91 +67,49 @@ impl Pty {
             .arg(cols.to_string())
             .arg(pidfile)
             .args(argv);
-        let mut session = Session::spawn(command).expect("spawn on a pty");
-        session.write_all(b"\n").unwrap();
-        session.flush().unwrap();
         Pty {
-            session,
-            parser: vt100::Parser::new(
-                NonZeroU16::new(rows).unwrap(),
-                NonZeroU16::new(cols).unwrap(),
-                0,
-            ),
-            raw: Vec::new(),
+            term: Term::spawn(command, rows, cols),
             screens: Vec::new(),
             pidfile: pidfile.to_owned(),
-            eof: false,
-        }
-    }
-
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while !self.eof {
-            match self.session.try_read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.raw.extend_from_slice(&buf[..n]);
-                    self.parser.process(&buf[..n]);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // Linux: EIO once every process holding the terminal has ended.
-                Err(_) => self.eof = true,
-            }
         }
     }
 
     fn contents(&self) -> String {
-        self.parser.screen().contents()
+        self.term.screen().contents()
     }
 
     /// Waits until the screen's text satisfies `done`.
     fn wait_for(&mut self, what: &str, done: impl Fn(&str) -> bool) {
-        let start = Instant::now();
-        loop {
-            self.pump();
-            let contents = self.contents();
-            if done(&contents) {
-                self.screens.push(contents);
-                return;
-            }
-            assert!(
-                start.elapsed() < PTY_TIMEOUT && !self.eof,
-                "timed out waiting for {what}{}; screen:\n{contents}",
-                if self.eof { " (the run ended)" } else { "" },
-            );
-            std::thread::sleep(POLL);
-        }
+        self.term.wait_until(
+            PTY_TIMEOUT,
+            what,
+            |term| done(&term.screen().contents()),
+            |term| format!("screen:\n{}", term.screen().contents()),
+        );
+        self.screens.push(self.contents());
     }
 
     /// Waits, without sleeping, until the terminal output holds `needle`: for acting the moment it shows.
     fn spin_until(&mut self, needle: &str) {
         let start = Instant::now();
-        while !String::from_utf8_lossy(&self.raw).contains(needle) {
+        while !String::from_utf8_lossy(&self.term.seen).contains(needle) {
             assert!(
-                start.elapsed() < PTY_TIMEOUT && !self.eof,
+                start.elapsed() < PTY_TIMEOUT && !self.term.eof,
                 "timed out waiting for {needle:?}; screen:\n{}",
                 self.contents()
             );
-            self.pump();
+            self.term.pump();
             std::thread::yield_now();
         }
     }
 
     /// Waits until the terminal no longer echoes input (a hidden prompt is reading).
     fn wait_for_echo_off(&mut self) {
-        use expectrl::process::Termios;
-        let start = Instant::now();
-        while self.session.get_process().is_echo().unwrap() {
-            assert!(start.elapsed() < PTY_TIMEOUT, "echo never turned off");
-            self.pump();
-            std::thread::sleep(POLL);
-        }
+        self.term.wait_for_echo_off(PTY_TIMEOUT);
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.session.write_all(bytes).unwrap();
-        self.session.flush().unwrap();
+        self.term.send(bytes);
     }
 
     /// The PID the inner shell wrote (the process that became teamotp).
@@ -183,17 +135,10 @@ impl Pty {
 
     /// Waits for the run to end and returns teamotp's exit status.
     fn finish(mut self) -> (Option<i32>, Vec<u8>, Vec<String>) {
-        let start = Instant::now();
-        while !self.eof {
-            assert!(
-                start.elapsed() < PTY_TIMEOUT,
-                "the run did not end; screen:\n{}",
-                self.contents()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
-        match self.session.get_process().wait().unwrap() {
+        self.term.wait_for_end(PTY_TIMEOUT, |term| {
+            format!("screen:\n{}", term.screen().contents())
+        });
+        match self.term.session.get_process().wait().unwrap() {
             WaitStatus::Exited(_, 0) => {}
             other => panic!("the script failed: {other:?}; screen:\n{}", self.contents()),
         }
@@ -203,7 +148,7 @@ impl Pty {
             .find_map(|line| line.trim().strip_prefix("status="))
             .and_then(|s| s.parse().ok());
         self.screens.push(contents);
-        (status, self.raw, self.screens)
+        (status, self.term.seen, self.screens)
     }
 }
 
