@@ -11,7 +11,7 @@ mod support;
 use std::ffi::OsString;
 use std::num::NonZeroU16;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Any, Eof, Expect, Needle, Regex, Session};
@@ -93,18 +93,7 @@ fn run_with_passphrase(
             String::from_utf8_lossy(&seen)
         );
         // rpassword writes the prompt before it turns echo off: type only once echo is off.
-        let start = Instant::now();
-        while session
-            .get_process()
-            .get_echo()
-            .expect("read the terminal's echo flag")
-        {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "teamotp never turned terminal echo off"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        support::pty::wait_for_echo_off(&session, TIMEOUT);
         session.send_line(passphrase).unwrap();
     }
     assert!(

@@ -370,11 +370,7 @@ fn members_add_refuses_a_passphrase_vault() {
         .expect(Regex("Passphrase for v.age: $"))
         .expect("the passphrase prompt");
     // rpassword writes the prompt before it turns echo off: type only once echo is off.
-    let start = std::time::Instant::now();
-    while session.get_process().get_echo().unwrap() {
-        assert!(start.elapsed() < TIMEOUT, "echo never turned off");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::pty::wait_for_echo_off(&session, TIMEOUT);
     session.send_line("fixture-vault-pass").unwrap();
     let rest = session.expect(Eof).expect("teamotp ends");
     let bytes = [rest.before(), rest.as_bytes()].concat();
