@@ -8,6 +8,7 @@ mod support;
 use std::collections::HashSet;
 use std::fmt;
 
+use support::NoClipboard;
 use support::hygiene::*;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -80,24 +81,6 @@ fn debug_leaks(text: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// A clipboard that holds nothing.
-struct NoClipboard;
-
-impl teamotp::tui::app::Clipboard for NoClipboard {
-    fn set(&mut self, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn get(&mut self) -> Option<String> {
-        None
-    }
-    fn clear(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn name(&self) -> &'static str {
-        "none"
-    }
 }
 
 /// The loaded state of the mixed team CSV vault (decrypted in-process) and the mixed gauth vault.

@@ -5,9 +5,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use teamotp::tui::app::{App, Clipboard};
+use teamotp::tui::app::App;
 use teamotp::tui::ui;
 use teamotp::vault::{self, Loaded};
+
+mod support;
+
+use support::NoClipboard;
 
 const VAULT: &str = "\
 name,issuer,secret,digits,period,type
@@ -20,23 +24,6 @@ Steam shared,Steam,STEAMSECRETSTEAMSECRET23,,,steam
 
 /// A multiple of 30 and 60.
 const T: u64 = 1_700_000_040;
-
-struct NoClipboard;
-
-impl Clipboard for NoClipboard {
-    fn set(&mut self, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn get(&mut self) -> Option<String> {
-        None
-    }
-    fn clear(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn name(&self) -> &'static str {
-        "test clipboard"
-    }
-}
 
 fn app(now: u64) -> App {
     let vault = Loaded {

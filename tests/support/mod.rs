@@ -66,6 +66,24 @@ impl Out {
     }
 }
 
+/// A clipboard that holds nothing, for an in-process `App`.
+pub struct NoClipboard;
+
+impl teamotp::tui::app::Clipboard for NoClipboard {
+    fn set(&mut self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn get(&mut self) -> Option<String> {
+        None
+    }
+    fn clear(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "test clipboard"
+    }
+}
+
 /// Shorthand for [`Out::new`], for expected values.
 pub fn out(code: i32, stdout: &str, stderr: &str) -> Out {
     Out::new(code, stdout, stderr)
