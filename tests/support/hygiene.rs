@@ -36,6 +36,7 @@ use std::time::Duration;
 use age::secrecy::ExposeSecret;
 use sha2::Digest;
 
+pub use super::spaced_lower;
 use super::{set_mode, setsid, strings};
 
 /// The teamotp binary built for these tests.
@@ -200,17 +201,6 @@ pub fn secret(tag: &str) -> String {
 /// Every canary, in canonical form.
 pub fn all_canaries() -> Vec<String> {
     TAGS.iter().map(|t| canary(t)).collect()
-}
-
-/// Lower case in groups of four separated by spaces: how people paste secrets.
-pub fn spaced_lower(canonical: &str) -> String {
-    canonical
-        .to_ascii_lowercase()
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Upper case in groups of four separated by hyphens.

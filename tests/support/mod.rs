@@ -5,7 +5,7 @@
 //! Every test binary that says `mod support;` compiles this file; not every binary uses every helper.
 #![allow(dead_code)]
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -82,6 +82,17 @@ impl teamotp::tui::app::Clipboard for NoClipboard {
     fn name(&self) -> &'static str {
         "test clipboard"
     }
+}
+
+/// Lower case, in groups of four separated by spaces: how people paste secrets.
+pub fn spaced_lower(canonical: &str) -> String {
+    canonical
+        .to_ascii_lowercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Shorthand for [`Out::new`], for expected values.
@@ -191,7 +202,7 @@ pub fn ssh_public(file: &str) -> (String, String) {
 pub struct Sandbox {
     dir: TempDir,
     /// Extra environment for every run.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<(String, OsString)>,
 }
 
 impl Sandbox {
@@ -236,7 +247,7 @@ impl Sandbox {
     }
 
     /// Builder: `NAME=VALUE` in the environment of every run.
-    pub fn with_env(mut self, name: &str, value: impl Into<String>) -> Sandbox {
+    pub fn with_env(mut self, name: &str, value: impl Into<OsString>) -> Sandbox {
         self.env.push((name.to_owned(), value.into()));
         self
     }
