@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,13 +43,7 @@ const PLAIN_CSV_AT_1234567890: &str = "name,issuer,prev,curr,next,remaining\n\
 /// The shared [`support::Sandbox`] with only an empty `home/`; runs are `teamotp --at AT ARGS`.
 struct Sandbox(support::Sandbox);
 
-impl Deref for Sandbox {
-    type Target = support::Sandbox;
-
-    fn deref(&self) -> &support::Sandbox {
-        &self.0
-    }
-}
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     fn new() -> Self {

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use expectrl::process::unix::WaitStatus;
-use tempfile::TempDir;
 
 mod support;
 
@@ -64,30 +63,23 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
-/// A temporary home and a vault directory.
-struct Sandbox {
-    dir: TempDir,
-}
+/// The shared [`support::Sandbox`] (an empty `home/`) with a vault directory, `team/`.
+struct Sandbox(support::Sandbox);
+
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     /// A sandbox with a new, empty vault (`teamotp init`).
     fn new() -> Self {
-        let sandbox = Sandbox {
-            dir: TempDir::new().unwrap(),
-        };
-        std::fs::create_dir(sandbox.home()).unwrap();
+        let sandbox = Sandbox(support::Sandbox::empty("teamotp-exchange-"));
         let out = sandbox.run(&["init"]);
         assert_eq!(out.code, 0, "init failed: {out:?}");
         assert!(sandbox.vault().is_file());
         sandbox
     }
 
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
     fn vault_dir(&self) -> PathBuf {
-        self.dir.path().join("team")
+        self.path("team")
     }
 
     fn vault(&self) -> PathBuf {
@@ -105,7 +97,7 @@ impl Sandbox {
         command
             .env_clear()
             .envs(self.env())
-            .current_dir(self.dir.path())
+            .current_dir(self.root())
             .arg("-w")
             .arg(BIN)
             .args(["--at", AT, "-f"])
@@ -402,7 +394,7 @@ impl Pty {
             .env_clear()
             .envs(sandbox.env())
             .env("TERM", "xterm-256color")
-            .current_dir(sandbox.dir.path())
+            .current_dir(sandbox.root())
             .arg("-c")
             .arg(SCRIPT)
             .arg("sh")

@@ -12,8 +12,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tempfile::TempDir;
-
 mod support;
 
 use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
@@ -28,7 +26,7 @@ const OTHER: &str = "GEZDGNBVGY3TQOJQ";
 
 /// A git repository holding a team vault, with a private home.
 struct Repo {
-    dir: TempDir,
+    sandbox: support::Sandbox,
     /// The vault's path in the work tree.
     file: &'static str,
 }
@@ -42,10 +40,9 @@ impl Repo {
     /// `git init` (branch main) and `teamotp init` of `file` in the work tree.
     fn new_at(file: &'static str) -> Self {
         let repo = Repo {
-            dir: TempDir::new().unwrap(),
+            sandbox: support::Sandbox::empty("teamotp-git-"),
             file,
         };
-        std::fs::create_dir(repo.home()).unwrap();
         std::fs::create_dir(repo.bin()).unwrap();
         std::os::unix::fs::symlink(BIN, repo.bin().join("teamotp")).unwrap();
         std::fs::create_dir(repo.work()).unwrap();
@@ -71,15 +68,15 @@ impl Repo {
     }
 
     fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.sandbox.home()
     }
 
     fn bin(&self) -> PathBuf {
-        self.dir.path().join("bin")
+        self.sandbox.path("bin")
     }
 
     fn work(&self) -> PathBuf {
-        self.dir.path().join("repo")
+        self.sandbox.path("repo")
     }
 
     fn vault(&self) -> PathBuf {

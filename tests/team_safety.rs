@@ -13,7 +13,6 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write as _;
-use std::ops::{Deref, DerefMut};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -42,19 +41,7 @@ const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
 /// environment (`env`) is for `TMPDIR`.
 struct Sandbox(support::Sandbox);
 
-impl Deref for Sandbox {
-    type Target = support::Sandbox;
-
-    fn deref(&self) -> &support::Sandbox {
-        &self.0
-    }
-}
-
-impl DerefMut for Sandbox {
-    fn deref_mut(&mut self) -> &mut support::Sandbox {
-        &mut self.0
-    }
-}
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     fn new(prefix: &str) -> Self {

@@ -19,7 +19,7 @@ use tempfile::TempDir;
 mod support;
 
 use support::pty::{POLL, Term};
-use support::{AT, BIN, std_command};
+use support::{AT, BIN, list_csv};
 
 /// Longest wait for anything: the screen to show something, the PID file, the end of the run.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,14 +53,8 @@ struct Expected {
 /// The demo vault's accounts and codes at [`AT`], from `list --format csv` (no terminal involved).
 fn expected_demo() -> Vec<Expected> {
     let home = TempDir::new().unwrap();
-    let output = std_command(home.path())
-        .args(DEMO)
-        .args(["list", "--format", "csv"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let stdout = list_csv(home.path(), DEMO);
+    let mut reader = csv::Reader::from_reader(stdout.as_slice());
     let headers = reader.headers().unwrap().clone();
     let column = |name: &str| {
         headers

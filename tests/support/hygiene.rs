@@ -27,7 +27,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io::Write as _;
-use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -312,13 +311,7 @@ impl fmt::Display for Run {
 /// `state/` as `HOME`, `XDG_CONFIG_HOME` and `XDG_STATE_HOME`.
 pub struct Sandbox(super::Sandbox);
 
-impl Deref for Sandbox {
-    type Target = super::Sandbox;
-
-    fn deref(&self) -> &super::Sandbox {
-        &self.0
-    }
-}
+super::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     /// The shared [`super::Sandbox`] (prefix `hygiene-`, no keys) with `config/` and `state/` too.

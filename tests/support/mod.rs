@@ -15,6 +15,27 @@ use std::time::Duration;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+/// `Deref` (and `DerefMut`) to the shared [`Sandbox`] for a test file's thin wrapper `struct NAME(Sandbox)`,
+/// so the wrapper adds only what differs.
+macro_rules! sandbox_wrapper {
+    ($name:ident) => {
+        impl std::ops::Deref for $name {
+            type Target = $crate::support::Sandbox;
+
+            fn deref(&self) -> &$crate::support::Sandbox {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut $crate::support::Sandbox {
+                &mut self.0
+            }
+        }
+    };
+}
+pub(crate) use sandbox_wrapper;
+
 pub mod hygiene;
 pub mod pty;
 pub mod team;
@@ -368,15 +389,30 @@ impl Sandbox {
     }
 }
 
-/// The CSV `list` output for a plaintext vault at [`AT`] (no terminal involved).
-pub fn plaintext_csv(sandbox: &Sandbox, vault: &Path) -> String {
-    let output = std_command(&sandbox.home())
-        .args(["--at", AT, "-f"])
-        .arg(vault)
+/// The stdout of `teamotp ARGS list --format csv` with `HOME` at `home` (no terminal involved), which
+/// must succeed.
+pub fn list_csv<I, S>(home: &Path, args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let output = std_command(home)
+        .args(args)
         .args(["list", "--format", "csv"])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout).unwrap()
+    output.stdout
+}
+
+/// The CSV `list` output for a plaintext vault at [`AT`] (no terminal involved).
+pub fn plaintext_csv(sandbox: &Sandbox, vault: &Path) -> String {
+    let args: [&OsStr; 4] = [
+        "--at".as_ref(),
+        AT.as_ref(),
+        "-f".as_ref(),
+        vault.as_os_str(),
+    ];
+    String::from_utf8(list_csv(&sandbox.home(), args)).unwrap()
 }

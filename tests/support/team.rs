@@ -3,7 +3,6 @@
 //! (the `age` crate, the Go `age` CLI when installed).
 
 use std::fs;
-use std::ops::Deref;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -88,13 +87,7 @@ pub fn short(key: &str) -> String {
 /// `setsid -w teamotp --at AT ARGS` (see [`Sandbox::command`]).
 pub struct Sandbox(super::Sandbox);
 
-impl Deref for Sandbox {
-    type Target = super::Sandbox;
-
-    fn deref(&self) -> &super::Sandbox {
-        &self.0
-    }
-}
+super::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     pub fn new() -> Self {
