@@ -8,8 +8,8 @@ mod support;
 use std::collections::HashSet;
 use std::fmt;
 
-use support::NoClipboard;
 use support::hygiene::*;
+use support::tui::NoClipboard;
 
 // ---------------------------------------------------------------------------------------------------------
 // 3. Debug output of the loaded state

@@ -18,7 +18,7 @@ use expectrl::process::unix::WaitStatus;
 use tempfile::TempDir;
 
 use support::hygiene::*;
-use support::pty::Term;
+use support::pty::{Term, script_command};
 use support::{find_program, strings};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -54,19 +54,8 @@ impl Pty {
     /// (`TERM=xterm-256color` and `PATH` added).
     fn start(pidfile: &Path, env: &[(&str, &Path)], argv: &[&std::ffi::OsStr]) -> Pty {
         let (rows, cols) = (30u16, 120u16);
-        let mut command = Command::new("/bin/sh");
-        command
-            .env_clear()
-            .env("TERM", "xterm-256color")
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(env.iter().copied())
-            .arg("-c")
-            .arg(PTY_SCRIPT)
-            .arg("sh")
-            .arg(rows.to_string())
-            .arg(cols.to_string())
-            .arg(pidfile)
-            .args(argv);
+        let mut command = script_command(PTY_SCRIPT, rows, cols);
+        command.envs(env.iter().copied()).arg(pidfile).args(argv);
         Pty {
             term: Term::spawn(command, rows, cols),
             screens: Vec::new(),

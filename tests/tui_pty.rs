@@ -10,7 +10,6 @@
 //! blind sleeps) and gives up after [`TIMEOUT`].
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use expectrl::process::unix::WaitStatus;
@@ -18,7 +17,7 @@ use tempfile::TempDir;
 
 mod support;
 
-use support::pty::{POLL, Term};
+use support::pty::{POLL, Term, script_command};
 use support::{AT, BIN, list_csv};
 
 /// Longest wait for anything: the screen to show something, the PID file, the end of the run.
@@ -184,17 +183,9 @@ impl Pty {
         let dir = TempDir::new().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir(&home).unwrap();
-        let mut command = Command::new("/bin/sh");
+        let mut command = script_command(SCRIPT, rows, cols);
         command
-            .env_clear()
             .env("HOME", &home)
-            .env("TERM", "xterm-256color")
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg("sh")
-            .arg(rows.to_string())
-            .arg(cols.to_string())
             .arg(dir.path())
             .arg(BIN)
             .args(args);

@@ -39,6 +39,7 @@ pub(crate) use sandbox_wrapper;
 pub mod hygiene;
 pub mod pty;
 pub mod team;
+pub mod tui;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
@@ -84,24 +85,6 @@ impl Out {
             self.code, self.stdout, self.stderr
         );
         self
-    }
-}
-
-/// A clipboard that holds nothing, for an in-process `App`.
-pub struct NoClipboard;
-
-impl teamotp::tui::app::Clipboard for NoClipboard {
-    fn set(&mut self, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn get(&mut self) -> Option<String> {
-        None
-    }
-    fn clear(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn name(&self) -> &'static str {
-        "test clipboard"
     }
 }
 

@@ -154,6 +154,22 @@ impl Term {
     }
 }
 
+/// `/bin/sh -c SCRIPT sh ROWS COLS` with an empty environment but `TERM=xterm-256color` and the test's
+/// `PATH`: the start of every script run on a pty (the caller adds the script's other arguments).
+pub fn script_command(script: &str, rows: u16, cols: u16) -> Command {
+    let mut command = Command::new("/bin/sh");
+    command
+        .env_clear()
+        .env("TERM", "xterm-256color")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(rows.to_string())
+        .arg(cols.to_string());
+    command
+}
+
 /// The terminal of `session` echoes input.
 pub fn echo_is_on(session: &OsSession) -> bool {
     session
