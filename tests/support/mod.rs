@@ -3,6 +3,15 @@
 //! result of a run. A test reads as: make a sandbox, run a command, assert on stdout, stderr and exit code.
 //!
 //! Every test binary that says `mod support;` compiles this file; not every binary uses every helper.
+//! Where a file's sandbox really behaves differently (its own vault layout, environment or way to run),
+//! the file keeps a thin wrapper `struct Sandbox(support::Sandbox)` ([`sandbox_wrapper!`]) with only
+//! that difference. Helpers of one family of test files live in a submodule:
+//! - [`team`]: the team-vault tests (`team_*.rs`): messages, keys, `setsid -w teamotp --at AT` runs,
+//!   checks with the `age` crate and the Go `age` CLI;
+//! - [`hygiene`]: the secret-hygiene tests (`hygiene_*.rs`): canaries, the leak check, runs, keys;
+//! - [`pty`]: a program on a pseudo-terminal with its screen parsed (exchange, hygiene, tui_pty, and
+//!   the echo-off wait of the passphrase tests);
+//! - [`tui`]: the in-process TUI tests (a fixed time, a clipboard that holds nothing, key presses).
 #![allow(dead_code)]
 
 use std::ffi::{OsStr, OsString};
