@@ -12,20 +12,17 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
-const AGE_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/age");
+mod support;
+
+use support::{AGE_FIXTURES, BIN, Out, TIMEOUT, need_program, out, run, set_mode};
+
 const CLI_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cli");
 const OATHTOOL_TSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/oathtool.tsv");
-
-/// No command should take long; a hang (say, a passphrase prompt) fails the test instead of blocking it.
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The hints of a missing vault, after the error line.
 const MISSING_VAULT_HINTS: &str = "teamotp: hint: pass a vault with -f/--file PATH or set TEAMOTP_FILE\n\
@@ -43,61 +40,20 @@ const PLAIN_CSV_AT_1234567890: &str = "name,issuer,prev,curr,next,remaining\n\
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
 
-/// What a user sees: exit code, stdout and stderr.
-#[derive(Debug, PartialEq, Eq)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+/// The shared [`support::Sandbox`] with only an empty `home/`; runs are `teamotp --at AT ARGS`.
+struct Sandbox(support::Sandbox);
 
-fn out(code: i32, stdout: &str, stderr: &str) -> Out {
-    Out {
-        code,
-        stdout: stdout.to_owned(),
-        stderr: stderr.to_owned(),
-    }
-}
-
-fn run(cmd: &mut Command) -> Out {
-    let output = cmd.output().expect("the command runs");
-    Out {
-        // A process killed by the timeout has no exit code.
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A temporary directory that is the working directory of every command, with `home/` as `HOME`.
-struct Sandbox {
-    dir: TempDir,
-}
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("teamotp-cli-")
-            .tempdir()
-            .expect("a temporary directory");
-        fs::create_dir(dir.path().join("home")).unwrap();
-        Sandbox { dir }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn home(&self) -> PathBuf {
-        self.root().join("home")
+        Sandbox(support::Sandbox::empty("teamotp-cli-"))
     }
 
     /// Writes `bytes` at `rel` (relative to the sandbox root, parents created) with `mode`.
     fn write(&self, rel: &str, bytes: impl AsRef<[u8]>, mode: u32) -> PathBuf {
-        let path = self.root().join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, bytes).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let path = self.0.write(rel, bytes);
+        set_mode(&path, mode);
         path
     }
 
@@ -126,15 +82,6 @@ impl Sandbox {
 
 fn read_fixture(dir: &str, name: &str) -> Vec<u8> {
     fs::read(Path::new(dir).join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-/// Finds a program on the test runner's own PATH (the commands themselves get no PATH).
-fn which(program: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").expect("the test runner has a PATH");
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} is not on PATH"))
 }
 
 /// Fails when any 6-character piece of any secret occurs in stdout or stderr, ignoring case.
@@ -1413,7 +1360,7 @@ fn passphrase_vault_without_a_terminal_fails_with_a_hint() {
     sandbox.age_fixture("passphrase.csv.age.asc", "vault.age.asc", 0o644);
     for vault in ["vault.age", "vault.age.asc"] {
         // setsid -w: a new session with no controlling terminal, and wait for teamotp's exit status.
-        let mut cmd = Command::new(which("setsid"));
+        let mut cmd = Command::new(need_program("setsid"));
         cmd.env_clear()
             .env("HOME", sandbox.home())
             .current_dir(sandbox.root())
@@ -1529,7 +1476,7 @@ fn broken_pipe_exits_0_quietly() {
         .map(|i| format!("acct{i:05}:JBSWY3DPEHPK3PXP\n"))
         .collect();
     sandbox.write("big.txt", vault, 0o600);
-    let mut cmd = Command::new(which("bash"));
+    let mut cmd = Command::new(need_program("bash"));
     cmd.env_clear()
         .env("HOME", sandbox.home())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -1556,7 +1503,7 @@ fn broken_pipe_exits_0_quietly_for_csv_and_json() {
         ("csv", "name,issuer,prev,curr,next,remaining\n"),
         ("json", "[\n"),
     ] {
-        let mut cmd = Command::new(which("bash"));
+        let mut cmd = Command::new(need_program("bash"));
         cmd.env_clear()
             .env("HOME", sandbox.home())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -13,24 +13,18 @@
 //!   (which oathtool cannot compute) from a Python HMAC-SHA1 Steam Guard implementation.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Write};
-use std::num::NonZeroU16;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use expectrl::Session;
 use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
+mod support;
+
+use support::pty::Term;
+use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
-const AT: &str = "1700000000";
-
-/// No run should take long; a hang (a prompt nobody answers) fails the test instead of blocking it.
-const TIMEOUT: Duration = Duration::from_secs(60);
-/// How often a pseudo-terminal is read while waiting.
-const POLL: Duration = Duration::from_millis(10);
 
 /// The password of the five `gauth-*.csv.enc` fixtures.
 const GAUTH_PASS: &str = "gauth-fixture-pass";
@@ -65,51 +59,27 @@ const HOTP: [(&str, &str); 4] = [
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
 
-/// What a user sees: exit code, stdout and stderr.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A program found on the test's own PATH (the runs themselves get no PATH).
-fn find_program(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").expect("PATH");
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is needed on PATH for these tests"))
-}
-
 fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
-/// A temporary home and a vault directory.
-struct Sandbox {
-    dir: TempDir,
-}
+/// The shared [`support::Sandbox`] (an empty `home/`) with a vault directory, `team/`.
+struct Sandbox(support::Sandbox);
+
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     /// A sandbox with a new, empty vault (`teamotp init`).
     fn new() -> Self {
-        let sandbox = Sandbox {
-            dir: TempDir::new().unwrap(),
-        };
-        std::fs::create_dir(sandbox.home()).unwrap();
+        let sandbox = Sandbox(support::Sandbox::empty("teamotp-exchange-"));
         let out = sandbox.run(&["init"]);
         assert_eq!(out.code, 0, "init failed: {out:?}");
         assert!(sandbox.vault().is_file());
         sandbox
     }
 
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
     fn vault_dir(&self) -> PathBuf {
-        self.dir.path().join("team")
+        self.path("team")
     }
 
     fn vault(&self) -> PathBuf {
@@ -118,23 +88,16 @@ impl Sandbox {
 
     /// `HOME` and every `XDG_*` directory teamotp might read, all inside the sandbox.
     fn env(&self) -> Vec<(&'static str, PathBuf)> {
-        let home = self.home();
-        vec![
-            ("XDG_CONFIG_HOME", home.join(".config")),
-            ("XDG_STATE_HOME", home.join(".local/state")),
-            ("XDG_DATA_HOME", home.join(".local/share")),
-            ("XDG_CACHE_HOME", home.join(".cache")),
-            ("HOME", home),
-        ]
+        xdg_env(&self.home())
     }
 
     /// `teamotp --at AT -f VAULT ARGS` without a controlling terminal, stdin from `stdin`.
     fn run_with(&self, args: &[&str], stdin: &[u8]) -> Out {
-        let mut command = assert_cmd::Command::new(find_program("setsid"));
+        let mut command = assert_cmd::Command::new(need_program("setsid"));
         command
             .env_clear()
             .envs(self.env())
-            .current_dir(self.dir.path())
+            .current_dir(self.root())
             .arg("-w")
             .arg(BIN)
             .args(["--at", AT, "-f"])
@@ -406,17 +369,21 @@ read -r go || exit 96
 exec "$@"
 "#;
 
-/// teamotp running on a pseudo-terminal.
-struct Pty {
-    session: OsSession,
-    parser: vt100::Parser,
-    /// Every byte the terminal received.
-    seen: Vec<u8>,
-    eof: bool,
-    /// Answer cursor position queries (`ESC [ 6 n`) as a terminal emulator does.
-    answer_cursor_queries: bool,
-    /// How many queries were answered.
-    answered: usize,
+/// teamotp running on a pseudo-terminal, answering cursor position queries as a terminal emulator does.
+struct Pty(Term);
+
+impl Deref for Pty {
+    type Target = Term;
+
+    fn deref(&self) -> &Term {
+        &self.0
+    }
+}
+
+impl DerefMut for Pty {
+    fn deref_mut(&mut self) -> &mut Term {
+        &mut self.0
+    }
 }
 
 impl Pty {
@@ -427,131 +394,47 @@ impl Pty {
             .env_clear()
             .envs(sandbox.env())
             .env("TERM", "xterm-256color")
-            .current_dir(sandbox.dir.path())
+            .current_dir(sandbox.root())
             .arg("-c")
             .arg(SCRIPT)
             .arg("sh")
-            .arg(find_program("stty"))
+            .arg(need_program("stty"))
             .arg(rows.to_string())
             .arg(cols.to_string())
             .arg(BIN)
             .args(["--at", AT, "-f"])
             .arg(sandbox.vault())
             .args(args);
-        let mut session = Session::spawn(command).expect("spawn teamotp on a pty");
-        session.write_all(b"\n").unwrap();
-        session.flush().unwrap();
-        Pty {
-            session,
-            parser: vt100::Parser::new(
-                NonZeroU16::new(rows).unwrap(),
-                NonZeroU16::new(cols).unwrap(),
-                0,
-            ),
-            seen: Vec::new(),
-            eof: false,
-            answer_cursor_queries: true,
-            answered: 0,
-        }
-    }
-
-    /// Feeds everything the pty has to the parser, without blocking.
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while !self.eof {
-            match self.session.try_read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.parser.process(&buf[..n]);
-                    self.seen.extend_from_slice(&buf[..n]);
-                    self.answer_queries();
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // Linux: EIO once every process holding the terminal has ended.
-                Err(_) => self.eof = true,
-            }
-        }
-    }
-
-    /// Answers every cursor position query received so far with the cursor's position on the parsed
-    /// screen (the query is the last thing the program writes before it waits for the answer).
-    fn answer_queries(&mut self) {
-        if !self.answer_cursor_queries {
-            return;
-        }
-        let queries = self.seen.windows(4).filter(|w| w == b"\x1b[6n").count();
-        while self.answered < queries {
-            let (row, col) = self.screen().cursor_position();
-            let answer = format!("\x1b[{};{}R", row + 1, col + 1);
-            self.send(answer.as_bytes());
-            self.answered += 1;
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen).replace('\r', "")
-    }
-
-    fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+        let mut term = Term::spawn(command, rows, cols);
+        term.answer_cursor_queries = true;
+        Pty(term)
     }
 
     /// Waits until `done` holds for what was received and the screen.
     fn wait_for(&mut self, what: &str, done: impl Fn(&str, &vt100::Screen) -> bool) {
-        let start = Instant::now();
-        loop {
-            self.pump();
-            if done(&self.text(), self.screen()) {
-                return;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT && !self.eof,
-                "timed out waiting for {what}{}; received:\n{}\nscreen:\n{}",
-                if self.eof { " (the run ended)" } else { "" },
-                self.text(),
-                self.screen().contents()
-            );
-            std::thread::sleep(POLL);
-        }
+        self.0.wait_until(
+            TIMEOUT,
+            what,
+            |term| done(&term.text(), term.screen()),
+            |term| {
+                format!(
+                    "received:\n{}\nscreen:\n{}",
+                    term.text(),
+                    term.screen().contents()
+                )
+            },
+        );
     }
 
     /// Waits until the terminal's echo is off (teamotp writes its prompt before turning echo off).
     fn wait_for_echo_off(&mut self) {
-        let start = Instant::now();
-        while self
-            .session
-            .get_process()
-            .get_echo()
-            .expect("read the terminal's echo flag")
-        {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "teamotp never turned echo off; received:\n{}",
-                self.text()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.session.write_all(bytes).unwrap();
-        self.session.flush().unwrap();
+        self.0.wait_for_echo_off(TIMEOUT);
     }
 
     /// Waits for the end of the run and returns teamotp's exit code.
     fn finish(&mut self) -> i32 {
-        let start = Instant::now();
-        while !self.eof {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "the run did not end; received:\n{}",
-                self.text()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
+        self.0
+            .wait_for_end(TIMEOUT, |term| format!("received:\n{}", term.text()));
         match self.session.get_process().wait().unwrap() {
             WaitStatus::Exited(_, code) => code,
             other => panic!("teamotp did not exit normally: {other:?}\n{}", self.text()),

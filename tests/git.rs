@@ -11,13 +11,10 @@
 //! - each test makes its own vault with `teamotp -f DIR/vault.csv.age init`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use tempfile::TempDir;
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
-const AT: &str = "1700000000";
-const TIMEOUT: Duration = Duration::from_secs(60);
+use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
 
 /// What `git-setup` writes to `.gitattributes`.
 const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
@@ -27,24 +24,9 @@ const SECRET: &str = "JBSWY3DPEHPK3PXP";
 const CANARY: &str = "K5UW4ZDPO4QGK6DBNVYGYZJA";
 const OTHER: &str = "GEZDGNBVGY3TQOJQ";
 
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn find_program(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").expect("PATH");
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is needed on PATH for these tests"))
-}
-
 /// A git repository holding a team vault, with a private home.
 struct Repo {
-    dir: TempDir,
+    sandbox: support::Sandbox,
     /// The vault's path in the work tree.
     file: &'static str,
 }
@@ -58,10 +40,9 @@ impl Repo {
     /// `git init` (branch main) and `teamotp init` of `file` in the work tree.
     fn new_at(file: &'static str) -> Self {
         let repo = Repo {
-            dir: TempDir::new().unwrap(),
+            sandbox: support::Sandbox::empty("teamotp-git-"),
             file,
         };
-        std::fs::create_dir(repo.home()).unwrap();
         std::fs::create_dir(repo.bin()).unwrap();
         std::os::unix::fs::symlink(BIN, repo.bin().join("teamotp")).unwrap();
         std::fs::create_dir(repo.work()).unwrap();
@@ -87,15 +68,15 @@ impl Repo {
     }
 
     fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.sandbox.home()
     }
 
     fn bin(&self) -> PathBuf {
-        self.dir.path().join("bin")
+        self.sandbox.path("bin")
     }
 
     fn work(&self) -> PathBuf {
-        self.dir.path().join("repo")
+        self.sandbox.path("repo")
     }
 
     fn vault(&self) -> PathBuf {
@@ -108,14 +89,10 @@ impl Repo {
         path.extend(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
-        let mut command = assert_cmd::Command::new(find_program("setsid"));
+        let mut command = assert_cmd::Command::new(need_program("setsid"));
         command
             .env_clear()
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_STATE_HOME", home.join(".local/state"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .envs(xdg_env(&home))
             .env("PATH", std::env::join_paths(path).unwrap())
             .env("GIT_AUTHOR_NAME", "Test Author")
             .env("GIT_AUTHOR_EMAIL", "author@example.com")

@@ -2,14 +2,14 @@
 //! decrypting must give exactly the output of the same command on the plaintext. Passphrase prompts are in
 //! pty_passphrase.rs. Every run: fixed time, empty environment, a temporary HOME.
 
-mod support_pty;
+mod support;
 
 use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use support_pty::{AT, BIN, Sandbox, demo_dir};
+use support::{AT, Sandbox, demo_dir, set_mode, std_command};
 
 /// `list --format csv` of plain.csv at 1700000000, checked against oathtool:
 /// `oathtool --totp -b -N @1700000000 -w1 JBSWY3DPEHPK3PXP` and
@@ -22,9 +22,7 @@ AWS root,Amazon,822542,324550,367665,10
 
 /// The binary with an empty environment and `HOME` set to the sandbox's empty home.
 fn teamotp(sandbox: &Sandbox) -> Command {
-    let mut command = Command::new(BIN);
-    command.env_clear().env("HOME", sandbox.home());
-    command
+    Command::from_std(std_command(&sandbox.home()))
 }
 
 /// Runs `--at AT -f VAULT [-i ID]... list --format csv` and returns stdout, asserting success and a
@@ -51,13 +49,13 @@ fn plain(sandbox: &Sandbox) -> String {
 
 #[test]
 fn plaintext_has_the_expected_codes() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     assert_eq!(plain(&sandbox), PLAIN_CSV);
 }
 
 #[test]
 fn x25519_binary() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let out = list_csv(
         teamotp(&sandbox),
         &sandbox.fixture("x25519.csv.age"),
@@ -68,7 +66,7 @@ fn x25519_binary() {
 
 #[test]
 fn x25519_armoured() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let out = list_csv(
         teamotp(&sandbox),
         &sandbox.fixture("x25519.csv.age.asc"),
@@ -79,7 +77,7 @@ fn x25519_armoured() {
 
 #[test]
 fn multi_recipient_with_each_unencrypted_identity() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let expected = plain(&sandbox);
     for identity in ["x25519.key", "id_ed25519", "id_rsa"] {
         let out = list_csv(
@@ -93,7 +91,7 @@ fn multi_recipient_with_each_unencrypted_identity() {
 
 #[test]
 fn wrong_identity_is_refused_naming_file_and_identity() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     for vault in ["x25519.csv.age", "x25519.csv.age.asc", "multi.csv.age"] {
         let vault_path = sandbox.fixture(vault);
         let other = sandbox.fixture("other.key");
@@ -113,7 +111,7 @@ fn wrong_identity_is_refused_naming_file_and_identity() {
 
 #[test]
 fn identity_given_twice_tries_both() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let out = list_csv(
         teamotp(&sandbox),
         &sandbox.fixture("x25519.csv.age"),
@@ -127,7 +125,7 @@ fn identity_given_twice_tries_both() {
 
 #[test]
 fn identity_from_teamotp_identity_env() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let mut command = teamotp(&sandbox);
     command.env("TEAMOTP_IDENTITY", sandbox.fixture("x25519.key"));
     let out = list_csv(command, &sandbox.fixture("x25519.csv.age"), &[]);
@@ -136,7 +134,7 @@ fn identity_from_teamotp_identity_env() {
 
 #[test]
 fn default_identity_in_xdg_config_home() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let config = sandbox.root().join("xdg-config");
     sandbox.install(
         &sandbox.fixture("x25519.key"),
@@ -150,7 +148,7 @@ fn default_identity_in_xdg_config_home() {
 
 #[test]
 fn default_identity_ssh_ed25519_in_home() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     sandbox.install(
         &sandbox.fixture("id_ed25519"),
         &sandbox.home().join(".ssh").join("id_ed25519"),
@@ -161,7 +159,7 @@ fn default_identity_ssh_ed25519_in_home() {
 
 #[test]
 fn demo_vault_is_the_committed_demo_files() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let demo = teamotp(&sandbox)
         .args(["--demo", "--at", AT, "list", "--format", "csv"])
         .assert()
@@ -215,7 +213,7 @@ fn freshly_encrypted_by_the_go_age_cli() {
         eprintln!("skipped: age CLI not installed");
         return;
     }
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let key = sandbox.root().join("fresh.key");
     let status = std::process::Command::new("age-keygen")
         .arg("-o")
@@ -224,7 +222,7 @@ fn freshly_encrypted_by_the_go_age_cli() {
         .status()
         .unwrap();
     assert!(status.success(), "age-keygen failed");
-    support_pty::private(&key);
+    set_mode(&key, 0o600);
     let recipient = std::process::Command::new("age-keygen")
         .arg("-y")
         .arg(&key)

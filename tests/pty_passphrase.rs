@@ -6,17 +6,17 @@
 //! started through `sh -c 'stty echo; exec ...'`); teamotp must turn echo off before the passphrase is
 //! typed, and the passphrase must never appear on the screen.
 
-mod support_pty;
+mod support;
 
 use std::ffi::OsString;
 use std::num::NonZeroU16;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Any, Eof, Expect, Needle, Regex, Session};
 
-use support_pty::{AT, BIN, Sandbox, plaintext_csv};
+use support::{AT, BIN, Sandbox, plaintext_csv};
 
 const VAULT_PASS: &str = "fixture-vault-pass";
 const IDENTITY_PASS: &str = "fixture-identity-pass";
@@ -93,18 +93,7 @@ fn run_with_passphrase(
             String::from_utf8_lossy(&seen)
         );
         // rpassword writes the prompt before it turns echo off: type only once echo is off.
-        let start = Instant::now();
-        while session
-            .get_process()
-            .get_echo()
-            .expect("read the terminal's echo flag")
-        {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "teamotp never turned terminal echo off"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        support::pty::wait_for_echo_off(&session, TIMEOUT);
         session.send_line(passphrase).unwrap();
     }
     assert!(
@@ -177,7 +166,7 @@ const KEY_PROMPT: &str = r"(?i)passphrase[^\r\n]*: ";
 
 #[test]
 fn passphrase_vault_binary() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let vault = sandbox.fixture("passphrase.csv.age");
     let run = run_with_passphrase(&sandbox, &list_args(&vault, None), VAULT_PROMPT, VAULT_PASS);
     assert_eq!(run.prompts, 1, "{}", run.text);
@@ -186,7 +175,7 @@ fn passphrase_vault_binary() {
 
 #[test]
 fn passphrase_vault_armoured() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let vault = sandbox.fixture("passphrase.csv.age.asc");
     let run = run_with_passphrase(&sandbox, &list_args(&vault, None), VAULT_PROMPT, VAULT_PASS);
     assert_eq!(run.prompts, 1, "{}", run.text);
@@ -195,7 +184,7 @@ fn passphrase_vault_armoured() {
 
 #[test]
 fn wrong_vault_passphrase_exits_2() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let vault = sandbox.fixture("passphrase.csv.age");
     let wrong = "not-the-vault-pass";
     let run = run_with_passphrase(&sandbox, &list_args(&vault, None), VAULT_PROMPT, wrong);
@@ -216,7 +205,7 @@ fn wrong_vault_passphrase_exits_2() {
 
 #[test]
 fn passphrase_encrypted_identity_file() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let vault = sandbox.fixture("enc-identity.csv.age");
     let identity = sandbox.fixture("encrypted-identity.age");
     let run = run_with_passphrase(
@@ -231,7 +220,7 @@ fn passphrase_encrypted_identity_file() {
 
 /// Decrypts multi.csv.age with a passphrase-protected OpenSSH key, answering every prompt.
 fn ssh_key_run(key: &str) -> (Sandbox, Run) {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
     let vault = sandbox.fixture("multi.csv.age");
     let identity = sandbox.fixture(key);
     let run = run_with_passphrase(

@@ -21,16 +21,10 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
-const AGE_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/age");
+mod support;
 
-/// Every listing is computed at this fixed time.
-const AT: &str = "1700000000";
-
-/// A hang (say, a prompt) fails the test instead of blocking it.
-const TIMEOUT: Duration = Duration::from_secs(120);
+use support::{AT, TIMEOUT, execute, spaced_lower};
 
 /// The vault, relative to the sandbox root.
 const VAULT: &str = "vault/V.age";
@@ -42,45 +36,19 @@ const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
 
-/// A temporary directory that is the working directory of every command: `home/` is `HOME`, `key.txt` is
-/// a 0600 copy of `tests/fixtures/age/x25519.key`, `vault/` holds the vault.
-struct Sandbox {
-    dir: TempDir,
-    /// Extra environment variables for every command (`TMPDIR`).
-    env: Vec<(String, PathBuf)>,
-}
+/// The shared [`support::Sandbox`] (no `keys/`) where `key.txt` is a 0600 copy of
+/// `tests/fixtures/age/x25519.key`, `other.key` of `other.key`, and `vault/` holds the vault; its extra
+/// environment (`env`) is for `TMPDIR`.
+struct Sandbox(support::Sandbox);
+
+support::sandbox_wrapper!(Sandbox);
 
 impl Sandbox {
     fn new(prefix: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix(prefix)
-            .tempdir()
-            .expect("a temporary directory");
-        fs::create_dir(dir.path().join("home")).unwrap();
-        let sandbox = Sandbox {
-            dir,
-            env: Vec::new(),
-        };
-        sandbox.fixture("x25519.key", "key.txt");
-        sandbox.fixture("other.key", "other.key");
-        sandbox
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.root().join(rel)
-    }
-
-    /// Copies an age fixture into the sandbox with mode 0600.
-    fn fixture(&self, name: &str, rel: &str) -> PathBuf {
-        let path = self.path(rel);
-        fs::copy(Path::new(AGE_FIXTURES).join(name), &path)
-            .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        path
+        let sandbox = support::Sandbox::empty(prefix);
+        sandbox.copy_fixture("x25519.key", "key.txt");
+        sandbox.copy_fixture("other.key", "other.key");
+        Sandbox(sandbox)
     }
 
     /// The public key (recipient) of an identity in the sandbox, derived from its secret key.
@@ -104,30 +72,14 @@ impl Sandbox {
 
     /// The same for another vault (relative to the root).
     fn command_on(&self, vault: &str, args: &[&str]) -> StdCommand {
-        let mut cmd = StdCommand::new(BIN);
-        cmd.env_clear()
-            .env("HOME", self.path("home"))
-            .current_dir(self.root())
-            .args(["-f", vault, "-i", "key.txt"])
-            .args(args);
-        for (name, value) in &self.env {
-            cmd.env(name, value);
-        }
-        cmd
+        self.0
+            .command(["-f", vault, "-i", "key.txt"].iter().chain(args))
     }
 
     /// Runs `teamotp -f VAULT -i key.txt ARGS...` with `stdin`; returns (exit code, stdout, stderr).
     fn run(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
-        let output = Command::from_std(self.std_command(args))
-            .timeout(TIMEOUT)
-            .write_stdin(stdin.to_owned())
-            .output()
-            .expect("teamotp runs");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let out = execute(self.std_command(args), stdin.as_bytes());
+        (out.code, out.stdout, out.stderr)
     }
 
     /// Runs a command that must succeed; returns its stdout.
@@ -477,17 +429,6 @@ fn canary(tag: &str) -> String {
     text
 }
 
-/// Lower case, in groups of four separated by spaces: how people paste secrets.
-fn spaced_lower(canonical: &str) -> String {
-    canonical
-        .to_ascii_lowercase()
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Every form a secret could take on disk: base32 as typed, canonical and lower case, the raw key bytes,
 /// its hex and its base64 (standard, unpadded, URL-safe).
 fn encodings(canonical: &str) -> Vec<(String, Vec<u8>)> {
@@ -523,7 +464,7 @@ fn no_secret_reaches_any_file_through_any_writing_command() {
     let mut sandbox = Sandbox::new("teamotp-disk-");
     let tmpdir = sandbox.path("tmp");
     fs::create_dir(&tmpdir).unwrap();
-    sandbox.env.push(("TMPDIR".into(), tmpdir.clone()));
+    sandbox.env.push(("TMPDIR".into(), tmpdir.clone().into()));
     let shm = Path::new("/dev/shm");
     let shm_before: BTreeSet<PathBuf> = {
         let mut files = Vec::new();

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
+mod support;
+
+use support::BIN;
 
 #[test]
 fn a_terminal_hangup_ends_the_tui_promptly() {

@@ -9,28 +9,19 @@
 //! valid for the first 10 s of a run, the 60 s ones for 40 s. Every check polls the parsed screen (no
 //! blind sleeps) and gives up after [`TIMEOUT`].
 
-use std::io::{ErrorKind, Write};
-use std::num::NonZeroU16;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use expectrl::Session;
 use expectrl::process::unix::WaitStatus;
-use expectrl::session::OsSession;
 use tempfile::TempDir;
 
-/// The teamotp binary built for these tests.
-const BIN: &str = env!("CARGO_BIN_EXE_teamotp");
+mod support;
 
-/// The fixed time the codes are computed at.
-const AT: &str = "1700000000";
+use support::pty::{POLL, Term, script_command};
+use support::{AT, BIN, list_csv};
 
 /// Longest wait for anything: the screen to show something, the PID file, the end of the run.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How often the pty is read while waiting.
-const POLL: Duration = Duration::from_millis(10);
 
 /// Arguments for the demo vault at [`AT`].
 const DEMO: [&str; 3] = ["--demo", "--at", AT];
@@ -61,16 +52,8 @@ struct Expected {
 /// The demo vault's accounts and codes at [`AT`], from `list --format csv` (no terminal involved).
 fn expected_demo() -> Vec<Expected> {
     let home = TempDir::new().unwrap();
-    let output = Command::new(BIN)
-        .env_clear()
-        .env("HOME", home.path())
-        .args(DEMO)
-        .args(["list", "--format", "csv"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let stdout = list_csv(home.path(), DEMO);
+    let mut reader = csv::Reader::from_reader(stdout.as_slice());
     let headers = reader.headers().unwrap().clone();
     let column = |name: &str| {
         headers
@@ -189,10 +172,8 @@ struct Finished {
 
 /// teamotp running on a pty of a given size, with the screen as a vt100 parser sees it.
 struct Pty {
-    session: OsSession,
-    parser: vt100::Parser,
+    term: Term,
     dir: TempDir,
-    eof: bool,
 }
 
 impl Pty {
@@ -202,34 +183,16 @@ impl Pty {
         let dir = TempDir::new().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir(&home).unwrap();
-        let mut command = Command::new("/bin/sh");
+        let mut command = script_command(SCRIPT, rows, cols);
         command
-            .env_clear()
             .env("HOME", &home)
-            .env("TERM", "xterm-256color")
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg("sh")
-            .arg(rows.to_string())
-            .arg(cols.to_string())
             .arg(dir.path())
             .arg(BIN)
             .args(args);
-        let mut session = Session::spawn(command).expect("spawn teamotp on a pty");
-        // Go: the pty library is done with the terminal (see SCRIPT).
-        session.write_all(b"\n").unwrap();
-        session.flush().unwrap();
-        let parser = vt100::Parser::new(
-            NonZeroU16::new(rows).unwrap(),
-            NonZeroU16::new(cols).unwrap(),
-            0,
-        );
+        // Term::spawn sends the line SCRIPT waits for.
         Pty {
-            session,
-            parser,
+            term: Term::spawn(command, rows, cols),
             dir,
-            eof: false,
         }
     }
 
@@ -237,41 +200,18 @@ impl Pty {
         self.dir.path().join(name)
     }
 
-    /// Feeds everything the pty has to the parser, without blocking.
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while !self.eof {
-            match self.session.try_read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.parser.process(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // Linux: EIO once every process holding the terminal has ended.
-                Err(_) => self.eof = true,
-            }
-        }
-    }
-
     fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+        self.term.screen()
     }
 
     /// Waits until `done` holds for the screen; panics with `what` and the screen after [`TIMEOUT`].
     fn wait_for(&mut self, what: &str, done: impl Fn(&vt100::Screen) -> bool) {
-        let start = Instant::now();
-        loop {
-            self.pump();
-            if done(self.screen()) {
-                return;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT && !self.eof,
-                "timed out waiting for {what}{}; screen:\n{}",
-                if self.eof { " (the run ended)" } else { "" },
-                self.screen().contents()
-            );
-            std::thread::sleep(POLL);
-        }
+        self.term.wait_until(
+            TIMEOUT,
+            what,
+            |term| done(term.screen()),
+            |term| format!("screen:\n{}", term.screen().contents()),
+        );
     }
 
     /// Waits for the table: the header and every account's row.
@@ -285,8 +225,7 @@ impl Pty {
 
     /// Types `bytes` on the terminal.
     fn send(&mut self, bytes: &[u8]) {
-        self.session.write_all(bytes).unwrap();
-        self.session.flush().unwrap();
+        self.term.send(bytes);
     }
 
     /// teamotp's PID (the inner shell writes its own PID, then becomes teamotp).
@@ -311,17 +250,10 @@ impl Pty {
 
     /// Waits for the whole run to end (teamotp, then the script) and collects how it ended.
     fn finish(mut self) -> Finished {
-        let start = Instant::now();
-        while !self.eof {
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "the run did not end; screen:\n{}",
-                self.screen().contents()
-            );
-            self.pump();
-            std::thread::sleep(POLL);
-        }
-        match self.session.get_process().wait().unwrap() {
+        self.term.wait_for_end(TIMEOUT, |term| {
+            format!("screen:\n{}", term.screen().contents())
+        });
+        match self.term.session.get_process().wait().unwrap() {
             WaitStatus::Exited(_, 0) => {}
             other => panic!(
                 "the script failed: {other:?}; screen:\n{}",

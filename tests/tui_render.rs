@@ -1,13 +1,17 @@
 //! TUI rendering tests: `ui::render` into a `TestBackend` at fixed times, compared with insta snapshots
 //! (text) and checked cell by cell where style matters (the expiring colour, NO_COLOR).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use teamotp::tui::app::{App, Clipboard};
+use teamotp::tui::app::App;
 use teamotp::tui::ui;
 use teamotp::vault::{self, Loaded};
+
+mod support;
+
+use support::tui::{NoClipboard, T, press};
 
 const VAULT: &str = "\
 name,issuer,secret,digits,period,type
@@ -17,26 +21,6 @@ Broken,,a2b3c4d5e6f7g8h9,,,
 \"Vendor console, prod\",Vendor,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,8,60,
 Steam shared,Steam,STEAMSECRETSTEAMSECRET23,,,steam
 ";
-
-/// A multiple of 30 and 60.
-const T: u64 = 1_700_000_040;
-
-struct NoClipboard;
-
-impl Clipboard for NoClipboard {
-    fn set(&mut self, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn get(&mut self) -> Option<String> {
-        None
-    }
-    fn clear(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn name(&self) -> &'static str {
-        "test clipboard"
-    }
-}
 
 fn app(now: u64) -> App {
     let vault = Loaded {
@@ -52,10 +36,6 @@ fn draw(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     app.set_viewport(ui::viewport_rows(height));
     terminal.draw(|frame| ui::render(app, frame)).unwrap();
     terminal
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 /// The screen as text lines (without styles).

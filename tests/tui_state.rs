@@ -8,6 +8,10 @@ use teamotp::totp;
 use teamotp::tui::app::{App, Clipboard};
 use teamotp::vault::{self, Loaded};
 
+mod support;
+
+use support::tui::{T, press};
+
 /// 30 s and 60 s accounts, a Korean name, an invalid row in the middle.
 const VAULT: &str = "\
 name,issuer,secret,digits,period
@@ -17,9 +21,6 @@ Broken,,a2b3c4d5e6f7g8h9,,
 GitHub ops,GitHub,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,,
 Slack,Slack,ONSWG4TFOQQHGZLDOJSXIIDTNRQWG2ZA,6,60
 ";
-
-/// A multiple of both 30 and 60.
-const T: u64 = 1_700_000_040;
 
 /// A clipboard that records what happened; `contents` can be changed behind the app's back.
 #[derive(Clone, Default)]
@@ -59,10 +60,6 @@ fn app_at(now: u64) -> (App, Fake, Loaded) {
     let vault = loaded();
     let app = App::new(&vault, now, Box::new(fake.clone()));
     (app, fake, vault)
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 fn type_text(app: &mut App, text: &str) {

@@ -1,0 +1,558 @@
+//! End-to-end tests of `members` (list, add, rm), the recipients file, and `rekey` of vaults made by
+//! the Go age CLI. Rules and helpers: tests/team_init.rs and tests/support/team.rs.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use support::team::Sandbox;
+use support::team::*;
+use support::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// members
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn members_lists_the_recipients_with_their_comments_on_stdout() {
+    let sb = Sandbox::new();
+    let (ed, ed_comment) = ssh_public("id_ed25519.pub");
+    sb.write(
+        "team.rcp",
+        format!(
+            "# Ops team\n\n# Alice\n{}\n\n{ed} {ed_comment}\n# Rita (laptop)\n{} rita@old\n",
+            x25519_pub(),
+            rsa_pub()
+        ),
+    );
+    assert_eq!(
+        sb.run(&["-f", "v.age", "--recipients-file", "team.rcp", "members"]),
+        out(
+            0,
+            &format!(
+                "{}  # Alice\n{ed}  # {ed_comment}\n{}  # Rita (laptop)\n",
+                x25519_pub(),
+                rsa_pub()
+            ),
+            ""
+        )
+    );
+    assert_eq!(
+        sb.run(&[
+            "-f",
+            "v.age",
+            "--recipients-file",
+            "team.rcp",
+            "members",
+            "list"
+        ])
+        .stdout,
+        format!(
+            "{}  # Alice\n{ed}  # {ed_comment}\n{}  # Rita (laptop)\n",
+            x25519_pub(),
+            rsa_pub()
+        )
+    );
+}
+
+#[test]
+fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    let plaintext = format!("{HEADER}{AWS_ROW}");
+    let list = format!("{LIST_HEADER}{AWS_LIST}");
+    let (ed, ed_comment) = ssh_public("id_ed25519.pub");
+
+    // An authorized_keys line: its own comment names the member.
+    let before = sb.bytes("v.age");
+    assert_eq!(
+        sb.me(&[
+            "members",
+            "add",
+            &format!("restrict,no-pty {ed} {ed_comment}")
+        ]),
+        out(
+            0,
+            "",
+            &format!(
+                "teamotp: added {ed_comment} ({}); the vault is now encrypted to 2 recipients\n",
+                short(&ed)
+            )
+        )
+    );
+    assert_eq!(sb.bytes("v.age.bak"), before);
+    assert_eq!(stanzas(&sb.path("v.age")), ["X25519", "ssh-ed25519"]);
+
+    let before = sb.bytes("v.age");
+    assert_eq!(
+        sb.me(&["members", "add", &rsa_pub(), "--name", "Rita"]),
+        out(
+            0,
+            "",
+            &format!(
+                "teamotp: added Rita ({}); the vault is now encrypted to 3 recipients\n",
+                short(&rsa_pub())
+            )
+        )
+    );
+    assert_eq!(sb.bytes("v.age.bak"), before);
+    assert_eq!(
+        sb.read(".age-recipients"),
+        format!(
+            "{RECIPIENTS_PREAMBLE}{}\n# {ed_comment}\n{ed}\n# Rita\n{}\n",
+            x25519_pub(),
+            rsa_pub()
+        )
+    );
+    assert_eq!(
+        sb.me(&["members"]),
+        out(
+            0,
+            &format!(
+                "{}\n{ed}  # {ed_comment}\n{}  # Rita\n",
+                x25519_pub(),
+                rsa_pub()
+            ),
+            ""
+        )
+    );
+    assert_eq!(
+        stanzas(&sb.path("v.age")),
+        ["X25519", "ssh-ed25519", "ssh-rsa"]
+    );
+    for key in [ME, ED25519, RSA] {
+        assert_opens(&sb, key, "v.age", &plaintext, &list);
+    }
+    assert_refused(&sb, OTHER, "v.age");
+
+    // Removing by the name in the comment (case-insensitive).
+    let before = sb.bytes("v.age");
+    assert_eq!(
+        sb.me(&["members", "rm", "rita", "--yes"]),
+        out(
+            0,
+            "",
+            &format!(
+                "teamotp: removed Rita ({})\n{NOT_RETROACTIVE}\
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
+                 NAME --secret'):\n    AWS\n",
+                short(&rsa_pub())
+            )
+        )
+    );
+    // The backup holds the previous version, re-encrypted so the removed key opens it no more.
+    assert_ne!(sb.bytes("v.age.bak"), before);
+    assert_eq!(stanzas(&sb.path("v.age.bak")), ["X25519", "ssh-ed25519"]);
+    assert_refused(&sb, RSA, "v.age.bak");
+    assert_eq!(
+        decrypt(&sb.path(ME), &sb.path("v.age.bak")),
+        decrypt(&sb.path(ME), &sb.path("v.age"))
+    );
+    assert_eq!(stanzas(&sb.path("v.age")), ["X25519", "ssh-ed25519"]);
+    assert_refused(&sb, RSA, "v.age");
+    for key in [ME, ED25519] {
+        assert_opens(&sb, key, "v.age", &plaintext, &list);
+    }
+
+    // Removing by the key's base64 body.
+    let body = ed.split_whitespace().nth(1).unwrap();
+    assert_eq!(
+        sb.me(&["members", "rm", body, "-y"]),
+        out(
+            0,
+            "",
+            &format!(
+                "teamotp: removed {ed_comment} ({})\n{NOT_RETROACTIVE}\
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
+                 NAME --secret'):\n    AWS\n",
+                short(&ed)
+            )
+        )
+    );
+    assert_eq!(
+        sb.read(".age-recipients"),
+        format!("{RECIPIENTS_PREAMBLE}{}\n", x25519_pub())
+    );
+    assert_eq!(stanzas(&sb.path("v.age")), ["X25519"]);
+    assert_refused(&sb, ED25519, "v.age");
+    assert_opens(&sb, ME, "v.age", &plaintext, &list);
+
+    // An X25519 member, added and removed by its whole key.
+    assert_eq!(
+        sb.me(&["members", "add", &other_pub(), "--name", "Olga"])
+            .code,
+        0
+    );
+    assert_opens(&sb, OTHER, "v.age", &plaintext, &list);
+    assert_eq!(sb.me(&["members", "rm", &other_pub(), "--yes"]).code, 0);
+    assert_refused(&sb, OTHER, "v.age");
+    assert_eq!(
+        sb.names("."),
+        strings(&[".age-recipients", "home", "keys", "v.age", "v.age.bak"])
+    );
+}
+
+#[test]
+fn members_add_refuses_a_member_twice_and_what_is_not_a_recipient() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    let before = sb.bytes("v.age");
+    let recipients = sb.read(".age-recipients");
+    assert_eq!(
+        sb.me(&["members", "add", &x25519_pub(), "--name", "Me again"]),
+        out(
+            2,
+            "",
+            &format!(
+                "teamotp: error: Me again ({}) is already a member\n",
+                short(&x25519_pub())
+            )
+        )
+    );
+    assert_eq!(
+        sb.me(&["members", "add", "garbage"]),
+        out(
+            2,
+            "",
+            "teamotp: error: RECIPIENT:1: 'garbage' is not a recipient\n\
+             teamotp: hint: each line is an age1... key, an ssh-ed25519 or ssh-rsa public key, or a # \
+             comment\n"
+        )
+    );
+    assert_eq!(sb.bytes("v.age"), before);
+    assert_eq!(sb.read(".age-recipients"), recipients);
+}
+
+#[test]
+/// Regression: `members add` of an ecdsa key says only 'give exactly one recipient'; the reason (age does not support that key type) is dropped
+fn members_add_of_an_unsupported_ssh_key_says_why() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    let result = sb.me(&[
+        "members",
+        "add",
+        "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBExample= carol",
+    ]);
+    assert_eq!(result.code, 2);
+    assert!(
+        result
+            .stderr
+            .contains("'ecdsa-sha2-nistp256' keys are not supported by age"),
+        "{result:?}"
+    );
+}
+
+#[test]
+/// Regression: `members add KEY --name` with a newline in the name writes a second key line into .age-recipients that the vault was not encrypted to
+fn members_add_name_cannot_add_a_second_recipient() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    let sneaky = age_public_of("x25519-enc.pub");
+    let result = sb.me(&[
+        "members",
+        "add",
+        &other_pub(),
+        "--name",
+        &format!("Olga\n{sneaky}"),
+    ]);
+    // Refused, or the name kept on one comment line: either way the file lists exactly what the vault
+    // is encrypted to.
+    let listed = sb.me(&["members"]);
+    assert!(
+        !listed.stdout.contains(&sneaky),
+        "{result:?}\n.age-recipients:\n{}",
+        sb.read(".age-recipients")
+    );
+    assert_eq!(listed.stderr, "");
+}
+
+/// A recipients file's single key (`x25519-enc.pub`).
+fn age_public_of(file: &str) -> String {
+    fs::read_to_string(Path::new(AGE_FIXTURES).join(file))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn members_rm_refuses_the_last_recipient_a_lock_out_unknown_members_and_asks_unless_yes() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    assert_eq!(
+        sb.me(&["members", "rm", &x25519_pub(), "--yes"]),
+        out(
+            2,
+            "",
+            &format!(
+                "teamotp: error: {} is the last recipient; a vault without recipients could not be opened \
+                 by anyone\n",
+                short(&x25519_pub())
+            )
+        )
+    );
+    assert_eq!(
+        sb.me(&["members", "add", &other_pub(), "--name", "Olga"])
+            .code,
+        0
+    );
+    let before = sb.bytes("v.age");
+    let recipients = sb.read(".age-recipients");
+    let names = sb.names(".");
+    assert_eq!(
+        sb.me(&["members", "rm", "Olga"]),
+        out(2, "", CONFIRM_NEEDED)
+    );
+    assert_eq!(
+        sb.me(&["members", "rm", "nobody", "--yes"]),
+        out(
+            2,
+            "",
+            "teamotp: error: no member is 'nobody'\n\
+             teamotp: hint: 'teamotp members' lists them: give the name in its comment, or the whole key\n"
+        )
+    );
+    // Removing your own key while another member remains would lock you out.
+    assert_eq!(
+        sb.me(&["members", "rm", &x25519_pub(), "--yes"]),
+        out(2, "", LOCKED_OUT)
+    );
+    assert_eq!(sb.bytes("v.age"), before);
+    assert_eq!(sb.read(".age-recipients"), recipients);
+    assert_eq!(sb.names("."), names, "no temp file left behind");
+
+    // --force: the caller accepts being locked out.
+    assert_eq!(
+        sb.me(&["members", "rm", &x25519_pub(), "--yes", "--force"]),
+        out(
+            0,
+            "",
+            &format!(
+                "teamotp: removed {}\n{NOT_RETROACTIVE}\
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
+                 NAME --secret'):\n    AWS\n",
+                short(&x25519_pub())
+            )
+        )
+    );
+    assert_eq!(
+        sb.read(".age-recipients"),
+        format!("{RECIPIENTS_PREAMBLE}# Olga\n{}\n", other_pub())
+    );
+    assert_refused(&sb, ME, "v.age");
+    assert_opens(
+        &sb,
+        OTHER,
+        "v.age",
+        &format!("{HEADER}{AWS_ROW}"),
+        &format!("{LIST_HEADER}{AWS_LIST}"),
+    );
+}
+
+#[test]
+fn members_add_refuses_a_passphrase_vault() {
+    use expectrl::{Eof, Expect, Regex, Session};
+
+    let sb = Sandbox::new();
+    sb.copy_fixture("passphrase.csv.age", "v.age");
+    let before = sb.bytes("v.age");
+    let mut command = std::process::Command::new(BIN);
+    command
+        .env_clear()
+        .env("HOME", sb.home())
+        .env("TERM", "dumb")
+        .current_dir(sb.root())
+        .args(["--at", AT, "-f", "v.age", "members", "add", &other_pub()]);
+    let mut session = Session::spawn(command).expect("spawn teamotp on a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session
+        .expect(Regex("Passphrase for v.age: $"))
+        .expect("the passphrase prompt");
+    // rpassword writes the prompt before it turns echo off: type only once echo is off.
+    support::pty::wait_for_echo_off(&session, TIMEOUT);
+    session.send_line("fixture-vault-pass").unwrap();
+    let rest = session.expect(Eof).expect("teamotp ends");
+    let bytes = [rest.before(), rest.as_bytes()].concat();
+    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    let status = session.get_process().wait().unwrap();
+    assert_eq!(
+        status,
+        expectrl::process::unix::WaitStatus::Exited(session.get_process().pid(), 2),
+        "{text}"
+    );
+    assert_eq!(
+        text.trim_start_matches('\n'),
+        "teamotp: error: 'v.age' is encrypted with a passphrase; it has no members\n\
+         teamotp: hint: age cannot mix recipients with a passphrase: create a recipients vault with \
+         'teamotp init' and move the accounts\n"
+    );
+    assert_eq!(sb.bytes("v.age"), before);
+    assert_eq!(sb.names("."), strings(&["home", "keys", "v.age"]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The recipients file
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_recipients_file_without_recipients_is_refused() {
+    let sb = Sandbox::new();
+    sb.init_with_aws();
+    let before = sb.bytes("v.age");
+    sb.write(".age-recipients", "# everyone left\n");
+    let refusal = "teamotp: error: the recipients file './.age-recipients' lists no recipient\n\
+                   teamotp: hint: add one with 'teamotp members add RECIPIENT'\n";
+    assert_eq!(sb.me(&["rekey"]), out(2, "", refusal));
+    assert_eq!(
+        sb.me_stdin(&["add", "X"], "JBSWY3DPEHPK3PXP"),
+        out(2, "", refusal)
+    );
+    assert_eq!(sb.me(&["members"]), out(2, "", refusal));
+    assert_eq!(
+        sb.me(&["members", "add", &other_pub(), "--force"]),
+        out(2, "", refusal)
+    );
+    assert_eq!(sb.bytes("v.age"), before);
+}
+
+#[test]
+fn a_vault_without_a_recipients_file_is_not_written() {
+    let sb = Sandbox::new();
+    sb.copy_fixture("x25519.csv.age", "v.age");
+    let before = sb.bytes("v.age");
+    assert_eq!(
+        sb.me_stdin(&["add", "X"], "JBSWY3DPEHPK3PXP"),
+        out(
+            2,
+            "",
+            "teamotp: error: cannot read the recipients file './.age-recipients': No such file or \
+             directory (os error 2)\n\
+             teamotp: hint: the vault is encrypted to the keys in .age-recipients beside it; \
+             --recipients-file PATH names another file\n"
+        )
+    );
+    assert_eq!(sb.bytes("v.age"), before);
+    assert_eq!(sb.names("."), strings(&["home", "keys", "v.age"]));
+}
+
+#[test]
+fn recipients_file_option_overrides_the_file_beside_the_vault() {
+    let sb = Sandbox::new();
+    let run = |rest: &[&str]| {
+        let fixed = [
+            "-i",
+            ME,
+            "-f",
+            "vault/v.age",
+            "--recipients-file",
+            "team.rcp",
+        ];
+        sb.run(&[&fixed[..], rest].concat())
+    };
+    assert_eq!(
+        run(&["init"]),
+        out(
+            0,
+            "",
+            "teamotp: wrote the recipients file team.rcp (1 recipient)\n\
+             teamotp: created the vault vault/v.age; add accounts with 'teamotp add NAME'\n"
+        )
+    );
+    assert_eq!(mode(&sb.path("vault")), 0o700);
+    assert_eq!(
+        run(&["members", "add", &rsa_pub(), "--name", "Rita"]).code,
+        0
+    );
+    assert_eq!(
+        sb.read("team.rcp"),
+        format!(
+            "{RECIPIENTS_PREAMBLE}{}\n# Rita\n{}\n",
+            x25519_pub(),
+            rsa_pub()
+        )
+    );
+    assert_eq!(sb.names("vault"), strings(&["v.age", "v.age.bak"]));
+    assert_eq!(stanzas(&sb.path("vault/v.age")), ["X25519", "ssh-rsa"]);
+    assert_opens(&sb, RSA, "vault/v.age", HEADER, LIST_HEADER);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// rekey of vaults made by the Go age CLI
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn rekey_re_encrypts_a_vault_made_by_age_to_the_recipients_file() {
+    let plain = fs::read_to_string(Path::new(AGE_FIXTURES).join("plain.csv")).unwrap();
+    // plain.csv at 1700000000 (oathtool, see the module documentation).
+    let list = format!(
+        "{LIST_HEADER}AWS root,Amazon,822542,324550,367665,10\n\
+         \"Root, production\",ACME,82941486,34855935,20921162,40\n"
+    );
+    for (fixture, vault) in [
+        ("x25519.csv.age", "v.age"),
+        ("x25519.csv.age.asc", "v.age.asc"),
+    ] {
+        let sb = Sandbox::new();
+        sb.copy_fixture(fixture, vault);
+        set_mode(&sb.path(vault), 0o644);
+        let original = sb.bytes(vault);
+        sb.write(
+            ".age-recipients",
+            format!(
+                "# Me\n{}\n# Ed\n{}\n# Rita\n{}\n",
+                x25519_pub(),
+                ed25519_pub(),
+                rsa_pub()
+            ),
+        );
+        // A vault teamotp never wrote from this HOME: its recipients are accepted first.
+        assert_eq!(
+            sb.run(&["-i", ME, "-f", vault, "members", "ack", "--yes"])
+                .code,
+            0
+        );
+        assert_eq!(
+            sb.run(&["-i", ME, "-f", vault, "rekey"]),
+            out(
+                0,
+                "",
+                &format!("teamotp: re-encrypted {vault} to 3 recipients\n")
+            )
+        );
+        // The backup is the previous version encrypted to the new recipients.
+        let bak = format!("{vault}.bak");
+        assert_ne!(sb.bytes(&bak), original);
+        for key in [ME, ED25519, RSA] {
+            assert_eq!(
+                decrypt(&sb.path(key), &sb.path(&bak)).as_deref(),
+                Ok(plain.as_str()),
+                "{key} opens {bak}"
+            );
+        }
+        assert_eq!(mode(&sb.path(vault)), 0o644, "the vault's mode is kept");
+        let armored = vault.ends_with(".asc");
+        assert_eq!(
+            sb.bytes(vault)
+                .starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"),
+            armored,
+            "armour is kept"
+        );
+        if !armored {
+            assert_eq!(
+                stanzas(&sb.path(vault)),
+                ["X25519", "ssh-ed25519", "ssh-rsa"]
+            );
+        }
+        for key in [ME, ED25519, RSA] {
+            assert_opens(&sb, key, vault, &plain, &list);
+        }
+        assert_refused(&sb, OTHER, vault);
+        let mut expected = strings(&[".age-recipients", "home", "keys"]);
+        expected.extend([vault.to_owned(), format!("{vault}.bak")]);
+        expected.sort();
+        assert_eq!(sb.names("."), expected);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
