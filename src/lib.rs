@@ -1,11 +1,10 @@
 //! teamotp: shared TOTP codes for teams.
 //!
 //! A pure core (secret decoding, parsing, codes, output) and a thin imperative shell (`run`, the vault
-//! loader, the TUI loop). Only [`clock::now`] reads the time; everything else takes it as a parameter.
+//! loader, the TUI loop). Only [`time::now`] reads the time; everything else takes it as a parameter.
 
 pub mod account;
 pub mod cli;
-pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod env;
@@ -43,7 +42,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let (mut out, mut err) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let source = Source::resolve(cli.file.as_deref(), cli.demo, env)?;
-    let now = cli.at.unwrap_or_else(|| clock::now().as_secs());
+    let now = cli.at.unwrap_or_else(|| time::now().as_secs());
     let ctx = team::Context {
         source: source.clone(),
         identities: &cli.identity,
@@ -96,7 +95,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             if wait > 0 && cli.at.is_none() {
                 std::thread::sleep(std::time::Duration::from_secs(wait));
                 // Read the clock again after sleeping: the code is for the moment it is printed.
-                let (_, fresh) = commands::code_plan(account, clock::now().as_secs(), None)?;
+                let (_, fresh) = commands::code_plan(account, time::now().as_secs(), None)?;
                 code = fresh;
             }
             writeln!(out, "{code}")?;
