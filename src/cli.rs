@@ -1,8 +1,12 @@
-//! The command line (clap definitions only).
+//! The command line: clap definitions only, over the core's value types (`output::Format`,
+//! `import::Format`, `document::Changes`); nothing here imports `commands`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::{ExportFormat, Format};
+use crate::vault::document::Changes;
 
 /// Shared TOTP codes for teams: an age-encrypted secrets file, a live TUI, and commands for scripts.
 #[derive(Debug, Parser)]
@@ -136,7 +140,7 @@ pub enum Command {
         /// Keep accounts whose name or issuer contains QUERY
         query: Option<String>,
         #[arg(long, value_name = "FORMAT", default_value = "otpauth")]
-        format: crate::exchange::ExportFormat,
+        format: ExportFormat,
         /// Confirm that secrets are to be written in plaintext
         #[arg(long)]
         plaintext: bool,
@@ -252,11 +256,16 @@ pub struct ParamArgs {
     pub kind: Option<crate::account::Kind>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
+impl From<&ParamArgs> for Changes {
+    fn from(p: &ParamArgs) -> Self {
+        Changes {
+            issuer: p.issuer.clone(),
+            digits: p.digits,
+            period: p.period,
+            algorithm: p.algorithm,
+            kind: p.kind,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,23 +1,19 @@
 //! teamotp: shared TOTP codes for teams.
 //!
-//! A pure core (secret decoding, parsing, codes, output) and a thin imperative shell (`run`, the vault
-//! loader, the TUI loop). Only [`clock::now`] reads the time; everything else takes it as a parameter.
+//! A pure core (secret decoding, parsing, codes, output) and a thin imperative shell (`run` and its one
+//! dispatch, the commands in `commands/`, the vault loader, the TUI loop). Only [`time::now`] reads the time; everything else takes it as a parameter.
 
 pub mod account;
 pub mod cli;
-pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod env;
 pub mod error;
-pub mod exchange;
 pub mod files;
-pub mod git;
 pub mod hygiene;
 pub mod import;
 pub mod output;
 pub mod secret;
-pub mod team;
 pub mod time;
 pub mod totp;
 pub mod tty;
@@ -27,10 +23,15 @@ pub mod vault;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
+use clap::CommandFactory;
 
-use cli::{Cli, Color, Command, Format};
+use cli::{Cli, Color, Command, MembersAction};
+use commands::write::Context;
+use commands::{accounts, create, exchange, git, help, members, read};
 use env::Env;
-use vault::Source;
+use error::UserError;
+use output::Format;
+use vault::{Loaded, Source};
 
 /// Runs one invocation and returns its exit code (0 success, 1 nothing found). Errors are reported by
 /// the caller with [`error::report`] (exit 2).
@@ -40,42 +41,23 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let stderr = std::io::stderr();
     // Every message goes through one sink that escapes what a terminal would act on (names, labels and
     // lines from files others write are quoted in them); only the line breaks stay.
-    let (mut out, mut err) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
+    let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let source = Source::resolve(cli.file.as_deref(), cli.demo, env)?;
-    let now = cli.at.unwrap_or_else(|| clock::now().as_secs());
-    let ctx = team::Context {
-        source: source.clone(),
+    let now = cli.at.unwrap_or_else(|| time::now().as_secs());
+    let ctx = Context {
+        source,
         identities: &cli.identity,
         recipients_file: cli.recipients_file.as_deref(),
         env,
         now,
     };
-    if let Some(Command::MergeDriver {
-        base,
-        ours,
-        theirs,
-        path,
-    }) = &cli.command
-    {
-        return Ok(git::merge_driver(
-            &ctx,
-            base,
-            ours,
-            theirs,
-            path.as_deref(),
-            &mut err,
-        )?);
-    }
-    if let Some(result) = run_team(&ctx, cli.command.as_ref(), &mut out, &mut err) {
-        result?;
-        return Ok(0);
-    }
-    let vault = vault::load::load(&source, &cli.identity, env, &mut err)?;
+    let (out, err) = (&mut out_lock, &mut err_lock);
 
     match cli.command {
         None if std::io::stdout().is_terminal() => {
-            drop((out, err));
+            let vault = load(&ctx, err)?;
+            drop((out_lock, err_lock));
             let options = tui::Options {
                 hide: cli.hide,
                 color: use_color(cli.color, env),
@@ -83,117 +65,108 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             };
             tui::run(&vault, env, options)
         }
-        None => commands::list(&vault, None, Format::Table, now, &mut out, &mut err),
+        None => read::list(&load(&ctx, err)?, None, Format::Table, now, out, err),
         Some(Command::List { query, format }) => {
-            commands::list(&vault, query.as_deref(), format, now, &mut out, &mut err)
+            read::list(&load(&ctx, err)?, query.as_deref(), format, now, out, err)
         }
         Some(Command::Code {
             query,
             min_remaining,
         }) => {
-            let account = commands::find(&vault, &query)?;
-            let (wait, mut code) = commands::code_plan(account, now, min_remaining)?;
-            if wait > 0 && cli.at.is_none() {
-                std::thread::sleep(std::time::Duration::from_secs(wait));
-                // Read the clock again after sleeping: the code is for the moment it is printed.
-                let (_, fresh) = commands::code_plan(account, clock::now().as_secs(), None)?;
-                code = fresh;
-            }
-            writeln!(out, "{code}")?;
-            out.flush()?;
-            Ok(0)
+            let vault = load(&ctx, err)?;
+            read::code(&vault, &query, min_remaining, now, cli.at.is_none(), out)
         }
-        Some(Command::Check) => commands::check(&vault, &mut out, &mut err),
-        Some(_) => unreachable!("team commands are handled by run_team"),
-    }
-}
-
-/// Runs a team-vault command, or returns None for the read-only commands.
-fn run_team(
-    ctx: &team::Context,
-    command: Option<&Command>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Option<Result<(), error::UserError>> {
-    let flags = |p: &cli::ParamArgs| vault::document::Changes {
-        issuer: p.issuer.clone(),
-        digits: p.digits,
-        period: p.period,
-        algorithm: p.algorithm,
-        kind: p.kind,
-    };
-    Some(match command? {
-        Command::Init(args) => team::init(ctx, &new_vault(args), err),
-        Command::Encrypt { plaintext, new } => team::encrypt(ctx, plaintext, &new_vault(new), err),
-        Command::Add { name, uri, params } => {
-            team::add(ctx, name.as_deref(), *uri, &flags(params), err)
+        Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),
+        Some(Command::Init(args)) => done(create::init(&ctx, &new_vault(&args), err)),
+        Some(Command::Encrypt { plaintext, new }) => {
+            done(create::encrypt(&ctx, &plaintext, &new_vault(&new), err))
         }
-        Command::Rm { name, yes } => team::rm(ctx, name, *yes, err),
-        Command::Rename { old, new } => team::rename(ctx, old, new, err),
-        Command::Edit {
+        Some(Command::Add { name, uri, params }) => done(accounts::add(
+            &ctx,
+            name.as_deref(),
+            uri,
+            &(&params).into(),
+            err,
+        )),
+        Some(Command::Rm { name, yes }) => done(accounts::rm(&ctx, &name, yes, err)),
+        Some(Command::Rename { old, new }) => done(accounts::rename(&ctx, &old, &new, err)),
+        Some(Command::Edit {
             name,
             params,
             secret,
-        } => team::edit(ctx, name, &flags(params), *secret, err),
-        Command::Members { action } => match action {
-            None | Some(cli::MembersAction::List) => team::members(ctx, out, err),
-            Some(cli::MembersAction::Add {
+        }) => done(accounts::edit(&ctx, &name, &(&params).into(), secret, err)),
+        Some(Command::Members { action }) => done(match action {
+            None | Some(MembersAction::List) => members::members(&ctx, out, err),
+            Some(MembersAction::Add {
                 recipient,
                 name,
                 force,
-            }) => team::members_add(ctx, recipient, name.as_deref(), *force, err),
-            Some(cli::MembersAction::Rm { who, yes, force }) => {
-                team::members_rm(ctx, who, *yes, *force, err)
+            }) => members::members_add(&ctx, &recipient, name.as_deref(), force, err),
+            Some(MembersAction::Rm { who, yes, force }) => {
+                members::members_rm(&ctx, &who, yes, force, err)
             }
-            Some(cli::MembersAction::Ack { yes, expect }) => {
-                team::members_ack(ctx, *yes, expect.as_deref(), err)
+            Some(MembersAction::Ack { yes, expect }) => {
+                members::members_ack(&ctx, yes, expect.as_deref(), err)
             }
-        },
-        Command::Rekey { force } => team::rekey(ctx, *force, err),
-        Command::Import {
+        }),
+        Some(Command::Rekey { force }) => done(members::rekey(&ctx, force, err)),
+        Some(Command::Import {
             input,
             format,
             rename,
             replace,
-        } => {
+        }) => {
             let duplicates = match (rename, replace) {
                 (true, _) => exchange::Duplicates::Rename,
                 (_, true) => exchange::Duplicates::Replace,
                 _ => exchange::Duplicates::Skip,
             };
-            exchange::import(ctx, input, *format, duplicates, err)
+            done(exchange::import(&ctx, &input, format, duplicates, err))
         }
-        Command::Export {
+        Some(Command::Export {
             query,
             format,
             plaintext,
             yes,
-        } => exchange::export(ctx, *format, query.as_deref(), *plaintext, *yes, out, err),
-        Command::Qr { query } => exchange::qr(ctx, query, err),
-        Command::GitSetup => git::setup(ctx, err),
-        Command::Textconv { input } => git::textconv(ctx, input, out, err),
-        Command::Completions { shell } => {
-            // Generated into memory first: clap_complete panics when its writer fails (a closed pipe).
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut command, "teamotp", &mut script);
-            error::write_data(out, &script)
-        }
-        Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            match clap_mangen::Man::new(command).render(&mut page) {
-                Ok(()) => error::write_data(out, &page),
-                Err(e) => Err(error::UserError::new(format!(
-                    "cannot render the manual: {e}"
-                ))),
-            }
-        }
-        Command::MergeDriver { .. }
-        | Command::List { .. }
-        | Command::Code { .. }
-        | Command::Check => return None,
-    })
+        }) => done(exchange::export(
+            &ctx,
+            format,
+            query.as_deref(),
+            plaintext,
+            yes,
+            out,
+            err,
+        )),
+        Some(Command::Qr { query }) => done(exchange::qr(&ctx, &query, err)),
+        Some(Command::GitSetup) => done(git::setup(&ctx, err)),
+        Some(Command::Textconv { input }) => done(git::textconv(&ctx, &input, out, err)),
+        Some(Command::MergeDriver {
+            base,
+            ours,
+            theirs,
+            path,
+        }) => Ok(git::merge_driver(
+            &ctx,
+            &base,
+            &ours,
+            &theirs,
+            path.as_deref(),
+            err,
+        )?),
+        Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
+        Some(Command::Man) => done(help::man(Cli::command(), out)),
+    }
+}
+
+/// The vault a read command reads.
+fn load(ctx: &Context, err: &mut dyn Write) -> Result<Loaded, UserError> {
+    vault::load::load(&ctx.source, ctx.identities, ctx.env, err)
+}
+
+/// Exit 0 for a command that succeeded with nothing to report in its exit code.
+fn done(result: Result<(), UserError>) -> Result<u8> {
+    result?;
+    Ok(0)
 }
 
 /// Colours unless `--color never`, or `--color auto` with `NO_COLOR` set or a dumb terminal.
@@ -205,8 +178,8 @@ pub fn use_color(choice: Color, env: &Env) -> bool {
     }
 }
 
-fn new_vault(args: &cli::NewVaultArgs) -> team::NewVault<'_> {
-    team::NewVault {
+fn new_vault(args: &cli::NewVaultArgs) -> create::NewVault<'_> {
+    create::NewVault {
         recipients: &args.recipients,
         recipient_files: &args.recipient_files,
         passphrase: args.passphrase,

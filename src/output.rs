@@ -8,6 +8,23 @@ use unicode_width::UnicodeWidthStr;
 use crate::account::Account;
 use crate::totp::Window;
 
+/// How `list` writes its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One otpauth:// URI per line (for authenticator apps and QR generators)
+    Otpauth,
+    /// Team CSV (what teamotp reads and writes)
+    Csv,
+}
+
 /// One account and its codes at the moment of output.
 pub struct Line<'a> {
     pub account: &'a Account,

@@ -1,4 +1,15 @@
-//! Parsing `--at TIME`: Unix seconds or an RFC 3339 timestamp.
+//! Time: the only wall-clock read ([`now`]), and parsing `--at TIME` (Unix seconds or an RFC 3339
+//! timestamp). Everything else takes the time as a parameter.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Time since the Unix epoch (zero if the system clock is set before 1970). The only place that reads the
+/// wall clock.
+pub fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
 
 /// The latest time `--at` accepts: 9999-12-31T23:59:59Z, the last second RFC 3339 can write. Every time
 /// teamotp computes with is at most this (or the clock's now), so adding a period or two to it cannot

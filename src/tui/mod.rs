@@ -18,8 +18,8 @@ use crossterm::event::{
 };
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
 
-use crate::clock;
 use crate::env::Env;
+use crate::time;
 use crate::vault::Loaded;
 use app::App;
 
@@ -39,7 +39,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(250);
 
 /// Runs the TUI until the user quits (exit 0) or a signal arrives (the process then ends with it).
 pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
-    let started = clock::now();
+    let started = time::now();
     let shift = options
         .at
         .map_or(0, |at| i128::from(at) - i128::from(started.as_secs()));
@@ -97,7 +97,7 @@ fn event_loop(
     let mut drawn_at = None;
     let mut dirty = true;
     loop {
-        let real = clock::now();
+        let real = time::now();
         let now = shifted(real);
         if drawn_at != Some(now) {
             app.tick(now);
@@ -130,7 +130,7 @@ fn event_loop(
                 MouseEventKind::Down(MouseButton::Left) => {
                     let area = terminal.size()?;
                     let area = ratatui::layout::Rect::new(0, 0, area.width, area.height);
-                    app.click(ui::row_at(app, area, mouse.row), clock::now().as_millis());
+                    app.click(ui::row_at(app, area, mouse.row), time::now().as_millis());
                 }
                 MouseEventKind::ScrollDown => app.select_next(),
                 MouseEventKind::ScrollUp => app.select_previous(),

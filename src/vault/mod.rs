@@ -2,6 +2,7 @@
 //!
 //! `parse` is pure (bytes in, rows out); `load` is the shell that reads a path and decrypts it.
 
+mod csv;
 pub mod decrypt;
 pub mod document;
 mod gauth;
@@ -12,7 +13,6 @@ pub mod pin;
 pub mod recipients;
 pub mod records;
 pub mod store;
-mod team;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -134,10 +134,10 @@ pub enum FileError {
 
 /// Detects the format and parses every row. One bad row never hides the others.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
-    if team::is_header(bytes) {
+    if csv::is_header(bytes) {
         Ok(Parsed {
             format: Format::TeamCsv,
-            rows: team::parse(bytes)?,
+            rows: csv::parse(bytes)?,
         })
     } else {
         Ok(Parsed {

@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::write::{self, Context};
 use crate::error::UserError;
 use crate::output::printable;
-use crate::team::{self, Context};
 use crate::vault::document::Document;
 use crate::vault::load;
 use crate::vault::store::{self, Check, Protection, Request};
@@ -301,8 +301,8 @@ pub fn merge_driver(
     let members = match &our_plain.passphrase {
         Some(_) => Vec::new(),
         None => {
-            let members = team::read_members(&team_ctx.recipients_path()?, err)?.0;
-            team::check_pin(&team_ctx, &members)?;
+            let members = write::read_members(&team_ctx.recipients_path()?, err)?.0;
+            write::check_pin(&team_ctx, &members)?;
             members
         }
     };

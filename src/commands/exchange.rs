@@ -6,12 +6,12 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use super::read;
+use super::write::{self, Context};
 use crate::account::Account;
-use crate::commands;
 use crate::error::UserError;
 use crate::import::{self, Entry, Format};
-use crate::output::printable;
-use crate::team::{self, Context};
+use crate::output::{ExportFormat, printable};
 use crate::tty;
 use crate::vault::document::Document;
 use crate::vault::{self, otpauth};
@@ -87,7 +87,7 @@ pub fn import(
         ))
     })?;
 
-    let mut open = team::open(ctx, err)?;
+    let mut open = write::open(ctx, err)?;
     let mut added = Vec::new();
     let mut notes = Vec::new();
     for entry in entries {
@@ -123,7 +123,7 @@ pub fn import(
         added.push(describe(&account));
     }
     if !added.is_empty() {
-        team::commit(ctx, &open, None, false, err)?;
+        write::commit(ctx, &open, None, false, err)?;
     }
     let _ = writeln!(
         err,
@@ -149,15 +149,6 @@ fn read_input(file: &Path, shown: &str) -> Result<Zeroizing<Vec<u8>>, UserError>
         crate::files::read(file)
     };
     result.map_err(|e| UserError::new(format!("cannot read {shown}: {e}")))
-}
-
-/// What `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// One otpauth:// URI per line (for authenticator apps and QR generators)
-    Otpauth,
-    /// Team CSV (what teamotp reads and writes)
-    Csv,
 }
 
 /// `teamotp export --format F [QUERY] --plaintext`: plaintext secrets to stdout only.
@@ -186,7 +177,7 @@ pub fn export(
         .parsed
         .rows
         .iter()
-        .filter(|r| query.is_none_or(|q| commands::matches(r, q)))
+        .filter(|r| query.is_none_or(|q| read::matches(r, q)))
         .filter_map(|r| r.entry.as_ref().ok())
         .collect();
     if accounts.is_empty() {
@@ -227,7 +218,7 @@ pub fn qr(ctx: &Context, query: &str, err: &mut dyn Write) -> Result<(), UserErr
         .hint("to get the URI itself: teamotp export --format otpauth --plaintext NAME"));
     }
     let vault = vault::load::load(&ctx.source, ctx.identities, ctx.env, err)?;
-    let account = commands::find(&vault, query)?;
+    let account = read::find(&vault, query)?;
     let uri = otpauth::uri(account);
     let code = qrcode::QrCode::new(uri.as_bytes())
         .map_err(|e| UserError::new(format!("cannot make a QR code: {e}")))?;

@@ -1,13 +1,13 @@
-//! `list`, `code` and `check`: pure functions of a loaded vault and a time, writing to any `Write`.
+//! `list`, `code` and `check`: functions of a loaded vault and a time, writing to any `Write` (only `code`
+//! reads the clock again, after waiting for a fresh code).
 
 use std::io::Write;
 
 use anyhow::Result;
 
 use crate::account::Account;
-use crate::cli::Format;
 use crate::error::UserError;
-use crate::output::{self, Line, printable};
+use crate::output::{self, Format, Line, printable};
 use crate::totp;
 use crate::vault::{Loaded, Row};
 
@@ -122,6 +122,29 @@ pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError
             .hint("give the exact account name, or more of it"))
         }
     }
+}
+
+/// `teamotp code QUERY`: the current code on `out`. With `min_remaining`, a code with fewer seconds left is
+/// waited out (only when `may_wait`, i.e. not at a fixed `--at` time) and the next one printed.
+pub fn code(
+    vault: &Loaded,
+    query: &str,
+    min_remaining: Option<u64>,
+    now: u64,
+    may_wait: bool,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let account = find(vault, query)?;
+    let (wait, mut code) = code_plan(account, now, min_remaining)?;
+    if wait > 0 && may_wait {
+        std::thread::sleep(std::time::Duration::from_secs(wait));
+        // Read the clock again after sleeping: the code is for the moment it is printed.
+        let (_, fresh) = code_plan(account, crate::time::now().as_secs(), None)?;
+        code = fresh;
+    }
+    writeln!(out, "{code}")?;
+    out.flush()?;
+    Ok(0)
 }
 
 /// What `code` should print and how long to wait first: with `min_remaining`, a code with fewer seconds

@@ -1,0 +1,193 @@
+//! The account commands: `add`, `rm`, `rename`, `edit`. Each opens the vault for editing, changes its
+//! document and writes it through [`super::write::commit`].
+
+use std::io::Write;
+
+use super::write::{Context, Open, commit, confirm, open, read_secret, show};
+use crate::account::{Account, Params};
+use crate::error::UserError;
+use crate::output::printable;
+use crate::vault::document::Changes;
+use crate::vault::{self, otpauth};
+
+/// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
+pub fn add(
+    ctx: &Context,
+    name: Option<&str>,
+    uri: bool,
+    flags: &Changes,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    // Asked before the vault is locked: a teammate's write never waits for us to type.
+    let mut account = if uri {
+        let text = read_secret("otpauth:// URI (hidden): ")?;
+        if !otpauth::is_uri(&text) {
+            return Err(UserError::new("that is not an otpauth:// URI")
+                .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
+        }
+        let mut account = otpauth::parse(&text)
+            .map_err(|(_, reason)| UserError::new(format!("the URI is not usable: {reason}")))?;
+        if let Some(name) = name {
+            account.name = name.to_owned();
+        }
+        account
+    } else {
+        let name = name.ok_or_else(|| {
+            UserError::new("give the account's name: teamotp add NAME")
+                .hint("or pass an otpauth:// URI with --uri")
+        })?;
+        let secret_text = read_secret(&format!("Secret for '{name}' (hidden): "))?;
+        let secret = crate::secret::decode(&secret_text)
+            .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        Account {
+            name: name.to_owned(),
+            issuer: None,
+            params: Params::default(),
+            secret,
+        }
+    };
+    flags.apply(&mut account);
+    account.name = account.name.trim().to_owned();
+    if account.name.is_empty() {
+        return Err(UserError::new("the account name is empty"));
+    }
+    let mut open = open(ctx, err)?;
+    if open.document.contains(&account.name) {
+        return Err(UserError::new(format!(
+            "an account named '{}' already exists",
+            printable(&account.name)
+        ))
+        .hint("choose another name, or re-enrol it: teamotp edit NAME --secret"));
+    }
+    open.document.push(&account);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: added '{}' to {}; {}",
+        printable(&account.name),
+        open.path.display(),
+        show(&account, ctx.now)
+    );
+    Ok(())
+}
+
+/// The exact (case-insensitive) name of an existing row, or an error listing close names.
+pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row, UserError> {
+    open.parsed
+        .rows
+        .iter()
+        .find(|r| r.name.trim().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            let similar: Vec<String> = open
+                .parsed
+                .rows
+                .iter()
+                .filter(|r| r.name.to_lowercase().contains(&name.to_lowercase()))
+                .map(|r| format!("'{}'", printable(&r.name)))
+                .collect();
+            let error = UserError::new(format!("no account is named '{}'", printable(name)));
+            if similar.is_empty() {
+                error.hint("'teamotp list' shows the accounts")
+            } else {
+                error.hint(format!("did you mean {}?", similar.join(", ")))
+            }
+        })
+}
+
+/// `teamotp rm NAME`.
+pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
+    let mut open = open(ctx, err)?;
+    let row_name = existing(&open, name)?.name.clone();
+    let question = format!(
+        "Remove '{}' from {}? (the previous version stays in {}.bak until the next write)",
+        printable(&row_name),
+        open.path.display(),
+        open.path.display()
+    );
+    if !confirm(&question, yes)? {
+        let _ = writeln!(err, "teamotp: nothing removed");
+        return Ok(());
+    }
+    open.document.remove(&row_name);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(err, "teamotp: removed '{}'", printable(&row_name));
+    Ok(())
+}
+
+/// `teamotp rename OLD NEW`.
+pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Result<(), UserError> {
+    let mut open = open(ctx, err)?;
+    let old_name = existing(&open, old)?.name.clone();
+    let new = new.trim();
+    if new.is_empty() {
+        return Err(UserError::new("the new name is empty"));
+    }
+    if !old_name.eq_ignore_ascii_case(new) && open.document.contains(new) {
+        return Err(UserError::new(format!(
+            "an account named '{}' already exists",
+            printable(new)
+        )));
+    }
+    open.document.rename(&old_name, new);
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: renamed '{}' to '{}'",
+        printable(&old_name),
+        printable(new)
+    );
+    Ok(())
+}
+
+/// `teamotp edit NAME [--issuer ...] [--digits ...] [--period ...] [--algorithm ...] [--secret]`.
+pub fn edit(
+    ctx: &Context,
+    name: &str,
+    flags: &Changes,
+    new_secret: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    if flags.is_empty() && !new_secret {
+        return Err(UserError::new("nothing to change").hint(
+            "pass --issuer, --digits, --period, --algorithm or --type, or --secret to re-enrol",
+        ));
+    }
+    let mut open = open(ctx, err)?;
+    let row_name = existing(&open, name)?.name.clone();
+    if new_secret {
+        let text = read_secret(&format!("New secret for '{row_name}' (hidden): "))?;
+        let secret = crate::secret::decode(&text)
+            .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        open.document.set_secret(&row_name, &secret);
+    }
+    open.document.edit(&row_name, flags);
+    // The edited row must still be usable.
+    let reparsed = vault::parse(&open.document.serialize())
+        .map_err(|e| UserError::new(format!("the edit would break the vault: {e}")))?;
+    let row = reparsed
+        .rows
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(&row_name));
+    let account = match row.map(|r| &r.entry) {
+        Some(Ok(account)) => account.clone(),
+        Some(Err(reason)) => {
+            return Err(UserError::new(format!(
+                "after the edit '{}' would be invalid: {reason}",
+                printable(&row_name)
+            )));
+        }
+        None => {
+            return Err(UserError::new(
+                "the edited row disappeared; nothing was written",
+            ));
+        }
+    };
+    commit(ctx, &open, None, false, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: updated '{}'; {}",
+        printable(&row_name),
+        show(&account, ctx.now)
+    );
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! The commands that create a vault: `init` (empty) and `encrypt` (from a plaintext team CSV or gauth
+//! file), with the new vault's protection: recipients (your own key by default) or a passphrase.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use super::write::{
+    Context, LABELS_HINT, confirm, listing, read_members, read_recipients, record_pin,
+    review_block, write_text,
+};
+use crate::error::UserError;
+use crate::output::printable;
+use crate::tty;
+use crate::vault::document::Document;
+use crate::vault::identity::{self, Identities};
+use crate::vault::recipients::{self, Member};
+use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::{self, load, pin};
+
+/// How a new vault is protected: recipients from the command line, the recipients file, or the caller's
+/// own identity (created when missing); or a passphrase asked twice.
+pub struct NewVault<'a> {
+    pub recipients: &'a [String],
+    pub recipient_files: &'a [PathBuf],
+    pub passphrase: bool,
+    pub force: bool,
+    /// Encrypt to an existing recipients file this machine has not accepted without asking.
+    pub yes: bool,
+}
+
+enum NewProtection {
+    /// The members, and the text of the existing recipients file they came from.
+    Recipients(Vec<Member>, Option<String>),
+    Passphrase(Zeroizing<String>),
+}
+
+fn new_protection(
+    ctx: &Context,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(NewProtection, Identities), UserError> {
+    if options.passphrase {
+        if !options.recipients.is_empty() || !options.recipient_files.is_empty() {
+            return Err(UserError::new(
+                "a vault is encrypted either to recipients or to a passphrase, not both",
+            ));
+        }
+        return Ok((
+            NewProtection::Passphrase(ask_new_passphrase()?),
+            Identities::empty(),
+        ));
+    }
+    let recipients_path = ctx.recipients_path()?;
+    let mut members = Vec::new();
+    for text in options.recipients {
+        members.extend(recipients::parse(text, "-r/--recipient")?.members);
+    }
+    for file in options.recipient_files {
+        let hint = "each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key";
+        members.extend(read_recipients(file, hint, true, err)?.0);
+    }
+    let given = !members.is_empty();
+    let mut existing_text = None;
+    if recipients_path.exists() {
+        if given {
+            return Err(UserError::new(format!(
+                "'{}' already exists",
+                recipients_path.display()
+            ))
+            .hint("the vault will be encrypted to the keys it lists; add more later with 'teamotp members add'"));
+        }
+        let (existing, text) = read_members(&recipients_path, err)?;
+        accept_existing(ctx, &recipients_path, &existing, &text, options.yes, err)?;
+        members = existing;
+        existing_text = Some(text);
+    }
+    let identities = caller_identities(ctx, &mut members, err)?;
+    let mut seen = std::collections::HashSet::new();
+    members.retain(|m| seen.insert(m.key.clone()));
+    if members.is_empty() {
+        return Err(UserError::new("no recipient").hint("pass -r/--recipient KEY"));
+    }
+    Ok((
+        NewProtection::Recipients(members, existing_text),
+        identities,
+    ))
+}
+
+/// `init` beside a recipients file it did not write: unless this machine accepted that exact file, shows
+/// every key and asks (or takes `--yes`) before the new vault is encrypted to it.
+fn accept_existing(
+    ctx: &Context,
+    path: &Path,
+    members: &[Member],
+    text: &str,
+    yes: bool,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    let accepted = pin::path(ctx.env, vault)
+        .and_then(|pin_path| pin::read(&pin_path).ok().flatten())
+        .is_some_and(|pinned| {
+            pin::review(&pinned, text.as_bytes(), members).is_ok_and(|c| c.is_empty())
+        });
+    if accepted {
+        return Ok(());
+    }
+    let shown = path.display();
+    let _ = writeln!(
+        err,
+        "teamotp: '{shown}' already exists; the new vault would be encrypted to:\n{}",
+        review_block(&listing(members), text)
+    );
+    let _ = writeln!(err, "teamotp: hint: {LABELS_HINT}");
+    if !yes && !tty::available() {
+        return Err(UserError::new(format!(
+            "'{shown}' lists recipients this machine has not accepted; nothing was created"
+        ))
+        .hint(
+            "check the keys above, then pass -y/--yes, or accept this exact file first: teamotp \
+             members ack --expect FINGERPRINT",
+        ));
+    }
+    if !confirm("Encrypt the new vault to these recipients?", yes)? {
+        return Err(UserError::new(
+            "the recipients were not accepted; nothing was created",
+        ));
+    }
+    Ok(())
+}
+
+/// The caller's identities (to check the new vault), creating one when there is none; when no recipient
+/// was given, the caller's public key becomes the first.
+fn caller_identities(
+    ctx: &Context,
+    members: &mut Vec<Member>,
+    err: &mut dyn Write,
+) -> Result<Identities, UserError> {
+    let mut paths = identity::paths(ctx.identities, ctx.env);
+    let mut created = None;
+    if paths.is_empty() {
+        let path = identity::default_paths(ctx.env)
+            .into_iter()
+            .next()
+            .ok_or_else(|| UserError::new("no home directory to create your identity in"))?;
+        let key = create_identity(&path)?;
+        let _ = writeln!(
+            err,
+            "teamotp: created your identity at {} (keep it private, and back it up)",
+            path.display()
+        );
+        let _ = writeln!(
+            err,
+            "teamotp: your public key (send it to your teammates): {key}"
+        );
+        paths.push(path);
+        created = Some(key);
+    }
+    if members.is_empty() {
+        let key = match created {
+            Some(key) => key,
+            None => public_key(&paths[0])?,
+        };
+        let label = ctx
+            .env
+            .var("USER")
+            .map(|u| u.to_string_lossy().into_owned());
+        members.push(Member {
+            key,
+            label,
+            line: 0,
+        });
+    }
+    identity::load(&paths)
+}
+
+/// Creates a new age identity file (mode 0600, never overwriting) and returns its public key.
+fn create_identity(path: &Path) -> Result<String, UserError> {
+    let shown = path.display();
+    if let Some(dir) = path.parent() {
+        crate::files::create_private_dir(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let key = age::x25519::Identity::generate();
+    let public = key.to_public().to_string();
+    use age::secrecy::ExposeSecret;
+    let text = Zeroizing::new(format!(
+        "# teamotp identity: keep it private\n# public key: {public}\n{}\n",
+        key.to_string().expose_secret()
+    ));
+    crate::files::create_new(path, text.as_bytes(), 0o600)
+        .map_err(|e| UserError::new(format!("cannot create '{shown}': {e}")))?;
+    Ok(public)
+}
+
+/// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub`.
+fn public_key(path: &Path) -> Result<String, UserError> {
+    let shown = path.display().to_string();
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
+    if let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+    {
+        let key = age::x25519::Identity::from_str(line)
+            .map_err(|_| UserError::new(format!("'{shown}' holds an invalid age key")))?;
+        return Ok(key.to_public().to_string());
+    }
+    let pub_path = PathBuf::from(format!("{shown}.pub"));
+    let pub_text = crate::files::read_to_string(&pub_path).map_err(|_| {
+        UserError::new(format!("cannot tell the public key of '{shown}'"))
+            .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
+    })?;
+    let parsed = recipients::parse(&pub_text, &pub_path.display().to_string())?;
+    parsed
+        .members
+        .into_iter()
+        .next()
+        .map(|m| m.key)
+        .ok_or_else(|| {
+            UserError::new(format!(
+                "'{}' holds no usable public key",
+                pub_path.display()
+            ))
+        })
+}
+
+fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {
+    use age::secrecy::ExposeSecret;
+    if !tty::available() {
+        return Err(UserError::new(
+            "a passphrase is needed and there is no terminal to ask on",
+        ));
+    }
+    let read = |prompt: &str| {
+        tty::prompt_hidden(prompt)
+            .map(|s| Zeroizing::new(s.expose_secret().to_owned()))
+            .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))
+    };
+    let first = read("New vault passphrase: ")?;
+    if first.is_empty() {
+        return Err(UserError::new("the passphrase is empty"));
+    }
+    let second = read("Repeat the passphrase: ")?;
+    if *first != *second {
+        return Err(UserError::new(
+            "the two passphrases differ; nothing was created",
+        ));
+    }
+    Ok(first)
+}
+
+/// Writes a new vault holding `document`.
+fn create(
+    ctx: &Context,
+    document: &Document,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let path = ctx.vault_path()?.to_owned();
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::files::create_private_dir(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let _lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(
+            UserError::new(format!("'{}' already exists", path.display()))
+                .hint("teamotp does not overwrite a vault; pass another -f/--file PATH"),
+        );
+    }
+    let (protection, identities) = new_protection(ctx, options, err)?;
+    let plaintext = document.serialize();
+    match &protection {
+        NewProtection::Passphrase(passphrase) => store::save(&Request {
+            path: &path,
+            plaintext: &plaintext,
+            protection: Protection::Passphrase(passphrase),
+            check: Check::Passphrase(passphrase),
+            armored: false,
+            expected_hash: None,
+            backup: store::Backup::Copy,
+        })?,
+        NewProtection::Recipients(members, existing) => {
+            store::save(&Request {
+                path: &path,
+                plaintext: &plaintext,
+                protection: Protection::Recipients(members),
+                check: if options.force {
+                    Check::Skip
+                } else {
+                    Check::Identities(&identities)
+                },
+                armored: false,
+                expected_hash: None,
+                backup: store::Backup::Copy,
+            })?;
+            let recipients_path = ctx.recipients_path()?;
+            let text = match existing {
+                Some(text) => text.clone(),
+                None => recipients::render(members),
+            };
+            if existing.is_none() && !recipients_path.exists() {
+                write_text(&recipients_path, &text)?;
+                let _ = writeln!(
+                    err,
+                    "teamotp: wrote the recipients file {} ({} recipient{})",
+                    recipients_path.display(),
+                    members.len(),
+                    if members.len() == 1 { "" } else { "s" }
+                );
+            }
+            // The user chose these keys (or accepted the existing file above).
+            record_pin(ctx, &text, err);
+        }
+    }
+    Ok(())
+}
+
+/// `teamotp init`: an empty vault (the header only) and its recipients file.
+pub fn init(ctx: &Context, options: &NewVault, err: &mut dyn Write) -> Result<(), UserError> {
+    create(ctx, &Document::new(), options, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: created the vault {}; add accounts with 'teamotp add NAME'",
+        ctx.vault_path()?.display()
+    );
+    Ok(())
+}
+
+/// `teamotp encrypt PLAINTEXT`: a new vault from a plaintext team CSV or gauth file.
+pub fn encrypt(
+    ctx: &Context,
+    plaintext_path: &Path,
+    options: &NewVault,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let shown = plaintext_path.display().to_string();
+    let bytes = crate::files::read(plaintext_path)
+        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
+    if vault::decrypt::is_age(&bytes) {
+        return Err(UserError::new(format!("'{shown}' is already encrypted")));
+    }
+    let parsed = vault::parse(&bytes).map_err(|e| UserError::new(format!("{shown}: {e}")))?;
+    let problems: Vec<String> = parsed
+        .invalid()
+        .map(|(row, reason)| printable(&load::describe_row(&shown, row, reason)).into_owned())
+        .collect();
+    if !problems.is_empty() {
+        return Err(UserError::new(format!(
+            "'{shown}' has {} invalid row{}; nothing was encrypted:\n    {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("\n    ")
+        ))
+        .hint("fix them (teamotp -f FILE check lists them) and run the command again"));
+    }
+    let document = Document::from_plaintext(&bytes, &parsed)
+        .map_err(|e| UserError::new(format!("{shown}: {e}")))?;
+    create(ctx, &document, options, err)?;
+    let _ = writeln!(
+        err,
+        "teamotp: encrypted {} account{} from {shown} ({}) into {}",
+        parsed.accounts().count(),
+        if parsed.accounts().count() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        parsed.format,
+        ctx.vault_path()?.display()
+    );
+    let _ = writeln!(
+        err,
+        "teamotp: hint: now remove the plaintext: shred -u '{shown}' (and any copy in backups, sync folders or git history)"
+    );
+    Ok(())
+}

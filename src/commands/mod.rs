@@ -1,0 +1,12 @@
+//! The commands: one module per family, each a thin shell over the core (`vault`, `totp`, `output`,
+//! `import`, `files`). `lib.rs` dispatches to them in one `match`; nothing here imports `cli`, so the
+//! command line, the commands and the core import each other in one direction only.
+
+pub mod accounts;
+pub mod create;
+pub mod exchange;
+pub mod git;
+pub mod help;
+pub mod members;
+pub mod read;
+pub mod write;

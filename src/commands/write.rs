@@ -1,0 +1,386 @@
+//! The write path every write command shares: [`Context`] (what a command needs from the command line),
+//! [`open`] (lock, read, parse for editing), the recipients file and its pin checks, and [`commit`]: the pin
+//! check, then `store::save` (encrypt, check, lost-update check, backup, rename). Also the prompts the write
+//! commands share (`read_secret`, `confirm`). It asks on the terminal, so it is shell, not core.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::account::Account;
+use crate::env::Env;
+use crate::error::UserError;
+use crate::vault::document::Document;
+use crate::vault::recipients::{self, Member};
+use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::{self, Plaintext, Source, load, pin};
+use crate::{totp, tty};
+
+/// What every team command needs from the command line.
+pub struct Context<'a> {
+    pub source: Source,
+    pub identities: &'a [PathBuf],
+    pub recipients_file: Option<&'a Path>,
+    pub env: &'a Env,
+    pub now: u64,
+}
+
+impl Context<'_> {
+    pub(crate) fn vault_path(&self) -> Result<&Path, UserError> {
+        match &self.source {
+            Source::File(path) => Ok(path),
+            Source::Demo => Err(UserError::new("the demo vault is read-only")
+                .hint("create your own with 'teamotp init', or pass -f/--file PATH")),
+        }
+    }
+
+    pub(crate) fn recipients_path(&self) -> Result<PathBuf, UserError> {
+        if let Some(path) = self.recipients_file {
+            return Ok(path.to_owned());
+        }
+        // Beside the real vault: a link to a team repository's vault uses that repository's recipients.
+        let vault = self.vault_path()?;
+        let real = crate::files::Target::resolve(vault)
+            .map(|t| t.path())
+            .unwrap_or_else(|_| vault.to_owned());
+        let dir = real.parent().filter(|p| !p.as_os_str().is_empty());
+        Ok(dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME))
+    }
+}
+
+/// A vault opened for editing.
+pub(crate) struct Open {
+    pub(crate) path: PathBuf,
+    pub(crate) plain: Plaintext,
+    pub(crate) document: Document,
+    pub(crate) parsed: vault::Parsed,
+    /// `VAULT.bak` gets the old version encrypted to the new recipients (`members rm`, `rekey`).
+    pub(crate) reencrypt_backup: bool,
+    /// Held until the write is done (dropped with `Open`).
+    _lock: crate::files::Lock,
+}
+
+/// Locks the vault, then reads and parses it for editing.
+pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+    let path = ctx.vault_path()?.to_owned();
+    let lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
+    if !plain.encrypted {
+        return Err(UserError::new(format!(
+            "'{}' is not encrypted; teamotp only writes encrypted vaults",
+            path.display()
+        ))
+        .hint(format!(
+            "encrypt it first: teamotp -f NEW.csv.age encrypt '{}'",
+            path.display()
+        )));
+    }
+    let parsed =
+        vault::parse(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    if parsed.format == vault::Format::Gauth && parsed.invalid().next().is_some() {
+        return Err(UserError::new(format!(
+            "'{}' holds gauth lines with invalid rows; rewriting it as team CSV would drop them",
+            path.display()
+        ))
+        .hint("fix the rows 'teamotp check' lists, then run the command again"));
+    }
+    let document = Document::from_plaintext(&plain.bytes, &parsed)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    Ok(Open {
+        path,
+        plain,
+        document,
+        parsed,
+        reencrypt_backup: false,
+        _lock: lock,
+    })
+}
+
+/// The recipients file's members (at least one; every line a key, a comment or blank) and its exact text.
+pub(crate) fn read_members(
+    path: &Path,
+    err: &mut dyn Write,
+) -> Result<(Vec<Member>, String), UserError> {
+    read_recipients(
+        path,
+        "add one with 'teamotp members add RECIPIENT'",
+        false,
+        err,
+    )
+    .map_err(|e| {
+        if e.message.starts_with("cannot read") {
+            e.hint(
+                "the vault is encrypted to the keys in .age-recipients beside it; \
+                 --recipients-file PATH names another file",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Reads a file of recipients: its members (at least one) and its text. Only `lenient` (a file of keys to
+/// pick from) skips, with a warning, the keys age cannot use.
+pub(crate) fn read_recipients(
+    path: &Path,
+    empty_hint: &str,
+    lenient: bool,
+    err: &mut dyn Write,
+) -> Result<(Vec<Member>, String), UserError> {
+    let shown = path.display().to_string();
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?
+        .to_string();
+    let parsed = if lenient {
+        recipients::parse_lenient(&text, &shown)?
+    } else {
+        recipients::parse(&text, &shown)?
+    };
+    for (line, reason) in &parsed.skipped {
+        let _ = writeln!(err, "teamotp: warning: {shown}:{line}: {reason}");
+    }
+    if parsed.members.is_empty() {
+        return Err(
+            UserError::new(format!("the recipients file '{shown}' lists no recipient"))
+                .hint(empty_hint),
+        );
+    }
+    Ok((parsed.members, text))
+}
+
+/// Said with every review: what a review can and cannot vouch for.
+pub(crate) const LABELS_HINT: &str = "only the keys are authenticated: labels are comments anyone with write \
+                           access can change; compare the keys";
+
+/// A review: its lines indented, then the recipients file's fingerprint (what `--expect` takes).
+pub(crate) fn review_block(lines: &[String], text: &str) -> String {
+    let mut block: String = lines.iter().map(|l| format!("    {l}\n")).collect();
+    block.push_str(&format!(
+        "    recipients file fingerprint: {}",
+        pin::fingerprint(text.as_bytes())
+    ));
+    block
+}
+
+/// Every member in full, one a line, as a review lists them when nothing was accepted yet.
+pub(crate) fn listing(members: &[Member]) -> Vec<String> {
+    members.iter().map(Member::entry).collect()
+}
+
+/// The pin file of `vault`; an error when there is no state directory to keep it in.
+pub(crate) fn pin_path(ctx: &Context, vault: &Path) -> Result<PathBuf, UserError> {
+    pin::path(ctx.env, vault).ok_or_else(|| {
+        UserError::new(format!(
+            "there is no state directory to keep the recipients pin of '{}' in, so its recipients \
+             cannot be checked; nothing was written",
+            vault.display()
+        ))
+        .hint("set XDG_STATE_HOME (or HOME) to a directory of your own")
+    })
+}
+
+/// The pin of `vault`, None when there is none; a pin that cannot be read or parsed is an error.
+pub(crate) fn read_pin(pin_path: &Path, vault: &Path) -> Result<Option<pin::Pinned>, UserError> {
+    pin::read(pin_path).map_err(|reason| unusable_pin(pin_path, vault, &reason))
+}
+
+pub(crate) fn unusable_pin(pin_path: &Path, vault: &Path, reason: &str) -> UserError {
+    UserError::new(format!(
+        "the recipients pin '{}' is not usable: {reason}",
+        pin_path.display()
+    ))
+    .hint(format!(
+        "it records the recipients file you accepted for '{}'; if you did not change it, someone else \
+         may have: remove it, then review the recipients with 'teamotp members ack'",
+        vault.display()
+    ))
+}
+
+/// Stops a write unless this machine accepted exactly this recipients file (`text`, parsed as `members`)
+/// for the vault: with no pin (a new clone, machine or folder) the whole list is shown, with a changed
+/// file the difference; both need `teamotp members ack`.
+pub(crate) fn check_accepted(
+    ctx: &Context,
+    text: &str,
+    members: &[Member],
+) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    let pin_path = pin_path(ctx, vault)?;
+    let Some(pinned) = read_pin(&pin_path, vault)? else {
+        return Err(UserError::new(format!(
+            "this machine has not accepted the recipients of '{}' yet (a new clone, machine or folder); \
+             a write would encrypt every secret to:\n{}",
+            vault.display(),
+            review_block(&listing(members), text)
+        ))
+        .hint(LABELS_HINT)
+        .hint(
+            "if these are your team's keys, accept them: teamotp members ack (in a script: teamotp \
+             members ack --expect FINGERPRINT, with the fingerprint checked with a teammate)",
+        ));
+    };
+    let changes = pin::review(&pinned, text.as_bytes(), members)
+        .map_err(|reason| unusable_pin(&pin_path, vault, &reason))?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "the recipients file changed since you last wrote '{}':\n{}",
+        vault.display(),
+        review_block(&changes, text)
+    ))
+    .hint(LABELS_HINT)
+    .hint("if you expected this change (a teammate joined or left), accept it: teamotp members ack")
+    .hint("if not, someone may have slipped in a key: check the file's history before going on"))
+}
+
+/// Stops a write when the recipients file is not the one this machine accepted for the vault (see
+/// `check_accepted`); `members` were read from it just before, and the file is read again for its bytes.
+pub(crate) fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
+    let (current, text) = read_members(&ctx.recipients_path()?, &mut std::io::sink())?;
+    let same = current.len() == members.len()
+        && current
+            .iter()
+            .zip(members)
+            .all(|(a, b)| a.key == b.key && a.label == b.label);
+    if !same {
+        return Err(UserError::new(
+            "the recipients file changed while teamotp read it; nothing was written",
+        )
+        .hint("run the command again"));
+    }
+    check_accepted(ctx, &text, members)
+}
+
+/// Records `text` (the recipients file's exact bytes) as accepted for the vault; a failure is a warning
+/// (the next write then asks for `members ack` again).
+pub(crate) fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {
+    let Ok(vault) = ctx.vault_path() else {
+        return;
+    };
+    let result = match pin::path(ctx.env, vault) {
+        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
+            format!(
+                "cannot write the recipients pin '{}': {e}",
+                pin_path.display()
+            )
+        }),
+        None => Err("there is no state directory to keep the recipients pin in".to_owned()),
+    };
+    if let Err(reason) = result {
+        let _ = writeln!(
+            err,
+            "teamotp: warning: {reason}; the next write will ask you to accept the recipients again"
+        );
+    }
+}
+
+/// Encrypts the edited document and replaces the vault (see `store::save`), to the recipients file once
+/// `check_accepted` passed, or to `recipients` (members and the file's new text, checked by the caller).
+pub(crate) fn commit(
+    ctx: &Context,
+    open: &Open,
+    recipients: Option<(&[Member], &str)>,
+    force: bool,
+    err: &mut dyn Write,
+) -> Result<Vec<Member>, UserError> {
+    let plaintext = open.document.serialize();
+    let backup = match open.reencrypt_backup {
+        true => store::Backup::Reencrypt(&open.plain.bytes),
+        false => store::Backup::Copy,
+    };
+    if let Some(passphrase) = &open.plain.passphrase {
+        store::save(&Request {
+            path: &open.path,
+            plaintext: &plaintext,
+            protection: Protection::Passphrase(passphrase),
+            check: Check::Passphrase(passphrase),
+            armored: open.plain.armored,
+            expected_hash: Some(open.plain.file_hash),
+            backup,
+        })?;
+        return Ok(Vec::new());
+    }
+    let (members, text) = match recipients {
+        Some((members, text)) => (members.to_vec(), text.to_owned()),
+        None => {
+            let (members, text) = read_members(&ctx.recipients_path()?, err)?;
+            check_accepted(ctx, &text, &members)?;
+            (members, text)
+        }
+    };
+    store::save(&Request {
+        path: &open.path,
+        plaintext: &plaintext,
+        protection: Protection::Recipients(&members),
+        check: if force {
+            Check::Skip
+        } else {
+            Check::Identities(&open.plain.identities)
+        },
+        armored: open.plain.armored,
+        expected_hash: Some(open.plain.file_hash),
+        backup,
+    })?;
+    record_pin(ctx, &text, err);
+    Ok(members)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading secrets and answers from the user
+
+/// Reads a secret (or URI): hidden from the terminal, or from stdin when stdin is not a terminal.
+pub(crate) fn read_secret(prompt: &str) -> Result<Zeroizing<String>, UserError> {
+    if std::io::stdin().is_terminal() {
+        let secret = tty::prompt_hidden(prompt)
+            .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))?;
+        use age::secrecy::ExposeSecret;
+        return Ok(Zeroizing::new(secret.expose_secret().trim().to_owned()));
+    }
+    // Sized once: a reallocation would leave an unwiped copy behind.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(64 * 1024 + 1));
+    std::io::stdin()
+        .lock()
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(|e| UserError::new(format!("cannot read standard input: {e}")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| UserError::new("standard input is not UTF-8 text"))?;
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+/// Asks a yes/no question on the terminal; `--yes` answers it, no terminal is an error.
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<bool, UserError> {
+    if yes {
+        return Ok(true);
+    }
+    if !tty::available() {
+        return Err(
+            UserError::new("confirmation needed and there is no terminal to ask on")
+                .hint("pass --yes to confirm"),
+        );
+    }
+    let answer = tty::prompt_line(&format!("{question} [y/N] "))
+        .map_err(|e| UserError::new(format!("cannot read from the terminal: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+pub(crate) fn show(account: &Account, now: u64) -> String {
+    let window = totp::window(account, now);
+    format!(
+        "its current code is {} ({} s left): check that the service accepts it",
+        crate::tui::ui::group(&window.curr),
+        window.remaining
+    )
+}
+
+/// Writes a small non-secret text file atomically (the recipients file), through the one writer.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), UserError> {
+    // Public keys only, but nobody else may change who the vault is encrypted to: 0644 whatever the umask.
+    crate::files::replace(path, text.as_bytes(), 0o644)
+        .map_err(|e| UserError::new(format!("cannot write '{}': {e}", path.display())))
+}
