@@ -9,6 +9,7 @@ pub mod identity;
 pub mod load;
 pub mod otpauth;
 pub mod pin;
+pub mod pq;
 pub mod recipients;
 pub mod records;
 pub mod store;
