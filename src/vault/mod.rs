@@ -5,6 +5,7 @@
 pub mod decrypt;
 pub mod document;
 mod gauth;
+mod header;
 pub mod identity;
 pub mod load;
 pub mod otpauth;
