@@ -97,6 +97,7 @@ pub fn decrypt(
         }
         other => other,
     };
+    super::header::check(framed(bytes)).map_err(|e| Failure::Damaged(e.to_string()))?;
     let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))
         .map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {

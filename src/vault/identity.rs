@@ -1,9 +1,13 @@
 //! Identities: which files to use, the permission check, and reading every kind age supports.
 
 use std::cell::OnceCell;
-use std::io::{BufReader, Cursor};
+use std::io::BufReader;
+
+use age::Callbacks;
+use age::secrecy::SecretString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 use crate::env::Env;
 use crate::error::UserError;
@@ -96,22 +100,11 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
     if start.starts_with("age-encryption.org/")
         || start.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
     {
-        let reader = age::armor::ArmoredReader::new(Cursor::new(bytes.to_vec()));
-        return match age::encrypted::Identity::from_buffer(
-            reader,
-            Some(shown.to_owned()),
-            TtyCallbacks,
-            Some(MAX_WORK_FACTOR),
-        ) {
-            Ok(Some(identity)) => Ok(vec![Box::new(identity)]),
-            Ok(None) => Err(UserError::new(format!(
-                "identity file '{shown}' is age-encrypted, but to a key rather than a passphrase"
-            ))
-            .hint("an encrypted identity file must be made with 'age -p'")),
-            Err(e) => Err(UserError::new(format!(
-                "cannot read encrypted identity file '{shown}': {e}"
-            ))),
-        };
+        return encrypted(
+            bytes,
+            shown,
+            Box::new(|description| TtyCallbacks.request_passphrase(description)),
+        );
     }
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
         return match age::ssh::Identity::from_buffer(BufReader::new(bytes), Some(shown.to_owned()))
@@ -142,20 +135,127 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
             error
         }
     };
-    let file = age::IdentityFile::from_buffer(BufReader::new(bytes))
-        .map_err(|_| not_identity())?
-        .with_callbacks(TtyCallbacks);
-    let identities = file.into_identities().map_err(|e| {
-        UserError::new(format!("cannot use the plugin identity in '{shown}': {e}"))
-            .hint("install the age-plugin-NAME program it names, on PATH")
-    })?;
+    // Post-quantum lines are read here (the age crate 0.12 does not know them); the rest goes to age.
+    let (mut identities, rest) = split_pq(bytes, shown)?;
+    let others = rest
+        .split(|b| *b == b'\n')
+        .any(|line| !line.trim_ascii().is_empty() && !line.starts_with(b"#"));
+    if others || identities.is_empty() {
+        let file = age::IdentityFile::from_buffer(BufReader::new(&rest[..]))
+            .map_err(|_| not_identity())?
+            .with_callbacks(TtyCallbacks);
+        let classic = file.into_identities().map_err(|e| {
+            UserError::new(format!("cannot use the plugin identity in '{shown}': {e}"))
+                .hint("install the age-plugin-NAME program it names, on PATH")
+        })?;
+        identities.extend(classic.into_iter().map(|i| i as Box<dyn age::Identity>));
+    }
     if identities.is_empty() {
         return Err(not_identity());
     }
-    Ok(identities
-        .into_iter()
-        .map(|i| i as Box<dyn age::Identity>)
-        .collect())
+    Ok(identities)
+}
+
+type List = Vec<Box<dyn age::Identity>>;
+
+/// Takes the `AGE-SECRET-KEY-PQ-1...` lines out of an identity file: the PQ identities, and the text
+/// with those lines blanked (line numbers kept) for the age crate.
+fn split_pq(bytes: &[u8], shown: &str) -> Result<(List, Zeroizing<Vec<u8>>), UserError> {
+    let mut identities: Vec<Box<dyn age::Identity>> = Vec::new();
+    let mut rest = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    for (number, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if number > 0 {
+            rest.push(b'\n');
+        }
+        let trimmed = line.trim_ascii();
+        if !trimmed.starts_with(b"AGE-SECRET-KEY-PQ-") {
+            rest.extend_from_slice(line);
+            continue;
+        }
+        let identity = std::str::from_utf8(trimmed)
+            .ok()
+            .and_then(|text| text.parse::<super::pq::Identity>().ok())
+            .ok_or_else(|| {
+                UserError::new(format!(
+                    "identity file '{shown}' line {}: not a valid post-quantum identity \
+                     (AGE-SECRET-KEY-PQ-1...)",
+                    number + 1
+                ))
+            })?;
+        identities.push(Box::new(identity));
+    }
+    Ok((identities, rest))
+}
+
+/// Where a passphrase comes from: given the prompt's description, the passphrase or None.
+pub type PassphraseSource = Box<dyn Fn(&str) -> Option<SecretString>>;
+
+/// A passphrase-encrypted (age -p) identity file, of any identities teamotp reads, post-quantum ones
+/// included (the age crate's own reader cannot parse those). Asks for the passphrase once, the first
+/// time a file needs it.
+pub fn encrypted(
+    bytes: &[u8],
+    shown: &str,
+    passphrase: PassphraseSource,
+) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
+    match super::decrypt::is_scrypt(bytes) {
+        Ok(true) => Ok(vec![Box::new(EncryptedFile {
+            bytes: bytes.to_vec(),
+            shown: shown.to_owned(),
+            passphrase,
+            decrypted: OnceCell::new(),
+        })]),
+        Ok(false) => Err(UserError::new(format!(
+            "identity file '{shown}' is age-encrypted, but to a key rather than a passphrase"
+        ))
+        .hint("an encrypted identity file must be made with 'age -p'")),
+        Err(e) => Err(UserError::new(format!(
+            "cannot read encrypted identity file '{shown}': {e}"
+        ))),
+    }
+}
+
+struct EncryptedFile {
+    bytes: Vec<u8>,
+    shown: String,
+    passphrase: PassphraseSource,
+    decrypted: OnceCell<Result<Vec<Box<dyn age::Identity>>, age::DecryptError>>,
+}
+
+impl EncryptedFile {
+    fn identities(&self) -> Result<&[Box<dyn age::Identity>], age::DecryptError> {
+        let decrypted = self.decrypted.get_or_init(|| {
+            let description = format!("Type passphrase for encrypted identity '{}'", self.shown);
+            let plaintext = super::decrypt::decrypt(&self.bytes, &[], || {
+                (self.passphrase)(&description).ok_or(super::decrypt::Failure::NoTerminal)
+            })
+            .map_err(|_| age::DecryptError::KeyDecryptionFailed)?;
+            parse(&plaintext, &self.shown).map_err(|_| age::DecryptError::KeyDecryptionFailed)
+        });
+        match decrypted {
+            Ok(list) => Ok(list),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+impl age::Identity for EncryptedFile {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        self.unwrap_stanzas(std::slice::from_ref(stanza))
+    }
+
+    fn unwrap_stanzas(
+        &self,
+        stanzas: &[age_core::format::Stanza],
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        match self.identities() {
+            Ok(list) => list.iter().find_map(|i| i.unwrap_stanzas(stanzas)),
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 /// A passphrase-protected OpenSSH key. age's own wrapper asks for the passphrase once per stanza in the

@@ -1,0 +1,159 @@
+//! The age v1 header grammar, checked exactly as the C2SP age specification's ABNF says, before the file
+//! goes to the age crate (whose parser also accepts a stanza without its final short body line).
+//!
+//! ```text
+//! header     = v1-line 1*stanza end
+//! v1-line    = %s"age-encryption.org/v1" LF
+//! end        = "--- " 43base64char LF
+//! stanza     = arg-line *full-line final-line
+//! arg-line   = "-> " argument *(SP argument) LF
+//! argument   = 1*VCHAR
+//! full-line  = 64base64char LF
+//! final-line = *63base64char LF
+//! ```
+//!
+//! Bodies must also be canonical base64 (no padding, zero trailing bits). Only v1 headers are checked:
+//! other versions are left to the age crate, which refuses them as an unknown format.
+
+use std::io::Read;
+
+const V1_LINE: &[u8] = b"age-encryption.org/v1\n";
+const MAC_LEN: usize = 43;
+
+/// Why a header broke the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Header is invalid: {0}")]
+pub struct Invalid(&'static str);
+
+fn base64char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// Checks the header at the start of `file` (binary, or armoured: de-armoured first). A file that is
+/// not a v1 age file at all is left alone (Ok), for the age crate to judge.
+pub fn check(file: &[u8]) -> Result<(), Invalid> {
+    let trimmed = file.trim_ascii_start();
+    if trimmed.starts_with(b"-----BEGIN") {
+        // Enough of the binary to hold any reasonable header; armour errors are the age crate's to report.
+        let mut binary = Vec::new();
+        let reader = age::armor::ArmoredReader::new(trimmed);
+        if reader.take(1 << 20).read_to_end(&mut binary).is_err() {
+            return Ok(());
+        }
+        return check_binary(&binary);
+    }
+    check_binary(file)
+}
+
+fn check_binary(file: &[u8]) -> Result<(), Invalid> {
+    let Some(mut rest) = file.strip_prefix(V1_LINE) else {
+        return Ok(());
+    };
+    let mut line = || -> Result<&[u8], Invalid> {
+        let end = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or(Invalid("the header ends before its MAC line"))?;
+        let (l, r) = rest.split_at(end);
+        rest = &r[1..];
+        Ok(l)
+    };
+    let mut stanzas = 0;
+    let mut current = line()?;
+    loop {
+        if let Some(mac) = current.strip_prefix(b"--- ") {
+            if stanzas == 0 {
+                return Err(Invalid("the header has no recipient stanza"));
+            }
+            if mac.len() != MAC_LEN || !mac.iter().all(|b| base64char(*b)) {
+                return Err(Invalid("the MAC line is malformed"));
+            }
+            canonical(mac)?;
+            return Ok(());
+        }
+        let Some(args) = current.strip_prefix(b"-> ") else {
+            return Err(Invalid("a line is neither a stanza nor the MAC line"));
+        };
+        if args
+            .split(|b| *b == b' ')
+            .any(|arg| arg.is_empty() || !arg.iter().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(Invalid("a stanza argument is empty or not printable ASCII"));
+        }
+        stanzas += 1;
+        // Body lines: full 64-character lines, then one shorter (possibly empty) final line.
+        let mut body = Vec::new();
+        loop {
+            let body_line = line()?;
+            if body_line.len() > 64 || !body_line.iter().all(|b| base64char(*b)) {
+                return Err(Invalid(
+                    "a stanza is missing its final short body line, or its body is not base64",
+                ));
+            }
+            body.extend_from_slice(body_line);
+            if body_line.len() < 64 {
+                break;
+            }
+        }
+        canonical(&body)?;
+        current = line()?;
+    }
+}
+
+/// Unpadded base64 whose unused trailing bits are zero (RFC 4648, section 3.5).
+fn canonical(text: &[u8]) -> Result<(), Invalid> {
+    data_encoding::BASE64_NOPAD
+        .decode(text)
+        .map(|_| ())
+        .map_err(|_| Invalid("a base64 value is not canonical"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAC: &str = "--- HK2NmOBN9Dpq0Gw6xMCuhFcQlQLvZ/wQUi/2scLG75s\n";
+
+    fn header(stanzas: &str) -> Vec<u8> {
+        format!("age-encryption.org/v1\n{stanzas}{MAC}payload").into_bytes()
+    }
+
+    #[test]
+    fn accepts_the_spec_example() {
+        let h = header(
+            "-> X25519 XEl0dJ6y3C7KZkgmgWUicg63EyXJiwBJW8PdYJ/cYBE\nqRS0AMjdjPvZ/WT08U2KL4G+PIooA3hy38SvLpvaC1E\n",
+        );
+        assert_eq!(check(&h), Ok(()));
+    }
+
+    #[test]
+    fn accepts_an_empty_final_line_after_a_full_one() {
+        let full = "A".repeat(64);
+        assert_eq!(check(&header(&format!("-> x\n{full}\n\n"))), Ok(()));
+        assert_eq!(check(&header("-> x\n\n")), Ok(()));
+    }
+
+    #[test]
+    fn refuses_a_stanza_without_its_final_line() {
+        let full = "A".repeat(64);
+        assert!(check(&header(&format!("-> x\n{full}\n"))).is_err());
+        // No body at all: the next line is the MAC line.
+        assert!(check(&header("-> x\n")).is_err());
+    }
+
+    #[test]
+    fn refuses_bad_lines() {
+        assert!(check(&header("-> x\n!!\n")).is_err());
+        assert!(check(&header("-> x  y\n\n")).is_err());
+        assert!(check(&header("")).is_err());
+        assert!(check(&header("-> x\nAB\n")).is_err()); // "AB" has non-zero trailing bits
+        assert!(check(b"age-encryption.org/v1\n-> x\n\n--- short\n").is_err());
+        assert!(check(b"age-encryption.org/v1\n-> x\n").is_err());
+    }
+
+    #[test]
+    fn leaves_other_files_to_age() {
+        assert_eq!(check(b"name,secret\n"), Ok(()));
+        assert_eq!(check(b"age-encryption.org/v2\nanything"), Ok(()));
+    }
+}
