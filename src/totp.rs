@@ -40,7 +40,9 @@ pub fn windows(accounts: &[&Account], unix: u64) -> Vec<Window> {
     std::thread::scope(|scope| {
         let parts: Vec<_> = accounts
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|a| window(a, unix)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|a| window(a, unix)).collect::<Vec<_>>())
+            })
             .collect();
         let mut all = Vec::with_capacity(accounts.len());
         for part in parts {
