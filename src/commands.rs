@@ -59,12 +59,13 @@ pub fn list(
             )?;
         }
     }
-    let accounts: Vec<&Account> = rows.iter().filter_map(|r| r.entry.as_ref().ok()).collect();
-    let windows = totp::windows(&accounts, now);
-    let lines: Vec<Line> = accounts
-        .into_iter()
-        .zip(windows)
-        .map(|(account, window)| Line { account, window })
+    let lines: Vec<Line> = rows
+        .iter()
+        .filter_map(|r| r.entry.as_ref().ok())
+        .map(|account| Line {
+            account,
+            window: totp::window(account, now),
+        })
         .collect();
     let mut out = std::io::BufWriter::new(out);
     match format {

@@ -27,35 +27,6 @@ pub fn window(account: &Account, unix: u64) -> Window {
     Generator::new(account).window(unix)
 }
 
-/// The windows of many accounts at `unix`, in their order. Large lists are split over the available
-/// cores (scoped threads over contiguous chunks, so the order is unchanged); small ones, where starting
-/// a thread costs more than it saves, stay on this one.
-pub fn windows(accounts: &[&Account], unix: u64) -> Vec<Window> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = cores.min(accounts.len() / PER_THREAD).max(1);
-    if threads == 1 {
-        return accounts.iter().map(|a| window(a, unix)).collect();
-    }
-    let chunk = accounts.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = accounts
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|a| window(a, unix)).collect::<Vec<_>>())
-            })
-            .collect();
-        let mut all = Vec::with_capacity(accounts.len());
-        for part in parts {
-            // A panic in a worker is a bug in this module: pass it on as it is.
-            all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        all
-    })
-}
-
-/// Fewest accounts worth a thread of their own (a thread costs about as much as 500 windows).
-const PER_THREAD: usize = 2000;
-
 /// The code of `account` at `unix`.
 pub fn code(account: &Account, unix: u64) -> String {
     Generator::new(account).code(unix)
@@ -306,21 +277,5 @@ mod tests {
             prop_assert_eq!(&w.curr, &totp.generate(unix).to_string());
             prop_assert_eq!(&w.next, &totp.generate(unix.saturating_add(period)).to_string());
         });
-    }
-
-    #[test]
-    fn windows_keep_the_order_of_a_list_split_over_threads() {
-        let accounts: Vec<Account> = (0..5 * PER_THREAD)
-            .map(|i| {
-                let mut a = account("JBSWY3DPEHPK3PXP", Params::default());
-                a.params.period = 1 + i as u64 % 97;
-                a
-            })
-            .collect();
-        let refs: Vec<&Account> = accounts.iter().collect();
-        let serial: Vec<Window> = refs.iter().map(|a| window(a, 1_700_000_000)).collect();
-        assert_eq!(windows(&refs, 1_700_000_000), serial);
-        assert_eq!(windows(&refs[..3], 1_700_000_000), serial[..3]);
-        assert!(windows(&[], 1_700_000_000).is_empty());
     }
 }
