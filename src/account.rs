@@ -124,26 +124,34 @@ pub fn parse_period(text: &str) -> Result<u64, ParamError> {
 /// Parses `algorithm`, case-insensitive, with or without the hyphen (`sha-256`); empty means SHA1.
 pub fn parse_algorithm(text: &str) -> Result<Algorithm, ParamError> {
     let text = text.trim();
-    let normal: String = text
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    match normal.as_str() {
-        "" | "SHA1" => Ok(Algorithm::Sha1),
-        "SHA256" => Ok(Algorithm::Sha256),
-        "SHA512" => Ok(Algorithm::Sha512),
-        _ => Err(ParamError::Algorithm(text.to_owned())),
+    // Compared without the hyphens and case, and without allocating: this runs once per row.
+    let is = |wanted: &str| {
+        let mut got = text.bytes().filter(|b| *b != b'-');
+        wanted
+            .bytes()
+            .all(|w| got.next().is_some_and(|g| g.eq_ignore_ascii_case(&w)))
+            && got.next().is_none()
+    };
+    if is("") || is("SHA1") {
+        Ok(Algorithm::Sha1)
+    } else if is("SHA256") {
+        Ok(Algorithm::Sha256)
+    } else if is("SHA512") {
+        Ok(Algorithm::Sha512)
+    } else {
+        Err(ParamError::Algorithm(text.to_owned()))
     }
 }
 
 /// Parses `type`, case-insensitive; empty means totp.
 pub fn parse_kind(text: &str) -> Result<Kind, ParamError> {
     let text = text.trim();
-    match text.to_ascii_lowercase().as_str() {
-        "" | "totp" => Ok(Kind::Totp),
-        "steam" => Ok(Kind::Steam),
-        _ => Err(ParamError::Kind(text.to_owned())),
+    if text.is_empty() || text.eq_ignore_ascii_case("totp") {
+        Ok(Kind::Totp)
+    } else if text.eq_ignore_ascii_case("steam") {
+        Ok(Kind::Steam)
+    } else {
+        Err(ParamError::Kind(text.to_owned()))
     }
 }
 
@@ -185,6 +193,12 @@ mod tests {
         assert_eq!(parse_algorithm("sha256"), Ok(Algorithm::Sha256));
         assert_eq!(parse_algorithm("SHA-512"), Ok(Algorithm::Sha512));
         assert_eq!(parse_algorithm("Sha1"), Ok(Algorithm::Sha1));
+        assert_eq!(parse_algorithm("-s-h-a-1-"), Ok(Algorithm::Sha1));
+        assert_eq!(parse_algorithm("--"), Ok(Algorithm::Sha1));
+        assert!(parse_algorithm("SHA").is_err());
+        assert!(parse_algorithm("SHA2560").is_err());
+        assert!(parse_algorithm("SHA１").is_err());
+        assert_eq!(parse_kind("STEAM"), Ok(Kind::Steam));
     }
 
     #[test]

@@ -97,9 +97,22 @@ pub fn read(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Plaintext, UserError> {
+    read_hashing(source, identity_paths, env, warn, true)
+}
+
+/// [`read`], with the SHA-256 of the file computed only when `hashing` (the write path's lost-update
+/// check needs it; a read-only command would spend a tenth of a large `list` on it). Without it
+/// `file_hash` is all zeros, and the `Plaintext` never leaves this module.
+fn read_hashing(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+    hashing: bool,
+) -> Result<Plaintext, UserError> {
     let label = source.label();
     match source {
-        Source::Demo => open(
+        Source::Demo => open_hashing(
             demo::VAULT,
             label,
             || {
@@ -110,6 +123,7 @@ pub fn read(
             },
             || Err(Failure::NoTerminal),
             env,
+            hashing,
         ),
         Source::File(path) => {
             let raw = read_file(path, env)?;
@@ -124,12 +138,13 @@ pub fn read(
                 warn_if_exposed(path, warn);
             }
             let ask_label = label.clone();
-            open(
+            open_hashing(
                 &raw,
                 label,
                 || identity::load(&identity::paths(identity_paths, env)),
                 || ask_passphrase(&ask_label),
                 env,
+                hashing,
             )
         }
     }
@@ -145,7 +160,18 @@ pub fn open(
     passphrase: impl FnOnce() -> Result<age::secrecy::SecretString, Failure>,
     env: &Env,
 ) -> Result<Plaintext, UserError> {
-    let file_hash = hash(raw);
+    open_hashing(raw, label, identities, passphrase, env, true)
+}
+
+fn open_hashing(
+    raw: &[u8],
+    label: String,
+    identities: impl FnOnce() -> Result<Identities, UserError>,
+    passphrase: impl FnOnce() -> Result<age::secrecy::SecretString, Failure>,
+    env: &Env,
+    hashing: bool,
+) -> Result<Plaintext, UserError> {
+    let file_hash = if hashing { hash(raw) } else { [0; 32] };
     if !decrypt::is_age(raw) {
         return Ok(Plaintext {
             label,
@@ -188,7 +214,7 @@ pub fn load(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Loaded, UserError> {
-    let plain = read(source, identity_paths, env, warn)?;
+    let plain = read_hashing(source, identity_paths, env, warn, false)?;
     parse(&plain)
 }
 

@@ -113,6 +113,8 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
     let mut out = Vec::new();
     let mut pos = 0;
     let mut line = 1;
+    // One list of field positions for the whole file, cleared per record (not one allocation per row).
+    let mut spans = Vec::with_capacity(16);
     while pos < bytes.len() {
         let line_end = bytes[pos..]
             .iter()
@@ -128,7 +130,7 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
         }
         let start_line = line;
         // First pass: where each field is; second: copy them into one buffer sized exactly.
-        let mut spans = Vec::new();
+        spans.clear();
         loop {
             let span = field(bytes, pos);
             line += span.newlines;
