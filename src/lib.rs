@@ -73,7 +73,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             query,
             min_remaining,
         }) => {
-            let vault = load(&ctx, err)?;
+            // Only the rows that could match are parsed: one account of thousands is needed.
+            let vault =
+                vault::load::load_candidates(&ctx.source, ctx.identities, ctx.env, err, &query)?;
             read::code(&vault, &query, min_remaining, now, cli.at.is_none(), out)
         }
         Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),

@@ -52,7 +52,12 @@ pub fn is_header(bytes: &[u8]) -> bool {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
-    let mut records = records::records(bytes).into_iter();
+    parse_where(bytes, |_| true)
+}
+
+/// [`parse`], leaving out the rows whose raw record `keep` refuses (the header is always read).
+pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Row>, FileError> {
+    let mut records = records::records_where(bytes, |index, raw| index == 0 || keep(raw)).into_iter();
     let Some(header) = records.next() else {
         return Ok(Vec::new());
     };

@@ -5,8 +5,13 @@ use crate::account::{Account, Params};
 use crate::secret;
 
 pub fn parse(bytes: &[u8]) -> Vec<Row> {
+    parse_where(bytes, |_| true)
+}
+
+/// [`parse`], leaving out the lines `keep` refuses.
+pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Row> {
     records::lines(bytes)
-        .filter(|(_, line)| !records::is_blank(line) && !records::is_comment(line))
+        .filter(|(_, line)| !records::is_blank(line) && !records::is_comment(line) && keep(line))
         .map(|(number, line)| row(number, line))
         .collect()
 }

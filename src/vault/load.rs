@@ -218,6 +218,25 @@ pub fn load(
     parse(&plain)
 }
 
+/// [`load`] for `code QUERY`: only the rows that could match `query` are parsed (see
+/// [`super::parse_candidates`]).
+pub fn load_candidates(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+    query: &str,
+) -> Result<Loaded, UserError> {
+    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let parsed = super::parse_candidates(&plain.bytes, query)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    Ok(Loaded {
+        label: plain.label.clone(),
+        parsed,
+        encrypted: plain.encrypted,
+    })
+}
+
 /// Parses a decrypted vault.
 pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
     let parsed =

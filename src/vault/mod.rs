@@ -134,6 +134,40 @@ pub enum FileError {
     RowNotUtf8 { line: usize },
 }
 
+/// The rows `code QUERY` can pick: [`parse`] of only the rows whose raw text could hold `query` in their
+/// name or issuer (`code` needs one account of thousands). The filter only ever keeps too much: it applies
+/// to an ASCII query without `"`, `%` or `+`, compares ASCII case-insensitively, and keeps every row that
+/// is not plain ASCII or holds `"`, `%` or `+` (quoting, URI escapes: the parsed name can differ from the
+/// raw bytes there), so every row whose parsed name or issuer matches the query is in the result.
+pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> {
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'"' | b'%' | b'+');
+    if !query.bytes().all(|b| plain(&b)) {
+        return parse(bytes);
+    }
+    let needle = query.as_bytes();
+    let keep = |raw: &[u8]| {
+        let Some(first) = needle.first().map(u8::to_ascii_lowercase) else {
+            return true;
+        };
+        !raw.iter().all(plain)
+            || (0..raw.len().saturating_sub(needle.len() - 1)).any(|i| {
+                raw[i].to_ascii_lowercase() == first
+                    && raw[i..i + needle.len()].eq_ignore_ascii_case(needle)
+            })
+    };
+    if csv::is_header(bytes) {
+        Ok(Parsed {
+            format: Format::TeamCsv,
+            rows: csv::parse_where(bytes, keep)?,
+        })
+    } else {
+        Ok(Parsed {
+            format: Format::Gauth,
+            rows: gauth::parse_where(bytes, keep),
+        })
+    }
+}
+
 /// Detects the format and parses every row. One bad row never hides the others.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     if csv::is_header(bytes) {
@@ -152,6 +186,75 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines of the rows whose name equals or whose name or issuer contains `query`, as `code`
+    /// compares them (Unicode lower case).
+    fn matching_lines(parsed: &Parsed, query: &str) -> Vec<usize> {
+        let q = query.to_lowercase();
+        parsed
+            .rows
+            .iter()
+            .filter(|r| {
+                let name = r.name.to_lowercase();
+                name == q
+                    || name.contains(&q)
+                    || r.entry
+                        .as_ref()
+                        .ok()
+                        .and_then(|a| a.issuer.as_deref())
+                        .is_some_and(|i| i.to_lowercase().contains(&q))
+            })
+            .map(|r| r.line)
+            .collect()
+    }
+
+    fn assert_candidates_keep_every_match(text: &str, query: &str) {
+        let full = parse(text.as_bytes()).unwrap();
+        let some = parse_candidates(text.as_bytes(), query).unwrap();
+        assert_eq!(some.format, full.format);
+        let kept: Vec<usize> = some.rows.iter().map(|r| r.line).collect();
+        for line in matching_lines(&full, query) {
+            assert!(kept.contains(&line), "{query:?}: line {line} dropped from {text:?}");
+        }
+        // What is kept is parsed exactly as in the full parse.
+        for row in &some.rows {
+            let same = full.rows.iter().find(|r| r.line == row.line).unwrap();
+            assert_eq!(format!("{row:?}"), format!("{same:?}"));
+        }
+    }
+
+    #[test]
+    fn candidates_keep_every_row_code_could_pick() {
+        let csv = "name,issuer,secret\nAWS root,Amazon,JBSWY3DPEHPK3PXP\n\"Quo\"\"ted, aws\",x,JBSWY3DPEHPK3PXP\n\
+                   \u{212a}ey,Kelvin,JBSWY3DPEHPK3PXP\nGitHub,GitHub,JBSWY3DPEHPK3PXP\nbad,aws,!!\nA%57S,,JBSWY3DPEHPK3PXP\n";
+        let gauth = "aws:JBSWY3DPEHPK3PXP\notpauth://totp/ACME%20Co:aws-ops?secret=JBSWY3DPEHPK3PXP\n\
+                     gh:JBSWY3DPEHPK3PXP\nKEY:!!\n";
+        for text in [csv, gauth] {
+            for query in ["aws", "AWS", "key", "ops", "acme co", "", "git", "zzz", "ro", "A%57S", "quo\"", "\u{212a}"] {
+                assert_candidates_keep_every_match(text, query);
+            }
+        }
+        // It does leave out rows that cannot match.
+        let some = parse_candidates(csv.as_bytes(), "github").unwrap();
+        assert!(some.rows.len() < parse(csv.as_bytes()).unwrap().rows.len());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn candidates_keep_every_match_for_any_rows(
+            names in proptest::collection::vec("[ a-zA-Z0-9\"%+,\u{212a}\u{130}-]{0,12}", 1..8),
+            query in "[ a-zA-Z0-9\"%+\u{212a}-]{0,4}",
+        ) {
+            let mut csv = String::from("name,issuer,secret\n");
+            let mut gauth = String::new();
+            for name in &names {
+                csv.push_str(&format!("\"{}\",{},JBSWY3DPEHPK3PXP\n", name.replace('"', "\"\""), name.replace([',', '"'], "")));
+                gauth.push_str(&format!("{}:JBSWY3DPEHPK3PXP\n", name.replace(':', "")));
+            }
+            assert_candidates_keep_every_match(&csv, &query);
+            assert_candidates_keep_every_match(&gauth, &query);
+        }
+    }
 
     #[test]
     fn detects_team_csv_after_comments_and_blank_lines() {

@@ -98,19 +98,33 @@ pub enum Item {
 /// Fields are trimmed of surrounding spaces and tabs unless quoted; quoted fields may hold commas, `""`
 /// and newlines. An unterminated quote runs to the end of the file, as in every CSV reader.
 pub fn records(bytes: &[u8]) -> Vec<Record> {
-    items(bytes)
-        .into_iter()
-        .filter_map(|item| match item {
-            Item::Record(record) => Some(record),
-            Item::Other(_) => None,
-        })
-        .collect()
+    records_where(bytes, |_, _| true)
+}
+
+/// Like [`records`], but only the records for which `keep(index, raw bytes)` is true are copied out
+/// (`index` counts records from 0; line numbers stay those of the whole file).
+pub fn records_where(bytes: &[u8], keep: impl FnMut(usize, &[u8]) -> bool) -> Vec<Record> {
+    let mut out = Vec::new();
+    split(bytes, keep, &mut |item| {
+        if let Item::Record(record) = item {
+            out.push(record);
+        }
+    });
+    out
 }
 
 /// Like [`records`], but keeps comment and blank lines in their places.
 pub fn items(bytes: &[u8]) -> Vec<Item> {
-    let bytes = strip_bom(bytes);
     let mut out = Vec::new();
+    split(bytes, |_, _| true, &mut |item| out.push(item));
+    out
+}
+
+/// The splitter behind [`items`] and [`records_where`]: hands each kept record (and every comment or
+/// blank line) to `emit`.
+fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dyn FnMut(Item)) {
+    let bytes = strip_bom(bytes);
+    let mut index = 0;
     let mut pos = 0;
     let mut line = 1;
     // One list of field positions for the whole file, cleared per record (not one allocation per row).
@@ -123,12 +137,20 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
         let this_line = &bytes[pos..line_end];
         if is_blank(this_line) || is_comment(this_line) {
             let text = this_line.strip_suffix(b"\r").unwrap_or(this_line);
-            out.push(Item::Other(Zeroizing::new(text.to_vec())));
+            emit(Item::Other(Zeroizing::new(text.to_vec())));
+            pos = line_end + 1;
+            line += 1;
+            continue;
+        }
+        // A record without quotes is its line: ask `keep` before finding its fields.
+        if !this_line.contains(&b'"') && !keep(index, this_line) {
+            index += 1;
             pos = line_end + 1;
             line += 1;
             continue;
         }
         let start_line = line;
+        let start = pos;
         // First pass: where each field is; second: copy them into one buffer sized exactly.
         spans.clear();
         loop {
@@ -154,6 +176,10 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
                 }
             }
         }
+        index += 1;
+        if !keep(index - 1, &bytes[start..pos.min(bytes.len())]) {
+            continue;
+        }
         let total = spans.iter().map(|s| s.len(bytes)).sum();
         let mut fields = Fields {
             data: Zeroizing::new(Vec::with_capacity(total)),
@@ -163,12 +189,11 @@ pub fn items(bytes: &[u8]) -> Vec<Item> {
             span.copy(bytes, &mut fields.data);
             fields.ends.push(fields.data.len());
         }
-        out.push(Item::Record(Record {
+        emit(Item::Record(Record {
             line: start_line,
             fields,
         }));
     }
-    out
 }
 
 /// Where one field is: its content (between quotes, or trimmed), whether `""` must be unescaped, text
