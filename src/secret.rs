@@ -78,6 +78,12 @@ static BASE32: LazyLock<Encoding> = LazyLock::new(|| {
 /// non-canonical trailing bits. Rejected: an empty secret, any other character, and lengths that no byte
 /// string encodes to (1, 3 or 6 characters past a multiple of 8).
 pub fn decode(pasted: &str) -> Result<Secret, SecretError> {
+    // The common case, a secret already in canonical form (upper case, no spaces or padding): decoded
+    // straight from the text, with no normalised copy to make and wipe.
+    let canonical = |b: &u8| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b);
+    if !pasted.is_empty() && pasted.bytes().all(|b| canonical(&b)) {
+        return symbols_to_secret(pasted.as_bytes());
+    }
     let mut symbols = Zeroizing::new(Vec::with_capacity(pasted.len()));
     let mut padding_at = None;
     for (index, ch) in pasted.chars().enumerate() {
@@ -107,6 +113,11 @@ pub fn decode(pasted: &str) -> Result<Secret, SecretError> {
     if symbols.is_empty() {
         return Err(SecretError::Empty);
     }
+    symbols_to_secret(&symbols)
+}
+
+/// Decodes canonical base32 symbols (A-Z, 2-7, no padding), refusing impossible lengths.
+fn symbols_to_secret(symbols: &[u8]) -> Result<Secret, SecretError> {
     if matches!(symbols.len() % 8, 1 | 3 | 6) {
         return Err(SecretError::Length {
             symbols: symbols.len(),
@@ -119,7 +130,7 @@ pub fn decode(pasted: &str) -> Result<Secret, SecretError> {
         })?;
     let mut bytes = Zeroizing::new(vec![0u8; len]);
     let written = BASE32
-        .decode_mut(&symbols, &mut bytes)
+        .decode_mut(symbols, &mut bytes)
         .map_err(|_| SecretError::Length {
             symbols: symbols.len(),
         })?;

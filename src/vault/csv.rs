@@ -57,10 +57,34 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
 
 /// [`parse`], leaving out the rows whose raw record `keep` refuses (the header is always read).
 pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Row>, FileError> {
-    let mut records = records::records_where(bytes, |index, raw| index == 0 || keep(raw)).into_iter();
-    let Some(header) = records.next() else {
-        return Ok(Vec::new());
-    };
+    // Rows are built as the records are split: no list of every record is held at once.
+    let mut names: Option<Vec<(String, Column)>> = None;
+    let mut rows = Vec::new();
+    let mut failed = None;
+    records::each_record(
+        bytes,
+        |index, raw| index == 0 || keep(raw),
+        |record| match &names {
+            _ if failed.is_some() => {}
+            None => match header(&record) {
+                Ok(columns) => names = Some(columns),
+                Err(e) => failed = Some(e),
+            },
+            Some(columns) => {
+                if !record.is_blank() {
+                    rows.push(row(columns, record));
+                }
+            }
+        },
+    );
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(rows),
+    }
+}
+
+/// The header's column names and kinds; a repeated column is an error.
+fn header(header: &Record) -> Result<Vec<(String, Column)>, FileError> {
     let mut names = Vec::with_capacity(header.fields.len());
     for field in &header.fields {
         let name = std::str::from_utf8(field)
@@ -80,10 +104,7 @@ pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Row
         }
         names.push((name, column));
     }
-    Ok(records
-        .filter(|r| !r.is_blank())
-        .map(|record| row(&names, record))
-        .collect())
+    Ok(names)
 }
 
 fn text(field: &[u8]) -> Option<&str> {
@@ -91,15 +112,17 @@ fn text(field: &[u8]) -> Option<&str> {
 }
 
 fn row(columns: &[(String, Column)], record: Record) -> Row {
+    // Each cell checked and trimmed once (None: not UTF-8).
+    let texts: Vec<Option<&str>> = record.fields.iter().map(text).collect();
     let cell = |wanted: Column| -> Option<Option<&str>> {
         let index = columns.iter().position(|(_, c)| *c == wanted)?;
-        Some(record.fields.get(index).map_or(Some(""), text))
+        Some(texts.get(index).copied().unwrap_or(Some("")))
     };
     // A lone field under a wider header, or a name with every other cell (the secret's too) empty, is
     // most likely a secret pasted on a line of its own or into the name column: never show it as the
     // account's name (not in a message, a table cell, or textconv's lines in `git log -p`).
     let lone_field = record.fields.len() == 1 && columns.len() > 1;
-    let name_only = name_only(columns, &record);
+    let name_only = name_only(columns, &texts);
     let name = if lone_field || name_only {
         String::new()
     } else {
@@ -107,9 +130,9 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
     };
     let extra = columns
         .iter()
-        .zip(record.fields.iter())
+        .zip(texts.iter())
         .filter(|((_, c), _)| *c == Column::Other)
-        .filter_map(|((header, _), field)| Some((header.clone(), text(field)?.to_owned())))
+        .filter_map(|((header, _), field)| Some((header.clone(), (*field)?.to_owned())))
         .collect();
     let entry = (|| {
         if lone_field {
@@ -156,14 +179,13 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
 }
 
 /// True when the row's name cell is its only non-empty cell (so its secret cell is empty or missing).
-fn name_only(columns: &[(String, Column)], record: &Record) -> bool {
+fn name_only(columns: &[(String, Column)], texts: &[Option<&str>]) -> bool {
     let Some(index) = columns.iter().position(|(_, c)| *c == Column::Name) else {
         return false;
     };
-    let empty = |field: &[u8]| text(field).is_some_and(str::is_empty);
-    record.fields.get(index).is_some_and(|f| !empty(f))
-        && record
-            .fields
+    let empty = |field: &Option<&str>| field.is_some_and(str::is_empty);
+    texts.get(index).is_some_and(|f| !empty(f))
+        && texts
             .iter()
             .enumerate()
             .all(|(i, field)| i == index || empty(field))

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(some.format, full.format);
         let kept: Vec<usize> = some.rows.iter().map(|r| r.line).collect();
         for line in matching_lines(&full, query) {
-            assert!(kept.contains(&line), "{query:?}: line {line} dropped from {text:?}");
+            assert!(
+                kept.contains(&line),
+                "{query:?}: line {line} dropped from {text:?}"
+            );
         }
         // What is kept is parsed exactly as in the full parse.
         for row in &some.rows {
@@ -230,7 +233,10 @@ mod tests {
         let gauth = "aws:JBSWY3DPEHPK3PXP\notpauth://totp/ACME%20Co:aws-ops?secret=JBSWY3DPEHPK3PXP\n\
                      gh:JBSWY3DPEHPK3PXP\nKEY:!!\n";
         for text in [csv, gauth] {
-            for query in ["aws", "AWS", "key", "ops", "acme co", "", "git", "zzz", "ro", "A%57S", "quo\"", "\u{212a}"] {
+            for query in [
+                "aws", "AWS", "key", "ops", "acme co", "", "git", "zzz", "ro", "A%57S", "quo\"",
+                "\u{212a}",
+            ] {
                 assert_candidates_keep_every_match(text, query);
             }
         }

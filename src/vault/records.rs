@@ -105,12 +105,21 @@ pub fn records(bytes: &[u8]) -> Vec<Record> {
 /// (`index` counts records from 0; line numbers stay those of the whole file).
 pub fn records_where(bytes: &[u8], keep: impl FnMut(usize, &[u8]) -> bool) -> Vec<Record> {
     let mut out = Vec::new();
+    each_record(bytes, keep, |record| out.push(record));
+    out
+}
+
+/// Hands each kept record to `each` as soon as it is split (no list of every record held at once).
+pub fn each_record(
+    bytes: &[u8],
+    keep: impl FnMut(usize, &[u8]) -> bool,
+    mut each: impl FnMut(Record),
+) {
     split(bytes, keep, &mut |item| {
         if let Item::Record(record) = item {
-            out.push(record);
+            each(record);
         }
     });
-    out
 }
 
 /// Like [`records`], but keeps comment and blank lines in their places.
@@ -130,10 +139,7 @@ fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dy
     // One list of field positions for the whole file, cleared per record (not one allocation per row).
     let mut spans = Vec::with_capacity(16);
     while pos < bytes.len() {
-        let line_end = bytes[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| pos + i);
+        let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
         let this_line = &bytes[pos..line_end];
         if is_blank(this_line) || is_comment(this_line) {
             let text = this_line.strip_suffix(b"\r").unwrap_or(this_line);
@@ -143,7 +149,7 @@ fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dy
             continue;
         }
         // A record without quotes is its line: ask `keep` before finding its fields.
-        if !this_line.contains(&b'"') && !keep(index, this_line) {
+        if memchr::memchr(b'"', this_line).is_none() && !keep(index, this_line) {
             index += 1;
             pos = line_end + 1;
             line += 1;
@@ -285,10 +291,7 @@ fn field(bytes: &[u8], mut pos: usize) -> Span {
 
 /// Position of the next comma or newline at or after `pos` (or the end).
 fn separator(bytes: &[u8], pos: usize) -> usize {
-    bytes[pos..]
-        .iter()
-        .position(|b| matches!(b, b',' | b'\n'))
-        .map_or(bytes.len(), |i| pos + i)
+    memchr::memchr2(b',', b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i)
 }
 
 /// Position of the closing quote of a quoted field whose content starts at `pos` (`""` is an escaped
