@@ -4,6 +4,7 @@
 //! loader, the TUI loop). Only [`clock::now`] reads the time; everything else takes it as a parameter.
 
 pub mod account;
+pub mod agent;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -51,6 +52,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         env,
         now,
     };
+    if let Some(code) = run_agent(&cli, &source, env, &mut out, &mut err) {
+        return Ok(code?);
+    }
     if let Some(Command::MergeDriver {
         base,
         ours,
@@ -189,11 +193,52 @@ fn run_team(
                 ))),
             }
         }
-        Command::MergeDriver { .. }
+        Command::Unlock { .. }
+        | Command::Lock
+        | Command::Agent { .. }
+        | Command::CompleteNames
+        | Command::MergeDriver { .. }
         | Command::List { .. }
         | Command::Code { .. }
         | Command::Check => return None,
     })
+}
+
+/// Runs an agent command (`unlock`, `lock`, `agent`, the completion helper), or returns None.
+fn run_agent(
+    cli: &Cli,
+    source: &Source,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Option<Result<u8, error::UserError>> {
+    #[cfg(unix)]
+    return Some(match cli.command.as_ref()? {
+        Command::Unlock { timeout } => {
+            agent::unlock::unlock(source, &cli.identity, env, *timeout, err)
+        }
+        Command::Lock => agent::unlock::lock(env, err),
+        Command::Agent {
+            action: Some(cli::AgentAction::Status),
+            ..
+        } => agent::unlock::status(env, out, err),
+        Command::Agent { background, .. } => agent::server::run(env, *background, err),
+        Command::CompleteNames => Ok(agent::unlock::complete_names(
+            source,
+            &cli.identity,
+            env,
+            out,
+        )),
+        _ => return None,
+    });
+    #[cfg(not(unix))]
+    match cli.command.as_ref()? {
+        Command::Unlock { .. } | Command::Lock | Command::Agent { .. } => {
+            Some(Err(agent::unsupported()))
+        }
+        Command::CompleteNames => Some(Ok(1)),
+        _ => None,
+    }
 }
 
 /// Colours unless `--color never`, or `--color auto` with `NO_COLOR` set or a dumb terminal.
