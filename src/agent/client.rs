@@ -158,13 +158,19 @@ impl age::Recipient for AgentPassphrase {
     }
 }
 
+/// A vault the agent opened.
+pub struct Opened {
+    pub bytes: Zeroizing<Vec<u8>>,
+    /// The agent, to check a rewritten file with.
+    pub identities: Identities,
+    /// A passphrase vault's [`MARKER`].
+    pub passphrase: Option<Zeroizing<String>>,
+}
+
 /// The vault-read hook: an age file opened through a reachable agent, with what a later write needs
 /// (the agent as identity to check it; for a passphrase vault the [`MARKER`]). `None` when no agent can
 /// help: the caller goes on as without one.
-pub fn open(
-    raw: &[u8],
-    env: &Env,
-) -> Option<(Zeroizing<Vec<u8>>, Identities, Option<Zeroizing<String>>)> {
+pub fn open(raw: &[u8], env: &Env) -> Option<Opened> {
     let agent = Agent::reachable(env)?;
     let socket = agent.path.display().to_string();
     let identities = Identities {
@@ -184,10 +190,18 @@ pub fn open(
             "{MARKER}{}\n{socket}",
             data_encoding::HEXLOWER.encode(&opened)
         );
-        Some((bytes, identities, Some(Zeroizing::new(marker))))
+        Some(Opened {
+            bytes,
+            identities,
+            passphrase: Some(Zeroizing::new(marker)),
+        })
     } else {
         let bytes = decrypt::decrypt(raw, &identities.list, || Err(Failure::NoTerminal)).ok()?;
-        Some((bytes, identities, None))
+        Some(Opened {
+            bytes,
+            identities,
+            passphrase: None,
+        })
     }
 }
 

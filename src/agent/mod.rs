@@ -117,9 +117,7 @@ pub fn check_dir(socket: &std::path::Path, create: bool) -> Result<PathBuf, User
         return Err(UserError::new(format!(
             "the agent's directory '{shown}' is not a directory (or is a symbolic link)"
         ))
-        .hint(format!(
-            "remove it, or set TEAMOTP_AGENT_SOCK to a socket in a private directory"
-        )));
+        .hint("remove it, or set TEAMOTP_AGENT_SOCK to a socket in a private directory"));
     }
     if metadata.uid() != uid {
         return Err(UserError::new(format!(

@@ -28,6 +28,9 @@ pub enum Kind {
     VaultPassphrase = 3,
 }
 
+/// A header's hash and its file key.
+pub type Primed = ([u8; 32], Zeroizing<[u8; FILE_KEY]>);
+
 /// One secret handed over by `teamotp unlock`.
 pub struct Item {
     pub kind: Kind,
@@ -37,7 +40,7 @@ pub struct Item {
     /// The SSH key's passphrase (empty when the key is not encrypted).
     pub passphrase: Zeroizing<Vec<u8>>,
     /// A header this secret opened, and its file key, so the agent answers it without running scrypt.
-    pub primed: Option<([u8; 32], Zeroizing<[u8; FILE_KEY]>)>,
+    pub primed: Option<Primed>,
 }
 
 /// A client's request.
@@ -497,7 +500,7 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let valid = Request::Unwrap(vec![stanza("X25519"); 3]).encode();
+        let valid = Request::Unwrap((0..3).map(|_| stanza("X25519")).collect()).encode();
         for round in 0..20_000 {
             let len = (next() % 300) as usize;
             let mut body: Vec<u8> = if round % 2 == 0 {

@@ -68,10 +68,10 @@ impl State {
 
     fn keep_out_of_swap<T: ?Sized>(&mut self, value: &T) {
         let size = std::mem::size_of_val(value);
-        if size > 0 {
-            if let Ok(guard) = region::lock(value as *const T as *const u8, size) {
-                self.locked.push(guard);
-            }
+        if size > 0
+            && let Ok(guard) = region::lock(value as *const T as *const u8, size)
+        {
+            self.locked.push(guard);
         }
     }
 

@@ -11,7 +11,7 @@ use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
 use super::client::Agent;
-use super::protocol::{self, FILE_KEY, Item, Kind, Request, Response};
+use super::protocol::{self, Item, Kind, Request, Response};
 use crate::env::Env;
 use crate::error::UserError;
 use crate::vault::decrypt::{self, Failure};
@@ -34,10 +34,10 @@ pub fn unlock(
     for path in identity::paths(identity_paths, env) {
         items.extend(identity_items(&path, err)?);
     }
-    if let Source::File(path) = source {
-        if let Some(item) = vault_item(path, env)? {
-            items.push(item);
-        }
+    if let Source::File(path) = source
+        && let Some(item) = vault_item(path, env)?
+    {
+        items.push(item);
     }
     if items.is_empty() {
         return Err(
@@ -279,7 +279,7 @@ fn vault_item(path: &Path, env: &Env) -> Result<Option<Item>, UserError> {
 /// scrypt with a passphrase, keeping the header's hash and file key it unwrapped.
 struct Recording {
     passphrase: SecretString,
-    seen: std::cell::RefCell<Option<([u8; 32], Zeroizing<[u8; FILE_KEY]>)>>,
+    seen: std::cell::RefCell<Option<protocol::Primed>>,
 }
 
 impl age::Identity for Recording {
@@ -353,8 +353,8 @@ fn readable(source: &Source, identity_paths: &[PathBuf], env: &Env) -> Option<Ze
     if !decrypt::is_age(&raw) {
         return Some(raw);
     }
-    if let Some((bytes, _, _)) = super::client::open(&raw, env) {
-        return Some(bytes);
+    if let Some(opened) = super::client::open(&raw, env) {
+        return Some(opened.bytes);
     }
     if decrypt::is_scrypt(&raw).ok()? {
         return None;

@@ -160,14 +160,14 @@ pub fn open(
     let armored = !raw.trim_ascii_start().starts_with(b"age-encryption.org/");
     // The agent first, whatever -i says: it holds only what this user unlocked.
     #[cfg(unix)]
-    if let Some((bytes, identities, passphrase)) = crate::agent::client::open(raw, env) {
+    if let Some(opened) = crate::agent::client::open(raw, env) {
         return Ok(Plaintext {
             label,
-            bytes,
+            bytes: opened.bytes,
             encrypted: true,
             armored,
-            passphrase,
-            identities,
+            passphrase: opened.passphrase,
+            identities: opened.identities,
             file_hash,
         });
     }
