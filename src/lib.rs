@@ -181,6 +181,7 @@ fn run_team(
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut command, "teamotp", &mut script);
+            agent::complete::extend(*shell, &mut script);
             error::write_data(out, &script)
         }
         Command::Man => {

@@ -134,9 +134,14 @@ impl Agented {
 
 impl Drop for Agented {
     fn drop(&mut self) {
-        let pid = self.pid();
+        // A test that loosened the directory may have failed before tightening it again.
+        if let Some(dir) = self.socket().parent().filter(|d| d.exists()) {
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let mut pids = agents_for(&self.socket());
+        pids.extend(self.pid());
         let _ = self.command(&["lock"]).output();
-        if let Some(pid) = pid {
+        for pid in pids {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).output();
         }
     }
@@ -737,5 +742,42 @@ fn no_canary_secret_in_the_agents_proc_files_or_any_output() {
         if name.ends_with(".lock") {
             assert_eq!(entry.metadata().unwrap().len(), 0);
         }
+    }
+}
+
+#[test]
+fn completion_offers_names_quoted_and_never_a_name_with_control_characters() {
+    let agented = Agented::new();
+    let vault = agented.sandbox.root().join("plain.csv");
+    std::fs::write(
+        &vault,
+        "name,issuer,secret,digits,period,algorithm,type\n\
+         AWS root,,JBSWY3DPEHPK3PXP,,,,\n\
+         \"evil\x1b[2J\x07name\",,JBSWY3DPEHPK3PXP,,,,\n\
+         it's,,JBSWY3DPEHPK3PXP,,,,\n",
+    )
+    .unwrap();
+    support_pty::private(&vault);
+    let v = vault.to_str().unwrap();
+    let out = agented.detached(&["-f", v, "__complete-names"]);
+    assert_eq!(text(&out).0, "AWS root\nit's\n");
+    assert_eq!(text(&out).1, "");
+    // A vault it cannot read: nothing at all, no prompt, no error on the command line.
+    let sealed = agented.fixture("passphrase.csv.age");
+    let out = agented.detached(&["-f", sealed.to_str().unwrap(), "__complete-names"]);
+    assert_eq!((text(&out).0.as_str(), text(&out).1.as_str()), ("", ""));
+
+    // bash, through the script `teamotp completions bash` prints.
+    if Path::new("/bin/bash").exists() {
+        let script = format!(
+            "source <(teamotp completions bash)\n\
+             COMP_WORDS=(teamotp -f '{v}' code ''); COMP_CWORD=4\n\
+             _teamotp_accounts teamotp '' code\n\
+             printf '[%s]\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let mut command = Command::new("/bin/bash");
+        agented.environment(&mut command);
+        let out = command.arg("-c").arg(script).output().unwrap();
+        assert_eq!(text(&out).0, "[AWS\\ root]\n[it\\'s]\n", "{}", text(&out).1);
     }
 }

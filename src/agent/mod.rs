@@ -5,8 +5,10 @@
 //! - [`protocol`]: what crosses the socket (pure);
 //! - [`server`]: the agent process (`teamotp agent`);
 //! - [`client`]: asking the agent (the age identity and recipient every vault read and write uses);
-//! - [`unlock`]: `teamotp unlock`, `lock` and `agent status`.
+//! - [`unlock`]: `teamotp unlock`, `lock`, `agent status` and the completion helper;
+//! - [`complete`]: the account-name part of the shell completion scripts.
 
+pub mod complete;
 pub mod protocol;
 
 #[cfg(unix)]
