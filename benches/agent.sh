@@ -20,7 +20,8 @@ MIN_RUNS=${MIN_RUNS:-30}
 export BENCH_PASSPHRASE=bench-vault-pass
 
 die() { echo "bench: $*" >&2; exit 2; }
-for tool in hyperfine age age-keygen python3; do
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+for tool in hyperfine age age-keygen "$PYTHON"; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y hyperfine age python3)"
 done
 if [[ -n ${TEAMOTP_BIN:-} ]]; then
@@ -46,11 +47,11 @@ umask 077
 } >"$work/vault.csv"
 age-keygen -o "$work/key.txt" 2>/dev/null
 age -r "$(age-keygen -y "$work/key.txt")" -o "$work/x25519.csv.age" "$work/vault.csv"
-python3 "$answer" age -p -o "$work/pass.csv.age" "$work/vault.csv"
+"$PYTHON" "$answer" age -p -o "$work/pass.csv.age" "$work/vault.csv"
 [[ -s $work/pass.csv.age ]] || die "age -p made no file"
 
 "$bin" -i "$work/key.txt" -f "$work/pass.csv.age" unlock --timeout 1h 2>/dev/null </dev/null ||
-    python3 "$answer" "$bin" -i "$work/key.txt" -f "$work/pass.csv.age" unlock --timeout 1h
+    "$PYTHON" "$answer" "$bin" -i "$work/key.txt" -f "$work/pass.csv.age" unlock --timeout 1h
 "$bin" agent status
 ours=$("$bin" -f "$work/x25519.csv.age" code "$ACCOUNT" --at "$AT" </dev/null)
 theirs=$(TEAMOTP_NO_AGENT=1 "$bin" -i "$work/key.txt" -f "$work/x25519.csv.age" code "$ACCOUNT" --at "$AT")
@@ -64,7 +65,7 @@ hyperfine -N --warmup 3 --min-runs "$MIN_RUNS" --export-markdown "$results/x2551
 hyperfine -N --warmup 3 --min-runs "$MIN_RUNS" --export-markdown "$results/passphrase-agent.md" \
     -n "teamotp code, passphrase vault (agent)" "$bin -f $work/pass.csv.age code $ACCOUNT --at $AT"
 hyperfine -N --warmup 1 --runs 5 --export-markdown "$results/passphrase-scrypt.md" \
-    -n "teamotp code, passphrase vault (no agent, typed on a pty)" "env TEAMOTP_NO_AGENT=1 python3 $answer $bin -f $work/pass.csv.age code $ACCOUNT --at $AT" \
-    -n "age -d, passphrase vault (typed on a pty)" "python3 $answer age -d -o /dev/null $work/pass.csv.age" \
-    -n "python3 pty wrapper alone (overhead)" "python3 $answer true"
+    -n "teamotp code, passphrase vault (no agent, typed on a pty)" "env TEAMOTP_NO_AGENT=1 $PYTHON $answer $bin -f $work/pass.csv.age code $ACCOUNT --at $AT" \
+    -n "age -d, passphrase vault (typed on a pty)" "$PYTHON $answer age -d -o /dev/null $work/pass.csv.age" \
+    -n "python3 pty wrapper alone (overhead)" "$PYTHON $answer true"
 cat "$results"/*.md

@@ -444,7 +444,11 @@ fn lossy(bytes: &[u8]) -> String {
 pub fn agent_request(data: &[u8]) {
     use teamotp::agent::protocol::{Request, Response, frame_len};
     if let Ok(request) = Request::decode(data) {
-        assert_eq!(&request.encode()[..], data, "a request re-encodes to other bytes");
+        assert_eq!(
+            &request.encode()[..],
+            data,
+            "a request re-encodes to other bytes"
+        );
     }
     let _ = Response::decode(data);
     if let Some(prefix) = data.get(..4) {
