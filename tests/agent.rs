@@ -781,3 +781,44 @@ fn completion_offers_names_quoted_and_never_a_name_with_control_characters() {
         assert_eq!(text(&out).0, "[AWS\\ root]\n[it\\'s]\n", "{}", text(&out).1);
     }
 }
+
+/// A write that waits on a question longer than the agent keeps an idle connection open still checks the
+/// new file through the agent (the client reconnects).
+#[test]
+fn a_write_after_a_long_confirmation_still_goes_through_the_agent() {
+    let agented = Agented::new();
+    // A recipients vault: its write is checked with the identities that read it (here the agent, on the
+    // connection the read opened).
+    let vault = agented.fixture("x25519.csv.age");
+    let v = vault.to_str().unwrap();
+    let key = agented.fixture("x25519.key");
+    let k = key.to_str().unwrap();
+    let public = Command::new("age-keygen")
+        .arg("-y")
+        .arg(&key)
+        .output()
+        .unwrap();
+    std::fs::write(agented.fixture(".age-recipients"), &public.stdout).unwrap();
+    let out = agented
+        .command(&["-i", k, "-f", v, "members", "ack", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    agented.unlock_plain_key(&[]);
+    let mut command = Command::new(BIN);
+    agented.environment(&mut command);
+    command.args(["-f", v, "rm", "AWS root"]);
+    let mut session = Session::spawn(command).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(60)));
+    session.expect(Regex(r"\[y/N\] ")).unwrap();
+    std::thread::sleep(Duration::from_secs(11));
+    session.send_line("y").unwrap();
+    session.expect(Eof).unwrap();
+    match session.get_process().wait().unwrap() {
+        expectrl::process::unix::WaitStatus::Exited(_, code) => assert_eq!(code, 0),
+        other => panic!("{other:?}"),
+    }
+    let out = agented.detached(&["-f", v, "list", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(!text(&out).0.contains("AWS root"));
+}

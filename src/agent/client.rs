@@ -90,15 +90,42 @@ impl Agent {
         Agent::connect(env).ok().flatten()
     }
 
-    /// Sends one request and reads its answer.
+    /// Sends one request and reads its answer. The agent closes idle connections (after a confirmation
+    /// question, a write may come minutes after the read): a closed connection is opened again, once,
+    /// with the same checks.
     pub fn ask(&self, request: &Request) -> std::io::Result<Response> {
+        let body = request.encode();
         let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        super::write_frame(&mut *stream, &request.encode())?;
-        let body = super::read_frame(&mut *stream)?.ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the agent closed")
-        })?;
-        Response::decode(&body).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        match exchange(&mut stream, &body) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                let fresh = Agent::connect_at(&self.path)
+                    .ok()
+                    .flatten()
+                    .ok_or(e)?
+                    .stream
+                    .into_inner()
+                    .unwrap_or_else(|p| p.into_inner());
+                *stream = fresh;
+                exchange(&mut stream, &body)
+            }
+            other => other,
+        }
     }
+}
+
+fn exchange(stream: &mut UnixStream, body: &[u8]) -> std::io::Result<Response> {
+    super::write_frame(stream, body)?;
+    let answer = super::read_frame(stream)?.ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the agent closed")
+    })?;
+    Response::decode(&answer).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// The agent as an age identity: all of a header's stanzas go in one request; the file key comes back.
