@@ -141,7 +141,11 @@ struct Writer(Zeroizing<Vec<u8>>);
 
 impl Writer {
     fn new(op: u8) -> Self {
-        let mut buf = Zeroizing::new(Vec::with_capacity(256));
+        Writer::with_capacity(op, 256)
+    }
+    /// Sized once: a buffer that grew would leave unwiped copies of what it held.
+    fn with_capacity(op: u8, capacity: usize) -> Self {
+        let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         buf.push(VERSION);
         buf.push(op);
         Writer(buf)
@@ -274,7 +278,11 @@ impl Request {
                 timeout_secs,
                 items,
             } => {
-                let mut w = Writer::new(3);
+                let size: usize = items
+                    .iter()
+                    .map(|i| 64 + i.source.len() + i.secret.len() + i.passphrase.len())
+                    .sum();
+                let mut w = Writer::with_capacity(3, 16 + size);
                 w.u64(*timeout_secs);
                 w.0.extend_from_slice(&(items.len() as u32).to_be_bytes());
                 for item in items {
