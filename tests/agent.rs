@@ -822,3 +822,32 @@ fn a_write_after_a_long_confirmation_still_goes_through_the_agent() {
     assert!(out.status.success(), "{}", text(&out).1);
     assert!(!text(&out).0.contains("AWS root"));
 }
+
+/// `teamotp agent` in the foreground (a service unit's agent): at the timeout it forgets and keeps
+/// running; SIGTERM makes it forget, remove its socket and exit.
+#[test]
+fn the_foreground_agent_forgets_at_the_timeout_and_stops_on_sigterm() {
+    let agented = Agented::new();
+    let mut agent = agented
+        .command(&["agent"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !agented.socket().exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    agented.unlock_plain_key(&["--timeout", "1s"]);
+    assert_eq!(agented.pid(), Some(agent.id()), "unlock used the running agent");
+    std::thread::sleep(Duration::from_millis(2000));
+    let out = agented.command(&["agent", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).0.contains("holds nothing"), "{}", text(&out).0);
+    assert_eq!(agented.pid(), Some(agent.id()), "still running");
+    Command::new("kill").arg("-TERM").arg(agent.id().to_string()).status().unwrap();
+    let status = agent.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!agented.socket().exists());
+}
