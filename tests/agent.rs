@@ -840,14 +840,80 @@ fn the_foreground_agent_forgets_at_the_timeout_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     }
     agented.unlock_plain_key(&["--timeout", "1s"]);
-    assert_eq!(agented.pid(), Some(agent.id()), "unlock used the running agent");
+    assert_eq!(
+        agented.pid(),
+        Some(agent.id()),
+        "unlock used the running agent"
+    );
     std::thread::sleep(Duration::from_millis(2000));
     let out = agented.command(&["agent", "status"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
     assert!(text(&out).0.contains("holds nothing"), "{}", text(&out).0);
     assert_eq!(agented.pid(), Some(agent.id()), "still running");
-    Command::new("kill").arg("-TERM").arg(agent.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(agent.id().to_string())
+        .status()
+        .unwrap();
     let status = agent.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(!agented.socket().exists());
+}
+
+/// fish and zsh, when installed: `teamotp completions SHELL` completes account names, quoted by the shell.
+#[test]
+fn fish_and_zsh_complete_account_names() {
+    let agented = Agented::new();
+    let key = agented.fixture("x25519.key");
+    let vault = agented.fixture("x25519.csv.age");
+    let (k, v) = (key.to_str().unwrap(), vault.to_str().unwrap());
+    let dir = agented.sandbox.root().join("completions");
+    std::fs::create_dir(&dir).unwrap();
+    for shell in ["fish", "zsh"] {
+        let out = agented.command(&["completions", shell]).output().unwrap();
+        let name = if shell == "zsh" {
+            "_teamotp"
+        } else {
+            "teamotp.fish"
+        };
+        std::fs::write(dir.join(name), &out.stdout).unwrap();
+    }
+    if Command::new("fish").arg("--version").output().is_ok() {
+        let mut command = Command::new("fish");
+        agented.environment(&mut command);
+        let script = format!(
+            "source {}; complete -C'teamotp -i {k} -f {v} code '",
+            dir.join("teamotp.fish").display()
+        );
+        let out = command.arg("-c").arg(script).output().unwrap();
+        assert_eq!(
+            text(&out).0,
+            "AWS root\nRoot, production\n",
+            "{}",
+            text(&out).1
+        );
+    } else {
+        eprintln!("skipping fish: not installed");
+    }
+    if Command::new("zsh").arg("--version").output().is_ok() {
+        // zsh completes only in its line editor: drive an interactive zsh on a zpty.
+        let script = format!(
+            "zmodload zsh/zpty\n\
+             zpty z zsh -f -i\n\
+             zpty -w z \"PS1='> '; fpath=({dir} \\$fpath); autoload -U compinit; compinit -u -D\"\n\
+             sleep 1\n\
+             zpty -w -n z 'teamotp -i {k} -f {v} code A'\n\
+             zpty -w -n z $'\\t'\n\
+             sleep 2\n\
+             while zpty -r -t z line; do print -rn -- \"$line\"; done\n\
+             zpty -d z\n",
+            dir = dir.display()
+        );
+        let mut command = Command::new("zsh");
+        agented.environment(&mut command);
+        let out = command.arg("-f").arg("-c").arg(script).output().unwrap();
+        assert!(text(&out).0.contains("code AWS\\ root"), "{:?}", text(&out));
+    } else {
+        eprintln!("skipping zsh: not installed");
+    }
 }
