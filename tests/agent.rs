@@ -231,6 +231,17 @@ fn unlock_an_encrypted_ssh_key_in_a_pty_then_20_commands_without_a_terminal() {
     assert!(shown.contains("it locks in 1"), "{shown}");
     assert!(!shown.contains(SSH_PASS), "{shown}");
     twenty_commands(&agented, &vault, &expected);
+
+    // TEAMOTP_NO_AGENT=1: this one command does without it (and, with no terminal, cannot open the vault).
+    let mut command = Command::new("setsid");
+    agented.environment(&mut command);
+    let out = command
+        .env("TEAMOTP_NO_AGENT", "1")
+        .args(["-w", BIN, "-f", vault.to_str().unwrap(), "list"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
 }
 
 #[test]
