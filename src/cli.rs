@@ -16,7 +16,8 @@ use crate::vault::document::Changes;
     about,
     after_help = "With no command, teamotp opens the TUI when stdout is a terminal, and runs 'list' otherwise.\n\
                   Exit codes: 0 success, 1 nothing found (or 'check' found problems), 2 error.\n\
-                  Environment: TEAMOTP_FILE (vault path), TEAMOTP_IDENTITY (identity path), NO_COLOR."
+                  Environment: TEAMOTP_FILE (vault path), TEAMOTP_IDENTITY (identity path), NO_COLOR,\n\
+                  TEAMOTP_AGENT_SOCK (agent socket), TEAMOTP_NO_AGENT=1 (do not ask the agent)."
 )]
 pub struct Cli {
     /// The vault (default: $TEAMOTP_FILE, else $XDG_CONFIG_HOME/teamotp/secrets.csv.age)
@@ -168,6 +169,34 @@ pub enum Command {
         /// The vault's path in the work tree (git's %P)
         path: Option<PathBuf>,
     },
+    /// Unlock your identities (and a passphrase vault's passphrase) once for the session: teamotp asks
+    /// each passphrase now, hands the keys to the teamotp agent (started in the background when none
+    /// runs), and every command, git diff and merge asks the agent instead of you until it locks
+    #[command(
+        after_help = "The agent holds age keys, ssh-ed25519 keys, keys from age-encrypted identity \
+        files and passphrase vaults' passphrases; ssh-rsa keys and plugin identities stay with teamotp. It \
+        answers processes of your own user only. TEAMOTP_NO_AGENT=1 bypasses it for one command. See \
+        docs/agent.md."
+    )]
+    Unlock {
+        /// Forget everything DURATION after this unlock (90s, 15m, 8h), counting time asleep
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = crate::agent::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Make the agent forget everything and stop (exit 0 also when none runs)
+    Lock,
+    /// Run the teamotp agent in the foreground (for a systemd --user or launchd unit); at the timeout it
+    /// forgets everything and keeps running. 'teamotp agent status' shows what it holds
+    Agent {
+        #[command(subcommand)]
+        action: Option<AgentAction>,
+        /// Detach (new session, no terminal) and exit at the timeout: what 'unlock' starts
+        #[arg(long, hide = true)]
+        background: bool,
+    },
+    /// Print account names for shell completion (never prompts; prints nothing it cannot read)
+    #[command(name = "__complete-names", hide = true)]
+    CompleteNames,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -175,6 +204,13 @@ pub enum Command {
     },
     /// Print the manual page (roff)
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentAction {
+    /// Whether an agent runs, its pid, what it holds and when it locks (exit 0 when it holds something,
+    /// 1 otherwise)
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

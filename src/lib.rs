@@ -4,6 +4,7 @@
 //! dispatch, the commands in `commands/`, the vault loader, the TUI loop). Only [`time::now`] reads the time; everything else takes it as a parameter.
 
 pub mod account;
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod demo;
@@ -27,7 +28,7 @@ use clap::CommandFactory;
 
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
-use commands::{accounts, create, exchange, git, help, members, read};
+use commands::{accounts, agent as agent_cmd, create, exchange, git, help, members, read};
 use env::Env;
 use error::UserError;
 use output::Format;
@@ -155,6 +156,25 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             path.as_deref(),
             err,
         )?),
+        Some(Command::Unlock { timeout }) => Ok(agent_cmd::unlock(
+            &ctx.source,
+            ctx.identities,
+            env,
+            timeout,
+            err,
+        )?),
+        Some(Command::Lock) => Ok(agent_cmd::lock(env, err)?),
+        Some(Command::Agent {
+            action: Some(cli::AgentAction::Status),
+            ..
+        }) => Ok(agent_cmd::status(env, out, err)?),
+        Some(Command::Agent { background, .. }) => Ok(agent_cmd::serve(env, background, err)?),
+        Some(Command::CompleteNames) => Ok(agent_cmd::complete_names(
+            &ctx.source,
+            ctx.identities,
+            env,
+            out,
+        )),
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(Command::Man) => done(help::man(Cli::command(), out)),
     }

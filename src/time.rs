@@ -47,6 +47,22 @@ pub fn clock_face(unix: u64) -> String {
     )
 }
 
+/// Time on a clock that keeps running while the machine is suspended (CLOCK_BOOTTIME on Linux; the
+/// monotonic clock elsewhere), for the agent's timeout: a laptop that sleeps past it wakes locked. The one
+/// read of that clock, as [`crate::clock::now`] is the one read of the wall clock.
+#[cfg(unix)]
+pub fn boottime() -> std::time::Duration {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let id = rustix::time::ClockId::Boottime;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let id = rustix::time::ClockId::Monotonic;
+    let t = rustix::time::clock_gettime(id);
+    std::time::Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
 fn rfc3339(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {

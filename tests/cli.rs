@@ -1374,7 +1374,8 @@ fn passphrase_vault_without_a_terminal_fails_with_a_hint() {
                 &format!(
                     "teamotp: error: cannot decrypt '{vault}': the passphrase is needed and there is no terminal to ask for it\n\
                      teamotp: hint: run teamotp in a terminal, or have the vault encrypted to an identity file \
-                     instead of a passphrase\n"
+                     instead of a passphrase\n\
+                     teamotp: hint: or type it once per session: teamotp unlock\n"
                 )
             )
         );

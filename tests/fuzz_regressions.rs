@@ -55,6 +55,11 @@ fn vault_parse_seeds() {
 }
 
 #[test]
+fn agent_request_seeds() {
+    replay("agent_request", checks::agent_request);
+}
+
+#[test]
 fn base32_seeds() {
     replay("base32", checks::base32);
 }

@@ -437,3 +437,21 @@ fn costly_scrypt(data: &[u8]) -> bool {
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// `agent_request`: the agent's request parser (what any process of the user can send it). Never panics;
+/// a request that parses encodes back to exactly the same bytes (the parser accepts one spelling only);
+/// the same bytes read as a response (the client's parser) never panic either.
+pub fn agent_request(data: &[u8]) {
+    use teamotp::agent::protocol::{Request, Response, frame_len};
+    if let Ok(request) = Request::decode(data) {
+        assert_eq!(
+            &request.encode()[..],
+            data,
+            "a request re-encodes to other bytes"
+        );
+    }
+    let _ = Response::decode(data);
+    if let Some(prefix) = data.get(..4) {
+        let _ = frame_len([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    }
+}

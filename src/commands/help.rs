@@ -14,6 +14,8 @@ pub fn completions(
     // Generated into memory first: clap_complete panics when its writer fails (a closed pipe).
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "teamotp", &mut script);
+    // Account names for code, rm, rename, edit, qr and list, through the agent (never a prompt).
+    crate::agent::complete::extend(shell, &mut script);
     error::write_data(out, &script)
 }
 

@@ -101,10 +101,9 @@ pub fn decrypt(
     let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))
         .map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {
-        let mut identity = age::scrypt::Identity::new(passphrase()?);
-        identity.set_max_work_factor(MAX_WORK_FACTOR);
+        let identity = crate::agent::passphrase_identity(passphrase()?, MAX_WORK_FACTOR);
         decryptor
-            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .decrypt(std::iter::once(identity.as_ref()))
             .map_err(|e| match e {
                 age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                     Failure::WrongPassphrase

@@ -184,6 +184,19 @@ fn open_hashing(
         });
     }
     let armored = !raw.trim_ascii_start().starts_with(b"age-encryption.org/");
+    // The agent first, whatever -i says: it holds only what this user unlocked.
+    #[cfg(unix)]
+    if let Some(opened) = crate::agent::client::open(raw, env) {
+        return Ok(Plaintext {
+            label,
+            bytes: opened.bytes,
+            encrypted: true,
+            armored,
+            passphrase: opened.passphrase,
+            identities: opened.identities,
+            file_hash,
+        });
+    }
     let identities = match decrypt::is_scrypt(raw) {
         Ok(true) => Identities::empty(),
         Ok(false) => identities()?,
@@ -310,6 +323,9 @@ pub(crate) fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, 
     tty::prompt_hidden(&format!("Passphrase for {label}: ")).map_err(|_| Failure::NoTerminal)
 }
 
+/// Where no terminal can ask: the agent can answer instead.
+const UNLOCK_HINT: &str = "or type it once per session: teamotp unlock";
+
 /// Turns a decryption failure into a message naming the file, the identities tried and what to do.
 pub(crate) fn failure(
     label: &str,
@@ -348,9 +364,11 @@ pub(crate) fn failure(
         ),
         Failure::NoTerminal => error.hint(
             "run teamotp in a terminal, or have the vault encrypted to an identity file instead of a passphrase",
-        ),
+        )
+        .hint(UNLOCK_HINT),
         Failure::KeyDecryption => error
             .hint("the identity file is protected by a passphrase: run teamotp in a terminal to be asked for it")
+            .hint(UNLOCK_HINT)
             .hint("if you were asked, the passphrase was wrong"),
         Failure::Damaged(_) => {
             error.hint("restore the file from version control or from its backup (VAULT.bak)")

@@ -141,10 +141,8 @@ pub fn encrypt(
             age::Encryptor::with_recipients(recipients.iter().map(|r| r.as_ref() as _))
         }
         Protection::Passphrase(passphrase) => {
-            let mut recipient =
-                age::scrypt::Recipient::new(SecretString::from(passphrase.as_str().to_owned()));
-            recipient.set_work_factor(WORK_FACTOR);
-            age::Encryptor::with_recipients(std::iter::once(&recipient as _))
+            let recipient = crate::agent::passphrase_recipient(passphrase, WORK_FACTOR)?;
+            age::Encryptor::with_recipients(std::iter::once(recipient.as_ref()))
         }
     }
     .map_err(|e| UserError::new(format!("cannot encrypt: {e}")))?;
