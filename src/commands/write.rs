@@ -157,16 +157,17 @@ pub(crate) fn warn_downgraded(ctx: &Context, err: &mut dyn Write) {
     }
 }
 
-/// The vault file on disk is encrypted to post-quantum keys only.
+/// The vault file on disk is encrypted to post-quantum keys only: a post-quantum stanza and no classic one
+/// (other stanza types are grease, which age adds to every file, or plugins').
 fn is_post_quantum(path: &Path) -> bool {
+    const PQ: [&str; 2] = [crate::vault::pq::STANZA_TAG, "mlkem768p256tag"];
+    const CLASSIC: [&str; 5] = ["X25519", "ssh-ed25519", "ssh-rsa", "p256tag", "scrypt"];
     let Ok(bytes) = crate::files::read(path) else {
         return false;
     };
     let types = crate::vault::header::stanza_types(&bytes);
-    !types.is_empty()
-        && types
-            .iter()
-            .all(|t| t == crate::vault::pq::STANZA_TAG || t == "mlkem768p256tag")
+    types.iter().any(|t| PQ.contains(&t.as_str()))
+        && !types.iter().any(|t| CLASSIC.contains(&t.as_str()))
 }
 
 /// A vault opened for editing.
