@@ -125,8 +125,8 @@ pub struct Parsed {
 }
 
 /// What to do about a key type age cannot use.
-const UNSUPPORTED_HINT: &str = "remove the line, or replace it with an age1... key (age1pq1... for \
-                                post-quantum) or an ssh-ed25519 or ssh-rsa public key; nothing was written";
+const UNSUPPORTED_HINT: &str = "remove the line, or replace it with an age1... key or an ssh-ed25519 or \
+                                ssh-rsa public key; nothing was written";
 
 /// Parses a recipients file. Blank lines are ignored; a `#` comment names the key on the next line.
 /// `authorized_keys` lines (options before the key) and GitHub `.keys` files work. Anything else is an
@@ -201,8 +201,7 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
             }
             Err(Unusable::Invalid(reason)) => {
                 return Err(UserError::new(format!("{shown}:{line}: {reason}")).hint(
-                    "each line is an age1... key (age1pq1... for post-quantum), an ssh-ed25519 or \
-                     ssh-rsa public key, or a # comment",
+                    "each line is an age1... key, an ssh-ed25519 or ssh-rsa public key, or a # comment",
                 ));
             }
         }
