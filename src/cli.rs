@@ -116,9 +116,13 @@ pub enum Command {
     },
     /// Re-encrypt the vault to the current recipients file
     Rekey {
-        /// Write even if your own identity cannot open the result
+        /// Write even if your own identity cannot open the result; needed to downgrade a post-quantum
+        /// vault to classic keys (recorded in the pin)
         #[arg(long)]
         force: bool,
+        /// Switch to the post-quantum keys registered in .age-recipients.next, when every member has one
+        #[arg(long)]
+        post_quantum: bool,
     },
     /// Import accounts from gauth (plain or openssl-encrypted), otpauth lists, Google Authenticator,
     /// Aegis, 2FAS, andOTP or a QR code image
@@ -197,6 +201,17 @@ pub enum Command {
     /// Print account names for shell completion (never prompts; prints nothing it cannot read)
     #[command(name = "__complete-names", hide = true)]
     CompleteNames,
+    /// Write a new identity (0600, never overwriting) and print its public key for the vault admin
+    Keygen {
+        /// A post-quantum identity (AGE-SECRET-KEY-PQ-1..., recipient age1pq1...)
+        #[arg(long)]
+        pq: bool,
+        /// Where to write it (default: $XDG_CONFIG_HOME/teamotp/identity.txt)
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the public key of every identity teamotp would use, with the file it comes from
+    Whoami,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -217,15 +232,23 @@ pub enum AgentAction {
 pub enum MembersAction {
     /// List the recipients with their comments
     List,
-    /// Add a recipient (age1..., ssh-ed25519 or ssh-rsa key) and re-encrypt the vault
+    /// Add a recipient (age1..., age1pq1..., age1tag1..., ssh-ed25519 or ssh-rsa key) and re-encrypt the
+    /// vault; with --next, register a post-quantum key for the switch instead
     Add {
         recipient: String,
         /// Who it is (written as a comment above the key)
         #[arg(long, value_name = "LABEL")]
         name: Option<String>,
         /// Write even if your own identity cannot open the result
-        #[arg(long)]
+        #[arg(long, conflicts_with = "next")]
         force: bool,
+        /// Register a post-quantum key in .age-recipients.next (nothing is encrypted to it before
+        /// 'teamotp rekey --post-quantum')
+        #[arg(long)]
+        next: bool,
+        /// With --next: the current member (name or key) whose access this key takes over
+        #[arg(long, value_name = "NAME-OR-KEY", requires = "next")]
+        replaces: Option<String>,
     },
     /// Remove a recipient (by the name in its comment, or its key) and re-encrypt the vault
     Rm {
@@ -248,6 +271,9 @@ pub enum MembersAction {
         /// review shows it); no terminal needed
         #[arg(long, value_name = "FINGERPRINT", conflicts_with = "yes")]
         expect: Option<String>,
+        /// Review and accept .age-recipients.next (the post-quantum keys of the switch) instead
+        #[arg(long)]
+        next: bool,
     },
 }
 

@@ -28,7 +28,7 @@ use clap::CommandFactory;
 
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
-use commands::{accounts, agent as agent_cmd, create, exchange, git, help, members, read};
+use commands::{accounts, agent as agent_cmd, create, exchange, git, help, keys, members, read};
 use env::Env;
 use error::UserError;
 use output::Format;
@@ -103,16 +103,39 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             Some(MembersAction::Add {
                 recipient,
                 name,
+                next: true,
+                replaces,
+                ..
+            }) => members::members_add_next(
+                &ctx,
+                &recipient,
+                name.as_deref(),
+                replaces.as_deref(),
+                err,
+            ),
+            Some(MembersAction::Add {
+                recipient,
+                name,
                 force,
+                ..
             }) => members::members_add(&ctx, &recipient, name.as_deref(), force, err),
             Some(MembersAction::Rm { who, yes, force }) => {
                 members::members_rm(&ctx, &who, yes, force, err)
             }
-            Some(MembersAction::Ack { yes, expect }) => {
+            Some(MembersAction::Ack {
+                yes,
+                expect,
+                next: true,
+            }) => members::members_ack_next(&ctx, yes, expect.as_deref(), err),
+            Some(MembersAction::Ack { yes, expect, .. }) => {
                 members::members_ack(&ctx, yes, expect.as_deref(), err)
             }
         }),
-        Some(Command::Rekey { force }) => done(members::rekey(&ctx, force, err)),
+        Some(Command::Rekey {
+            force,
+            post_quantum: true,
+        }) => done(members::rekey_post_quantum(&ctx, force, err)),
+        Some(Command::Rekey { force, .. }) => done(members::rekey(&ctx, force, err)),
         Some(Command::Import {
             input,
             format,
@@ -175,6 +198,10 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             env,
             out,
         )),
+        Some(Command::Keygen { pq, output }) => {
+            done(keys::keygen(&ctx, pq, output.as_deref(), out, err))
+        }
+        Some(Command::Whoami) => done(keys::whoami(&ctx, out, err)),
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(Command::Man) => done(help::man(Cli::command(), out)),
     }

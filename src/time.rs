@@ -49,7 +49,7 @@ pub fn clock_face(unix: u64) -> String {
 
 /// Time on a clock that keeps running while the machine is suspended (CLOCK_BOOTTIME on Linux; the
 /// monotonic clock elsewhere), for the agent's timeout: a laptop that sleeps past it wakes locked. The one
-/// read of that clock, as [`crate::clock::now`] is the one read of the wall clock.
+/// read of that clock, as [`now`] is the one read of the wall clock.
 #[cfg(unix)]
 pub fn boottime() -> std::time::Duration {
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -61,6 +61,20 @@ pub fn boottime() -> std::time::Duration {
         u64::try_from(t.tv_sec).unwrap_or(0),
         u32::try_from(t.tv_nsec).unwrap_or(0),
     )
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time (the civil-from-days algorithm of Howard Hinnant's date library).
+pub fn date(unix: u64) -> String {
+    let days = (unix / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn rfc3339(text: &str) -> Option<u64> {

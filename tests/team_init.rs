@@ -301,7 +301,11 @@ fn init_writes_each_recipient_once() {
         sb.read(".age-recipients"),
         format!("{RECIPIENTS_PREAMBLE}{me}\n{other}\n")
     );
-    assert_eq!(sb.me(&["members"]), out(0, &format!("{me}\n{other}\n"), ""));
+    // The kind column (issue 12) before each key.
+    assert_eq!(
+        sb.me(&["members"]),
+        out(0, &format!("x25519       {me}\nx25519       {other}\n"), "")
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ use support::*;
 // members
 // ---------------------------------------------------------------------------------------------------------
 
+/// Each line starts with the key's kind in an 11-wide column (issue 12), then the key and its comment.
 #[test]
 fn members_lists_the_recipients_with_their_comments_on_stdout() {
     let sb = Sandbox::new();
@@ -32,7 +33,7 @@ fn members_lists_the_recipients_with_their_comments_on_stdout() {
         out(
             0,
             &format!(
-                "{}  # Alice\n{ed}  # {ed_comment}\n{}  # Rita (laptop)\n",
+                "x25519       {}  # Alice\nssh-ed25519  {ed}  # {ed_comment}\nssh-rsa      {}  # Rita (laptop)\n",
                 x25519_pub(),
                 rsa_pub()
             ),
@@ -50,7 +51,7 @@ fn members_lists_the_recipients_with_their_comments_on_stdout() {
         ])
         .stdout,
         format!(
-            "{}  # Alice\n{ed}  # {ed_comment}\n{}  # Rita (laptop)\n",
+            "x25519       {}  # Alice\nssh-ed25519  {ed}  # {ed_comment}\nssh-rsa      {}  # Rita (laptop)\n",
             x25519_pub(),
             rsa_pub()
         )
@@ -111,7 +112,7 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
         out(
             0,
             &format!(
-                "{}\n{ed}  # {ed_comment}\n{}  # Rita\n",
+                "x25519       {}\nssh-ed25519  {ed}  # {ed_comment}\nssh-rsa      {}  # Rita\n",
                 x25519_pub(),
                 rsa_pub()
             ),

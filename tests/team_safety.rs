@@ -545,7 +545,10 @@ fn no_secret_reaches_any_file_through_any_writing_command() {
             "UriIssuer:uri-acct"
         ]
     );
-    assert_eq!(sandbox.ok(&["members"], "").trim(), me);
+    assert_eq!(
+        sandbox.ok(&["members"], "").trim(),
+        format!("x25519       {me}")
+    );
     // And left nothing behind in the vault directory.
     assert_eq!(
         names_in(&sandbox.path("vault")),

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
@@ -146,7 +145,7 @@ fn caller_identities(
             .into_iter()
             .next()
             .ok_or_else(|| UserError::new("no home directory to create your identity in"))?;
-        let key = create_identity(&path)?;
+        let key = super::keys::create_identity(&path, false)?;
         let _ = writeln!(
             err,
             "teamotp: created your identity at {} (keep it private, and back it up)",
@@ -177,56 +176,16 @@ fn caller_identities(
     identity::load(&paths)
 }
 
-/// Creates a new age identity file (mode 0600, never overwriting) and returns its public key.
-fn create_identity(path: &Path) -> Result<String, UserError> {
-    let shown = path.display();
-    if let Some(dir) = path.parent() {
-        crate::files::create_private_dir(dir)
-            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
-    }
-    let key = age::x25519::Identity::generate();
-    let public = key.to_public().to_string();
-    use age::secrecy::ExposeSecret;
-    let text = Zeroizing::new(format!(
-        "# teamotp identity: keep it private\n# public key: {public}\n{}\n",
-        key.to_string().expose_secret()
-    ));
-    crate::files::create_new(path, text.as_bytes(), 0o600)
-        .map_err(|e| UserError::new(format!("cannot create '{shown}': {e}")))?;
-    Ok(public)
-}
-
-/// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub`.
+/// The public key of an identity file (its first key), as `whoami` tells it.
 fn public_key(path: &Path) -> Result<String, UserError> {
-    let shown = path.display().to_string();
-    let text = crate::files::read_to_string(path)
-        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
-    if let Some(line) = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-    {
-        let key = age::x25519::Identity::from_str(line)
-            .map_err(|_| UserError::new(format!("'{shown}' holds an invalid age key")))?;
-        return Ok(key.to_public().to_string());
-    }
-    let pub_path = PathBuf::from(format!("{shown}.pub"));
-    let pub_text = crate::files::read_to_string(&pub_path).map_err(|_| {
-        UserError::new(format!("cannot tell the public key of '{shown}'"))
-            .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
-    })?;
-    let parsed = recipients::parse(&pub_text, &pub_path.display().to_string())?;
-    parsed
-        .members
-        .into_iter()
-        .next()
-        .map(|m| m.key)
-        .ok_or_else(|| {
-            UserError::new(format!(
-                "'{}' holds no usable public key",
-                pub_path.display()
-            ))
-        })
+    let (keys, _) = super::keys::public_keys(path)?;
+    keys.into_iter().next().ok_or_else(|| {
+        UserError::new(format!(
+            "cannot tell the public key of '{}'",
+            path.display()
+        ))
+        .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
+    })
 }
 
 fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {

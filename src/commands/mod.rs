@@ -8,6 +8,7 @@ pub mod create;
 pub mod exchange;
 pub mod git;
 pub mod help;
+pub mod keys;
 pub mod members;
 pub mod read;
 pub mod write;

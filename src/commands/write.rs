@@ -47,6 +47,127 @@ impl Context<'_> {
         let dir = real.parent().filter(|p| !p.as_os_str().is_empty());
         Ok(dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME))
     }
+
+    /// The next file: the recipients file's path with `.next` appended (`.age-recipients.next`).
+    pub(crate) fn next_path(&self) -> Result<PathBuf, UserError> {
+        let mut path = self.recipients_path()?.into_os_string();
+        path.push(".next");
+        Ok(path.into())
+    }
+}
+
+/// The next file (post-quantum keys registered ahead of `rekey --post-quantum`): its members, the key each
+/// replaces (a `# replaces: KEY` comment), its exact text.
+pub(crate) struct Next {
+    pub(crate) members: Vec<Member>,
+    pub(crate) replaces: Vec<Option<String>>,
+    pub(crate) text: String,
+}
+
+impl Next {
+    /// The entry that takes over `member`'s access at the switch: the same key carried over, or the key
+    /// whose `# replaces:` names it.
+    pub(crate) fn successor(&self, member: &Member) -> Option<&Member> {
+        self.members.iter().zip(&self.replaces).find_map(|(m, r)| {
+            (m.key == member.key || r.as_deref() == Some(member.key.as_str())).then_some(m)
+        })
+    }
+}
+
+/// Reads the next file; None when there is none. Every key in it must be post-quantum.
+pub(crate) fn read_next(path: &Path) -> Result<Option<Next>, UserError> {
+    let shown = path.display().to_string();
+    let text = match crate::files::read_to_string(path) {
+        Ok(text) => text.to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(UserError::new(format!("cannot read '{shown}': {e}"))),
+    };
+    let parsed = recipients::parse(&text, &shown)?;
+    if let Some(classic) = parsed
+        .members
+        .iter()
+        .find(|m| m.kind().post_quantum() == Some(false))
+    {
+        return Err(UserError::new(format!(
+            "{shown}:{}: {} is a classic ({}) key; the next file holds only post-quantum keys",
+            classic.line,
+            classic.describe(),
+            classic.kind().name()
+        ))
+        .hint("remove the line; a post-quantum key is age1pq1... (teamotp keygen --pq) or age1tagpq1..."));
+    }
+    Ok(Some(Next {
+        members: parsed.members,
+        replaces: parsed.replaces,
+        text,
+    }))
+}
+
+/// The whole pin of the vault (None when there is none).
+pub(crate) fn read_whole_pin(ctx: &Context) -> Result<Option<pin::Pin>, UserError> {
+    let vault = ctx.vault_path()?;
+    let pin_path = pin_path(ctx, vault)?;
+    pin::read_pin(&pin_path).map_err(|reason| unusable_pin(&pin_path, vault, &reason))
+}
+
+/// Stops unless this machine accepted exactly this next file (`teamotp members ack --next`).
+pub(crate) fn check_next_accepted(ctx: &Context, next: &Next) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    let shown = ctx.next_path()?.display().to_string();
+    let pinned = read_whole_pin(ctx)?.and_then(|p| p.next);
+    let pin_path = pin_path(ctx, vault)?;
+    let changes = match &pinned {
+        None => listing(&next.members),
+        Some(bytes) => pin::review(
+            &pin::Pinned::Exact(bytes.clone()),
+            next.text.as_bytes(),
+            &next.members,
+        )
+        .map_err(|reason| unusable_pin(&pin_path, vault, &reason))?,
+    };
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let what = match pinned {
+        None => "this machine has not accepted",
+        Some(_) => "this machine accepted another version of",
+    };
+    Err(UserError::new(format!(
+        "{what} '{shown}', the keys '{}' will be encrypted to after the switch:\n{}",
+        vault.display(),
+        review_block(&changes, &next.text)
+    ))
+    .hint(LABELS_HINT)
+    .hint("if these are your team's post-quantum keys, accept them: teamotp members ack --next"))
+}
+
+/// Says that the vault was downgraded from post-quantum to classic keys, and when (from the pin).
+pub(crate) fn warn_downgraded(ctx: &Context, err: &mut dyn Write) {
+    let Ok(Some(pin)) = read_whole_pin(ctx) else {
+        return;
+    };
+    if let (Some(date), Ok(vault)) = (pin.downgraded, ctx.vault_path()) {
+        let _ = writeln!(
+            err,
+            "teamotp: warning: '{}' was downgraded from post-quantum to classic keys on {} (recorded \
+             in this machine's pin); 'teamotp rekey --post-quantum' switches back",
+            vault.display(),
+            crate::time::date(date)
+        );
+    }
+}
+
+/// The vault file on disk is encrypted to post-quantum keys only: a post-quantum stanza and no classic one
+/// (other stanza types are grease, which age adds to every file, or plugins').
+fn is_post_quantum(path: &Path) -> bool {
+    const PQ: [&str; 2] = [crate::vault::pq::STANZA_TAG, "mlkem768p256tag"];
+    const CLASSIC: [&str; 5] = ["X25519", "ssh-ed25519", "ssh-rsa", "p256tag", "scrypt"];
+    let Ok(bytes) = crate::files::read(path) else {
+        return false;
+    };
+    let types = crate::vault::header::stanza_types(&bytes);
+    types.iter().any(|t| PQ.contains(&t.as_str()))
+        && !types.iter().any(|t| CLASSIC.contains(&t.as_str()))
 }
 
 /// A vault opened for editing.
@@ -310,6 +431,32 @@ pub(crate) fn commit(
             (members, text)
         }
     };
+    warn_downgraded(ctx, err);
+    let downgrade = is_post_quantum(&open.path)
+        && members
+            .iter()
+            .any(|m| m.kind().post_quantum() == Some(false));
+    if downgrade {
+        if !force {
+            return Err(UserError::new(format!(
+                "'{}' is encrypted to post-quantum keys only; this write would DOWNGRADE it to classic \
+                 keys; nothing was written",
+                open.path.display()
+            ))
+            .hint(
+                "a classic key makes this and every later version harvestable now and readable by a \
+                 quantum computer later; if the recipients file went back to classic keys by mistake \
+                 (a git revert, a merge), restore its post-quantum keys",
+            )
+            .hint("to downgrade on purpose, run the command again with --force (it is recorded)"));
+        }
+        let _ = writeln!(
+            err,
+            "teamotp: WARNING: DOWNGRADE: '{}' goes from post-quantum back to classic keys; this is \
+             recorded in this machine's pin and said on every later write",
+            open.path.display()
+        );
+    }
     store::save(&Request {
         path: &open.path,
         plaintext: &plaintext,
@@ -324,7 +471,34 @@ pub(crate) fn commit(
         backup,
     })?;
     record_pin(ctx, &text, err);
+    if downgrade {
+        record_downgrade(ctx, &text, err);
+    }
     Ok(members)
+}
+
+/// Records in the pin that the vault was downgraded now (a failure is a warning).
+fn record_downgrade(ctx: &Context, text: &str, err: &mut dyn Write) {
+    let Ok(vault) = ctx.vault_path() else {
+        return;
+    };
+    let Ok(pin_path) = pin_path(ctx, vault) else {
+        return;
+    };
+    let next = read_whole_pin(ctx).ok().flatten().and_then(|p| p.next);
+    if let Err(e) = pin::record_with(
+        &pin_path,
+        vault,
+        text.as_bytes(),
+        next.as_deref(),
+        Some(ctx.now),
+    ) {
+        let _ = writeln!(
+            err,
+            "teamotp: warning: cannot record the downgrade in '{}': {e}",
+            pin_path.display()
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

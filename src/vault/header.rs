@@ -45,6 +45,31 @@ pub fn check(file: &[u8]) -> Result<(), Invalid> {
     check_binary(file)
 }
 
+/// The stanza types of `file`'s header (`X25519`, `mlkem768x25519`, `ssh-ed25519`, ...), binary or
+/// armoured; empty when it is not a v1 age file.
+pub fn stanza_types(file: &[u8]) -> Vec<String> {
+    let trimmed = file.trim_ascii_start();
+    let mut binary = Vec::new();
+    let header: &[u8] = if trimmed.starts_with(b"-----BEGIN") {
+        let reader = age::armor::ArmoredReader::new(trimmed);
+        if reader.take(1 << 20).read_to_end(&mut binary).is_err() {
+            return Vec::new();
+        }
+        &binary
+    } else {
+        file
+    };
+    let Some(rest) = header.strip_prefix(V1_LINE) else {
+        return Vec::new();
+    };
+    rest.split(|b| *b == b'\n')
+        .take_while(|line| !line.starts_with(b"--- "))
+        .filter_map(|line| line.strip_prefix(b"-> "))
+        .filter_map(|args| args.split(|b| *b == b' ').next())
+        .map(|kind| String::from_utf8_lossy(kind).into_owned())
+        .collect()
+}
+
 fn check_binary(file: &[u8]) -> Result<(), Invalid> {
     let Some(mut rest) = file.strip_prefix(V1_LINE) else {
         return Ok(());

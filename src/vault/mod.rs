@@ -6,7 +6,7 @@ mod csv;
 pub mod decrypt;
 pub mod document;
 mod gauth;
-mod header;
+pub mod header;
 pub mod identity;
 pub mod load;
 pub mod otpauth;

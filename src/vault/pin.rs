@@ -13,8 +13,18 @@
 //! recipients IyB0ZWFtb3Rw...                           (the accepted file itself, base64)
 //! ```
 //!
-//! A record this version does not know is an error, never skipped: a later record (such as `downgrade`)
-//! must not be silently ignored by an older teamotp. A pin written before version 2 (a `#` comment line
+//! Optional records after those:
+//!
+//! ```text
+//! next-sha256 9a1b...                                  (SHA-256 of the accepted .age-recipients.next)
+//! next IyBBbGljZQoj...                                 (that file itself, base64)
+//! downgrade 1700000000                                 (when this vault went from post-quantum back to
+//!                                                       classic keys, Unix seconds)
+//! ```
+//!
+//! A record this version does not know is an error, never skipped: a later record (such as `downgrade`
+//! was once) must not be silently ignored by an older teamotp, and one that appears twice, or `next`
+//! without `next-sha256`, is an error too. A pin written before version 2 (a `#` comment line
 //! and the keys) is read as keys only and compared by keys; the next accepted write replaces it.
 
 use std::fs;
@@ -45,6 +55,15 @@ const PATH_SET: &AsciiSet = &NON_ALPHANUMERIC
 pub enum Pinned {
     Exact(Vec<u8>),
     Keys(Vec<String>),
+}
+
+/// A whole pin: the accepted recipients file, the accepted next file (the post-quantum keys registered
+/// ahead of a switch), and the date of a downgrade to classic keys.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Pin {
+    pub main: Pinned,
+    pub next: Option<Vec<u8>>,
+    pub downgraded: Option<u64>,
 }
 
 /// Where the pin of `vault` lives (one file per vault, named by a hash of its absolute path); None when
@@ -85,19 +104,33 @@ pub fn parse_fingerprint(text: &str) -> Option<String> {
 /// The pin: None when there is none; the reason when it exists but cannot be read or is not a pin (never
 /// taken for "no pin": that would let whoever broke the file skip the check).
 pub fn read(pin: &Path) -> Result<Option<Pinned>, String> {
+    Ok(read_pin(pin)?.map(|p| p.main))
+}
+
+/// [`read`], with the next file and downgrade records.
+pub fn read_pin(pin: &Path) -> Result<Option<Pin>, String> {
     match crate::files::read(pin) {
-        Ok(bytes) => parse(&bytes).map(Some),
+        Ok(bytes) => parse_pin(&bytes).map(Some),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read it: {e}")),
     }
 }
 
-/// Parses a pin file (version 2, or the keys-only version 1).
+/// Parses a pin file (version 2, or the keys-only version 1): what it accepted of the recipients file.
 pub fn parse(bytes: &[u8]) -> Result<Pinned, String> {
+    parse_pin(bytes).map(|p| p.main)
+}
+
+/// Parses a whole pin file.
+pub fn parse_pin(bytes: &[u8]) -> Result<Pin, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "it is not text".to_owned())?;
     let first = text.lines().next().unwrap_or_default();
     let Some(version) = first.strip_prefix(MAGIC).map(str::trim) else {
-        return parse_keys(text).map(Pinned::Keys);
+        return Ok(Pin {
+            main: Pinned::Keys(parse_keys(text)?),
+            next: None,
+            downgraded: None,
+        });
     };
     if version != VERSION {
         return Err(format!(
@@ -106,12 +139,16 @@ pub fn parse(bytes: &[u8]) -> Result<Pinned, String> {
         ));
     }
     let (mut vault, mut sha256, mut recipients) = (None, None, None);
+    let (mut next_sha256, mut next, mut downgrade) = (None, None, None);
     for line in text.lines().skip(1) {
         let (name, value) = line.split_once(' ').unwrap_or((line, ""));
         let slot = match name {
             "vault" => &mut vault,
             "sha256" => &mut sha256,
             "recipients" => &mut recipients,
+            "next-sha256" => &mut next_sha256,
+            "next" => &mut next,
+            "downgrade" => &mut downgrade,
             _ => return Err(format!("it has an unknown record '{}'", printable(name))),
         };
         if slot.replace(value).is_some() {
@@ -127,7 +164,38 @@ pub fn parse(bytes: &[u8]) -> Result<Pinned, String> {
     if HEXLOWER.encode(&hash(&bytes)) != sha256 {
         return Err("its recipients record does not match its sha256 record".into());
     }
-    Ok(Pinned::Exact(bytes))
+    let next = match (next, next_sha256) {
+        (None, None) => None,
+        (Some(next), Some(sha256)) => {
+            let bytes = BASE64
+                .decode(next.as_bytes())
+                .map_err(|_| "its next record is not base64".to_owned())?;
+            if HEXLOWER.encode(&hash(&bytes)) != sha256 {
+                return Err("its next record does not match its next-sha256 record".into());
+            }
+            Some(bytes)
+        }
+        _ => return Err("it has one of next and next-sha256 without the other".into()),
+    };
+    let downgraded = match downgrade {
+        None => None,
+        Some(value) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => Some(
+            value
+                .parse::<u64>()
+                .map_err(|_| "its downgrade date is out of range")?,
+        ),
+        Some(value) => {
+            return Err(format!(
+                "its downgrade record '{}' is not a date in Unix seconds",
+                printable(value)
+            ));
+        }
+    };
+    Ok(Pin {
+        main: Pinned::Exact(bytes),
+        next,
+        downgraded,
+    })
 }
 
 /// A version 1 pin: a `#` comment line, then one key a line.
@@ -154,20 +222,46 @@ fn parse_keys(text: &str) -> Result<Vec<String>, String> {
     Ok(keys)
 }
 
-/// The text of a version 2 pin of `recipients` for `vault` (an absolute path).
-fn render(vault: &Path, recipients: &[u8]) -> String {
+/// The text of a version 2 pin of `recipients` for `vault` (an absolute path), with the optional records.
+fn render(vault: &Path, recipients: &[u8], next: Option<&[u8]>, downgraded: Option<u64>) -> String {
     let path = percent_encoding::percent_encode(vault.as_os_str().as_encoded_bytes(), PATH_SET);
-    format!(
+    let mut text = format!(
         "{MAGIC} {VERSION}\nvault {path}\nsha256 {}\nrecipients {}\n",
         HEXLOWER.encode(&hash(recipients)),
         BASE64.encode(recipients)
-    )
+    );
+    if let Some(next) = next {
+        text.push_str(&format!(
+            "next-sha256 {}\nnext {}\n",
+            HEXLOWER.encode(&hash(next)),
+            BASE64.encode(next)
+        ));
+    }
+    if let Some(date) = downgraded {
+        text.push_str(&format!("downgrade {date}\n"));
+    }
+    text
 }
 
-/// Records `recipients` (the file's exact bytes) as what `vault` is encrypted to from this machine.
+/// Records `recipients` (the file's exact bytes) as what `vault` is encrypted to from this machine; the
+/// accepted next file and a downgrade record already in the pin are kept.
 pub fn record(pin: &Path, vault: &Path, recipients: &[u8]) -> io::Result<()> {
+    let old = read_pin(pin).ok().flatten();
+    let next = old.as_ref().and_then(|p| p.next.as_deref());
+    let downgraded = old.as_ref().and_then(|p| p.downgraded);
+    record_with(pin, vault, recipients, next, downgraded)
+}
+
+/// Records the whole pin: the recipients file, the next file (None: none accepted) and a downgrade date.
+pub fn record_with(
+    pin: &Path,
+    vault: &Path,
+    recipients: &[u8],
+    next: Option<&[u8]>,
+    downgraded: Option<u64>,
+) -> io::Result<()> {
     let vault = absolute(vault).unwrap_or_else(|| vault.to_owned());
-    store(pin, render(&vault, recipients).as_bytes())
+    store(pin, render(&vault, recipients, next, downgraded).as_bytes())
 }
 
 /// Writes a pin file: the only place pins are written (private 0700 directory, 0600 file, temp + rename).
@@ -334,7 +428,7 @@ mod tests {
 
     #[test]
     fn a_damaged_pin_is_an_error_not_a_missing_pin() {
-        let good = render(Path::new("/v.age"), b"x\n");
+        let good = render(Path::new("/v.age"), b"x\n", None, None);
         assert_eq!(parse(good.as_bytes()), Ok(Pinned::Exact(b"x\n".to_vec())));
         for (text, reason) in [
             ("", "it holds no key"),
@@ -352,7 +446,24 @@ mod tests {
             ),
             (
                 &format!("{good}downgrade x\n"),
-                "it has an unknown record 'downgrade'",
+                "its downgrade record 'x' is not a date in Unix seconds",
+            ),
+            (
+                &format!("{good}downgraded 1\n"),
+                "it has an unknown record 'downgraded'",
+            ),
+            (
+                &format!("{good}downgrade 1\ndowngrade 2\n"),
+                "its 'downgrade' record appears twice",
+            ),
+            (
+                &format!("{good}next eAo=\n"),
+                "it has one of next and next-sha256 without the other",
+            ),
+            (
+                &render(Path::new("/v.age"), b"x\n", Some(b"y\n"), None)
+                    .replace("next eQo=", "next eAo="),
+                "its next record does not match its next-sha256 record",
             ),
             (
                 &format!("{good}sha256 x\n"),
@@ -367,6 +478,28 @@ mod tests {
                 .unwrap_err()
                 .starts_with("cannot read it: ")
         );
+    }
+
+    #[test]
+    fn next_and_downgrade_records_round_trip_and_survive_a_new_recipients_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = dir.path().join("pin");
+        let vault = dir.path().join("v.age");
+        record_with(&pin, &vault, b"a\n", Some(b"n\n"), Some(1_700_000_000)).unwrap();
+        let read = read_pin(&pin).unwrap().unwrap();
+        assert_eq!(
+            read,
+            Pin {
+                main: Pinned::Exact(b"a\n".to_vec()),
+                next: Some(b"n\n".to_vec()),
+                downgraded: Some(1_700_000_000),
+            }
+        );
+        record(&pin, &vault, b"b\n").unwrap();
+        let read = read_pin(&pin).unwrap().unwrap();
+        assert_eq!(read.main, Pinned::Exact(b"b\n".to_vec()));
+        assert_eq!(read.next.as_deref(), Some(&b"n\n"[..]));
+        assert_eq!(read.downgraded, Some(1_700_000_000));
     }
 
     #[test]

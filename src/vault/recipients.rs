@@ -9,6 +9,77 @@ use crate::output::printable;
 /// The recipients file name, in the vault's directory.
 pub const FILE_NAME: &str = ".age-recipients";
 
+/// The file of post-quantum keys registered ahead of a switch (`teamotp rekey --post-quantum`), beside
+/// [`FILE_NAME`]. Nothing that reads `.age-recipients` (age -R, passage) encrypts to it early.
+pub const NEXT_FILE_NAME: &str = ".age-recipients.next";
+
+/// The comment that ties a key in the next file to the current key it replaces: `# replaces: KEY`.
+pub const REPLACES: &str = "replaces:";
+
+/// What kind of recipient a key is, as `teamotp members` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    X25519,
+    /// `age1pq1...`: ML-KEM-768 + X25519 (mlkem768x25519).
+    Pq,
+    SshEd25519,
+    SshRsa,
+    /// `age1tag1...`: a hardware P-256 key (age-plugin-yubikey, age-plugin-se), classic.
+    Tag,
+    /// `age1tagpq1...`: a hardware key with ML-KEM-768 + P-256 (mlkem768p256tag), post-quantum.
+    TagPq,
+    /// `age1NAME1...`: encrypted to by `age-plugin-NAME`.
+    Plugin(String),
+}
+
+impl Kind {
+    /// The key kind of `key` (a key as [`Member::key`] holds it, already validated).
+    pub fn of(key: &str) -> Kind {
+        if key.starts_with("ssh-ed25519 ") {
+            Kind::SshEd25519
+        } else if key.starts_with("ssh-") {
+            Kind::SshRsa
+        } else if key.starts_with("age1pq1") {
+            Kind::Pq
+        } else if key.starts_with("age1tag1") {
+            Kind::Tag
+        } else if key.starts_with("age1tagpq1") {
+            Kind::TagPq
+        } else if age::x25519::Recipient::from_str(key).is_ok() {
+            Kind::X25519
+        } else {
+            let name = key
+                .strip_prefix("age1")
+                .and_then(|rest| rest.rsplit_once('1'))
+                .map_or("?", |(name, _)| name);
+            Kind::Plugin(name.to_owned())
+        }
+    }
+
+    /// One word, for a column: `x25519`, `pq`, `ssh-ed25519`, `ssh-rsa`, `tag`, `tagpq`, `plugin:NAME`.
+    pub fn name(&self) -> String {
+        match self {
+            Kind::X25519 => "x25519".into(),
+            Kind::Pq => "pq".into(),
+            Kind::SshEd25519 => "ssh-ed25519".into(),
+            Kind::SshRsa => "ssh-rsa".into(),
+            Kind::Tag => "tag".into(),
+            Kind::TagPq => "tagpq".into(),
+            Kind::Plugin(name) => format!("plugin:{}", printable(name)),
+        }
+    }
+
+    /// Post-quantum (carries age's `postquantum` label); None for a plugin, whose label only its plugin
+    /// knows (age itself refuses a mix when it encrypts).
+    pub fn post_quantum(&self) -> Option<bool> {
+        match self {
+            Kind::Pq | Kind::TagPq => Some(true),
+            Kind::Plugin(_) => None,
+            _ => Some(false),
+        }
+    }
+}
+
 /// One recipient and the person it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
@@ -21,6 +92,10 @@ pub struct Member {
 }
 
 impl Member {
+    pub fn kind(&self) -> Kind {
+        Kind::of(&self.key)
+    }
+
     /// `label (key)` or just the key, shortened for messages; the label made printable.
     pub fn describe(&self) -> String {
         let key = short(&self.key);
@@ -44,6 +119,9 @@ impl Member {
 pub struct Parsed {
     pub members: Vec<Member>,
     pub skipped: Vec<(usize, String)>,
+    /// For each member (same index): the key named by a `# replaces: KEY` comment above it (the next
+    /// file's link from a post-quantum key to the current key it takes over).
+    pub replaces: Vec<Option<String>>,
 }
 
 /// What to do about a key type age cannot use.
@@ -67,15 +145,21 @@ pub fn parse_lenient(text: &str, shown: &str) -> Result<Parsed, UserError> {
 fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserError> {
     let mut parsed = Parsed::default();
     let mut label: Option<String> = None;
+    let mut replaces: Option<String> = None;
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             label = None;
+            replaces = None;
             continue;
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
             let comment = comment.trim();
+            if let Some(key) = comment.strip_prefix(REPLACES) {
+                replaces = Some(key.trim().to_owned());
+                continue;
+            }
             label = (!comment.is_empty()).then(|| comment.to_owned());
             continue;
         }
@@ -98,6 +182,7 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
                         label: label.take().or(comment),
                         line,
                     });
+                    parsed.replaces.push(replaces.take());
                 }
             }
             Err(Unusable::Unsupported(kind)) if lenient => parsed.skipped.push((
@@ -121,6 +206,7 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
             }
         }
         label = None;
+        replaces = None;
     }
     Ok(parsed)
 }
@@ -158,10 +244,17 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
     }
     let key = words.first().copied().unwrap_or_default();
     if words.len() == 1 && key.starts_with("age1") {
-        if age::x25519::Recipient::from_str(key).is_ok() {
-            return Ok((key.to_owned(), None));
-        }
-        if age::plugin::Recipient::from_str(key).is_ok() {
+        let valid = if key.starts_with("age1pq1") {
+            super::pq::Recipient::from_str(key).is_ok()
+        } else if key.starts_with("age1tag1") {
+            age::tag::Recipient::from_str(key).is_ok()
+        } else if key.starts_with("age1tagpq1") {
+            age::tagpq::Recipient::from_str(key).is_ok()
+        } else {
+            age::x25519::Recipient::from_str(key).is_ok()
+                || age::plugin::Recipient::from_str(key).is_ok()
+        };
+        if valid {
             return Ok((key.to_owned(), None));
         }
         return Err(Unusable::Invalid(format!(
@@ -187,6 +280,27 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
                         UserError::new(format!("bad SSH recipient on line {}: {e:?}", m.line))
                     });
             }
+            let bad = |e: &dyn std::fmt::Debug| {
+                UserError::new(format!("bad recipient on line {}: {e:?}", m.line))
+            };
+            match m.kind() {
+                Kind::Pq => {
+                    return super::pq::Recipient::from_str(&m.key)
+                        .map(|r| Box::new(r) as _)
+                        .map_err(|e| bad(&e));
+                }
+                Kind::Tag => {
+                    return age::tag::Recipient::from_str(&m.key)
+                        .map(|r| Box::new(r) as _)
+                        .map_err(|e| bad(&e));
+                }
+                Kind::TagPq => {
+                    return age::tagpq::Recipient::from_str(&m.key)
+                        .map(|r| Box::new(r) as _)
+                        .map_err(|e| bad(&e));
+                }
+                _ => {}
+            }
             if let Ok(r) = age::x25519::Recipient::from_str(&m.key) {
                 return Ok(Box::new(r));
             }
@@ -204,6 +318,45 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
                 })
         })
         .collect()
+}
+
+/// Why a file is never encrypted to post-quantum and classic keys at once.
+pub const MIX_REASON: &str = "a post-quantum key carries age's 'postquantum' label: one classic key beside \
+it would let whoever records the file today open it with a quantum computer later (harvest now, decrypt \
+later), so age refuses the mix";
+
+/// What to do instead of mixing: the migration.
+pub const MIGRATION_HINT: &str = "move the team in one step: each member registers a post-quantum key \
+(teamotp keygen --pq) with 'teamotp members add --next KEY --replaces THEIR-CURRENT-KEY', then 'teamotp \
+rekey --post-quantum' switches when everyone is ready (docs/team-sharing.md)";
+
+/// Refuses a list of recipients that mixes post-quantum and classic keys, naming both sides.
+pub fn check_mix(members: &[Member], shown: &str) -> Result<(), UserError> {
+    let pq: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.kind().post_quantum() == Some(true))
+        .collect();
+    let classic: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.kind().post_quantum() == Some(false))
+        .collect();
+    if pq.is_empty() || classic.is_empty() {
+        return Ok(());
+    }
+    let list = |list: &[&Member]| {
+        list.iter()
+            .map(|m| format!("{} [{}]", m.describe(), m.kind().name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(UserError::new(format!(
+        "{shown} would mix post-quantum and classic recipients; nothing was written\n    \
+         post-quantum: {}\n    classic: {}",
+        list(&pq),
+        list(&classic)
+    ))
+    .hint(MIX_REASON)
+    .hint(MIGRATION_HINT))
 }
 
 /// A new recipients file with these members, each under its `# label` comment.
@@ -403,6 +556,62 @@ mod tests {
         let parsed = parse(&added, "r").unwrap();
         let removed = without_member(&added, &parsed.members[0]);
         assert_eq!(removed, format!("# team\n\n# Bob\n{}\n", bob.key));
+    }
+
+    const TAG: &str = "age1tag1qt8lw0ual6avlwmwatk888yqnmdamm7xfd0wak53ut6elz5c4swx2yqdj4e";
+
+    fn pq_key() -> String {
+        crate::vault::pq::Identity::generate()
+            .to_public()
+            .to_string()
+    }
+
+    #[test]
+    fn kinds_of_every_recipient_type() {
+        let pq = pq_key();
+        let text = format!(
+            "{ALICE}\n{pq}\n{BOB}\n{TAG}\nage1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t\n"
+        );
+        let parsed = parse(&text, "r").unwrap();
+        let kinds: Vec<String> = parsed.members.iter().map(|m| m.kind().name()).collect();
+        assert_eq!(
+            kinds,
+            ["x25519", "pq", "ssh-ed25519", "tag", "plugin:yubikey"]
+        );
+        assert_eq!(Kind::of("ssh-rsa AAAA").name(), "ssh-rsa");
+        assert_eq!(Kind::TagPq.post_quantum(), Some(true));
+        assert_eq!(Kind::Tag.post_quantum(), Some(false));
+        assert_eq!(Kind::Plugin("x".into()).post_quantum(), None);
+        // A damaged PQ key is refused, not taken for a plugin named 'pq'.
+        let damaged = format!("{}q", &pq[..pq.len() - 1]);
+        assert!(parse(&damaged, "r").is_err());
+    }
+
+    #[test]
+    fn mixing_post_quantum_and_classic_is_refused_with_why_and_what_to_do() {
+        let pq = pq_key();
+        let mixed = parse(&format!("# Alice\n{ALICE}\n# Pat\n{pq}\n"), "r").unwrap();
+        let err = check_mix(&mixed.members, "this write").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("this write would mix post-quantum and classic recipients")
+        );
+        assert!(err.message.contains("classic: Alice"), "{}", err.message);
+        assert_eq!(err.hints, [MIX_REASON, MIGRATION_HINT]);
+        assert!(to_age(&mixed.members).is_ok());
+        let pq_only = parse(&format!("{pq}\n"), "r").unwrap();
+        assert!(check_mix(&pq_only.members, "w").is_ok());
+        let classic = parse(&format!("{ALICE}\n{TAG}\n{BOB}\n"), "r").unwrap();
+        assert!(check_mix(&classic.members, "w").is_ok());
+    }
+
+    #[test]
+    fn replaces_comments_link_a_key_and_are_not_labels() {
+        let pq = pq_key();
+        let text = format!("# Alice\n# replaces: {ALICE}\n{pq}\n\n{ALICE}\n");
+        let parsed = parse(&text, "r").unwrap();
+        assert_eq!(parsed.members[0].label.as_deref(), Some("Alice"));
+        assert_eq!(parsed.replaces, [Some(ALICE.to_owned()), None]);
     }
 
     #[test]

@@ -137,6 +137,7 @@ pub fn encrypt(
             if members.is_empty() {
                 return Err(UserError::new("the recipients list is empty"));
             }
+            super::recipients::check_mix(members, "this write")?;
             let recipients = super::recipients::to_age(members)?;
             age::Encryptor::with_recipients(recipients.iter().map(|r| r.as_ref() as _))
         }

@@ -105,7 +105,7 @@ fn recipient_labels_with_escapes_are_shown_escaped_by_members() {
     assert_eq!(
         out.stdout,
         format!(
-            "{}  # {HOSTILE_SHOWN}\n{ssh}  # {HOSTILE_SHOWN}\n",
+            "x25519       {}  # {HOSTILE_SHOWN}\nssh-ed25519  {ssh}  # {HOSTILE_SHOWN}\n",
             age_public("x25519.key")
         )
     );
