@@ -157,6 +157,7 @@ pub enum Command {
     GitSetup,
     /// Print a vault as git diff shows it: one line per account, never a secret
     Textconv {
+        /// The vault file, or - for standard input (git show :3:PATH | teamotp textconv -)
         #[arg(value_name = "FILE")]
         input: PathBuf,
     },

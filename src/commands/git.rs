@@ -181,14 +181,29 @@ pub fn fingerprint(secret: &crate::secret::Secret) -> String {
         .collect()
 }
 
-/// `teamotp textconv FILE`: one line per account, never a secret.
+/// `teamotp textconv FILE` (`-`: standard input): one line per account, never a secret.
 pub fn textconv(
     ctx: &Context,
     file: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let vault = load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
+    let vault = if file == Path::new("-") {
+        // `git show :3:vault.csv.age | teamotp textconv -`: a version git holds, not a file on disk.
+        let raw = crate::files::read_limited(std::io::stdin().lock(), crate::files::READ_LIMIT)
+            .map_err(|e| UserError::new(format!("cannot read standard input: {e}")))?;
+        let label = "standard input".to_owned();
+        let plain = load::open(
+            &raw,
+            label.clone(),
+            || identity::load(&identity::paths(ctx.identities, ctx.env)),
+            || load::ask_passphrase(&label),
+            ctx.env,
+        )?;
+        load::parse(&plain)?
+    } else {
+        load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?
+    };
     for row in &vault.parsed.rows {
         let line = match &row.entry {
             Ok(a) => {
@@ -327,7 +342,7 @@ pub fn merge_driver(
     if conflicts.is_empty() {
         let _ = writeln!(
             err,
-            "teamotp: merged {} by account name",
+            "teamotp: merged {} by account (name, or secret across a rename)",
             vault_path.display()
         );
         return Ok(0);
@@ -343,8 +358,9 @@ pub fn merge_driver(
     }
     let _ = writeln!(
         err,
-        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{}), then git add and commit",
-        vault_path.display()
+        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{} | teamotp textconv -), \
+         then git add and commit",
+        printable(&vault_path.display().to_string())
     );
     Ok(1)
 }
