@@ -164,6 +164,35 @@ fn init_without_recipients_uses_the_public_key_of_the_callers_ssh_identity() {
     assert_opens(&sb, ED25519, "v.age", HEADER, LIST_HEADER);
 }
 
+/// Regression (issue 14): with a passphrase-protected key and no terminal, init said "the new version of
+/// 'v.age' does not decrypt (the identity's own passphrase is wrong, ...)".
+#[test]
+fn init_with_a_passphrase_protected_key_and_no_terminal_says_so() {
+    let sb = Sandbox::new();
+    sb.copy_fixture("id_ed25519_pw", "home/.ssh/id_ed25519");
+    sb.copy_fixture("id_ed25519_pw.pub", "home/.ssh/id_ed25519.pub");
+    let result = sb.run(&["-f", "v.age", "init"]);
+    assert_eq!(result.code, 2, "{result:?}");
+    assert!(
+        result.stderr.contains(
+            "your key needs its passphrase to check the new version of 'v.age', and there is no terminal"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.contains("teamotp unlock"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !result.stderr.contains("does not decrypt"),
+        "{}",
+        result.stderr
+    );
+    assert!(!sb.path("v.age").exists());
+}
+
 #[test]
 fn init_refuses_to_overwrite_an_existing_vault() {
     let sb = Sandbox::new();
