@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::write::{
-    Context, LABELS_HINT, Open, check_accepted, commit, confirm, listing, open, pin_path,
+    Context, LABELS_HINT, check_accepted, commit, confirm, listing, lock, open, pin_path,
     read_members, read_pin, record_pin, review_block, unusable_pin, write_text,
 };
 use crate::error::UserError;
@@ -27,11 +27,11 @@ pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     Ok(())
 }
 
-fn refuse_passphrase(open: &Open) -> Result<(), UserError> {
-    if open.plain.passphrase.is_some() {
+fn refuse_passphrase(passphrase: bool, path: &Path) -> Result<(), UserError> {
+    if passphrase {
         return Err(UserError::new(format!(
             "'{}' is encrypted with a passphrase; it has no members",
-            open.path.display()
+            path.display()
         ))
         .hint("age cannot mix recipients with a passphrase: create a recipients vault with 'teamotp init' and move the accounts"));
     }
@@ -46,8 +46,9 @@ pub fn members_add(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let open = open(ctx, err)?;
-    refuse_passphrase(&open)?;
+    // Everything that needs no key comes before the vault is decrypted (and a passphrase asked).
+    let locked = lock(ctx, err)?;
+    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;
@@ -77,6 +78,7 @@ pub fn members_add(
     }
     let new_text = recipients::with_member(&text, &member);
     let members = new_members(&path, &new_text, members.len() + 1)?;
+    let open = locked.read(ctx, err)?;
     commit(ctx, &open, Some((&members, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(
@@ -110,10 +112,9 @@ pub fn members_rm(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
-    // The backup must not open with the removed member's key either.
-    open.reencrypt_backup = true;
-    refuse_passphrase(&open)?;
+    // The y/N question and the pin check come before the vault is decrypted (and a passphrase asked).
+    let locked = lock(ctx, err)?;
+    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;
@@ -172,6 +173,9 @@ pub fn members_rm(
             path.display()
         )));
     }
+    let mut open = locked.read(ctx, err)?;
+    // The backup must not open with the removed member's key either.
+    open.reencrypt_backup = true;
     commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());

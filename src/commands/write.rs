@@ -14,7 +14,7 @@ use crate::error::UserError;
 use crate::vault::document::Document;
 use crate::vault::recipients::{self, Member};
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Plaintext, Source, load, pin};
+use crate::vault::{self, Plaintext, Source, decrypt, load, pin};
 use crate::{totp, tty};
 
 /// What every team command needs from the command line.
@@ -61,10 +61,54 @@ pub(crate) struct Open {
     _lock: crate::files::Lock,
 }
 
-/// Locks the vault, then reads and parses it for editing.
-pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+/// A vault locked for editing, not read yet: what needs no key (the recipients, the pin, a y/N question)
+/// is checked here, before any passphrase is asked.
+pub(crate) struct Locked {
+    path: PathBuf,
+    /// The vault is encrypted with a passphrase (it has no recipients).
+    pub(crate) passphrase: bool,
+    lock: crate::files::Lock,
+}
+
+/// Locks the vault and, for a vault encrypted to recipients whose recipients file exists, checks that
+/// this machine accepted that file (the pin) before anything is decrypted.
+pub(crate) fn lock(ctx: &Context, err: &mut dyn Write) -> Result<Locked, UserError> {
     let path = ctx.vault_path()?.to_owned();
     let lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    let raw = crate::files::read(&path).ok();
+    let age = raw.as_deref().filter(|raw| decrypt::is_age(raw));
+    let passphrase = age.is_some_and(|raw| decrypt::is_scrypt(raw).unwrap_or(false));
+    if age.is_some() && !passphrase {
+        // A missing or unreadable recipients file is reported by the write itself, as before.
+        if let Ok((members, text)) = read_members(&ctx.recipients_path()?, &mut std::io::sink()) {
+            check_accepted(ctx, &text, &members)?;
+        }
+    }
+    Ok(Locked {
+        path,
+        passphrase,
+        lock,
+    })
+}
+
+/// Locks the vault, then reads and parses it for editing.
+pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+    lock(ctx, err)?.read(ctx, err)
+}
+
+impl Locked {
+    /// Reads (decrypts) and parses the locked vault for editing; the lock passes to `Open`.
+    pub(crate) fn read(self, ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+        read_locked(self.path, self.lock, ctx, err)
+    }
+}
+
+fn read_locked(
+    path: PathBuf,
+    lock: crate::files::Lock,
+    ctx: &Context,
+    err: &mut dyn Write,
+) -> Result<Open, UserError> {
     let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
     if !plain.encrypted {
         return Err(UserError::new(format!(
