@@ -235,6 +235,9 @@ pub struct NewVaultArgs {
     /// still shown)
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// The label of your own key in the recipients file (default: an SSH key's comment, or $USER)
+    #[arg(long, value_name = "LABEL")]
+    pub name: Option<String>,
 }
 
 /// Account parameters for add and edit.

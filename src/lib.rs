@@ -185,5 +185,6 @@ fn new_vault(args: &cli::NewVaultArgs) -> create::NewVault<'_> {
         passphrase: args.passphrase,
         force: args.force,
         yes: args.yes,
+        name: args.name.as_deref(),
     }
 }

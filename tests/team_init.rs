@@ -156,9 +156,13 @@ fn init_without_recipients_uses_the_public_key_of_the_callers_ssh_identity() {
         !sb.home().join(".config").exists(),
         "no identity is created when the caller has one"
     );
+    // The SSH key's comment labels it (issue 14: there was no label).
     assert_eq!(
         sb.read(".age-recipients"),
-        format!("{RECIPIENTS_PREAMBLE}{}\n", ed25519_pub())
+        format!(
+            "{RECIPIENTS_PREAMBLE}# teamotp-fixture-ed25519\n{}\n",
+            ed25519_pub()
+        )
     );
     assert_eq!(stanzas(&sb.path("v.age")), ["ssh-ed25519"]);
     assert_opens(&sb, ED25519, "v.age", HEADER, LIST_HEADER);
@@ -191,6 +195,20 @@ fn init_with_a_passphrase_protected_key_and_no_terminal_says_so() {
         result.stderr
     );
     assert!(!sb.path("v.age").exists());
+}
+
+/// Regression (issue 14): init had no way to label the caller's own key.
+#[test]
+fn init_name_labels_the_callers_own_key() {
+    let sb = Sandbox::new();
+    assert_eq!(
+        sb.me(&["init", "--name", "Alice Example"]),
+        out(0, "", CREATED_V_AGE)
+    );
+    assert_eq!(
+        sb.read(".age-recipients"),
+        format!("{RECIPIENTS_PREAMBLE}# Alice Example\n{}\n", x25519_pub())
+    );
 }
 
 #[test]

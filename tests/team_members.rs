@@ -585,3 +585,47 @@ fn a_pinning_refusal_comes_before_any_passphrase() {
     );
     assert!(!result.stderr.contains("passphrase"), "{}", result.stderr);
 }
+
+/// Regression (issue 14): `members add FILE` took the path for a key ("'keys/id_rsa.pub' is not a
+/// recipient"); a file is now read as a recipients file, its comment the label.
+#[test]
+fn members_add_of_an_existing_file_reads_it_as_a_recipients_file() {
+    let sb = Sandbox::new();
+    sb.init();
+    sb.copy_fixture("id_rsa.pub", "keys/id_rsa.pub");
+    let added = sb.me(&["members", "add", "keys/id_rsa.pub"]);
+    assert_eq!(added.code, 0, "{added:?}");
+    let text = sb.read(".age-recipients");
+    let (key, comment) = ssh_public("id_rsa.pub");
+    assert!(text.ends_with(&format!("# {comment}\n{key}\n")), "{text}");
+    // A list with --name is refused: the name would label one key of several.
+    sb.write("list.keys", format!("{}\n{}\n", other_pub(), ed25519_pub()));
+    let refused = sb.me(&["members", "add", "list.keys", "--name", "Olga"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("--name names one recipient"),
+        "{refused:?}"
+    );
+    let added = sb.me(&["members", "add", "list.keys"]);
+    assert_eq!(added.code, 0, "{added:?}");
+    assert!(
+        added.stderr.contains("encrypted to 4 recipients"),
+        "{added:?}"
+    );
+}
+
+/// Regression (issue 14): a broken SSH key was reported with Rust's Debug text
+/// (`(Invalid("invalid SSH recipient"))`).
+#[test]
+fn a_broken_ssh_key_is_reported_in_words() {
+    let sb = Sandbox::new();
+    sb.init();
+    let refused = sb.me(&["members", "add", "ssh-ed25519 AAAAbroken"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("not a usable SSH public key ("),
+        "{refused:?}"
+    );
+    assert!(!refused.stderr.contains("Invalid("), "{refused:?}");
+    assert!(!refused.stderr.contains("\""), "{refused:?}");
+}

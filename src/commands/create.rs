@@ -29,6 +29,8 @@ pub struct NewVault<'a> {
     pub force: bool,
     /// Encrypt to an existing recipients file this machine has not accepted without asking.
     pub yes: bool,
+    /// The label of the caller's own key (`--name`).
+    pub name: Option<&'a str>,
 }
 
 enum NewProtection {
@@ -77,7 +79,7 @@ fn new_protection(
         members = existing;
         existing_text = Some(text);
     }
-    let identities = caller_identities(ctx, &mut members, err)?;
+    let identities = caller_identities(ctx, &mut members, options.name, err)?;
     let mut seen = std::collections::HashSet::new();
     members.retain(|m| seen.insert(m.key.clone()));
     if members.is_empty() {
@@ -137,6 +139,7 @@ fn accept_existing(
 fn caller_identities(
     ctx: &Context,
     members: &mut Vec<Member>,
+    name: Option<&str>,
     err: &mut dyn Write,
 ) -> Result<Identities, UserError> {
     let mut paths = identity::paths(ctx.identities, ctx.env);
@@ -160,14 +163,19 @@ fn caller_identities(
         created = Some(key);
     }
     if members.is_empty() {
-        let key = match created {
-            Some(key) => key,
+        let (key, comment) = match created {
+            Some(key) => (key, None),
             None => public_key(&paths[0])?,
         };
-        let label = ctx
-            .env
-            .var("USER")
-            .map(|u| u.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.chars().any(char::is_control)) {
+            return Err(UserError::new("the name must be one line of text"));
+        }
+        // --name, else the SSH key's comment (who the key says it is), else the login name.
+        let label = name.map(|n| n.trim().to_owned()).or(comment).or_else(|| {
+            ctx.env
+                .var("USER")
+                .map(|u| u.to_string_lossy().into_owned())
+        });
         members.push(Member {
             key,
             label,
@@ -196,8 +204,9 @@ fn create_identity(path: &Path) -> Result<String, UserError> {
     Ok(public)
 }
 
-/// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub`.
-fn public_key(path: &Path) -> Result<String, UserError> {
+/// The public key of an identity file: derived from an age key, or read from an SSH key's `.pub` (with
+/// the key's comment).
+fn public_key(path: &Path) -> Result<(String, Option<String>), UserError> {
     let shown = path.display().to_string();
     let text = crate::files::read_to_string(path)
         .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
@@ -208,7 +217,7 @@ fn public_key(path: &Path) -> Result<String, UserError> {
     {
         let key = age::x25519::Identity::from_str(line)
             .map_err(|_| UserError::new(format!("'{shown}' holds an invalid age key")))?;
-        return Ok(key.to_public().to_string());
+        return Ok((key.to_public().to_string(), None));
     }
     let pub_path = PathBuf::from(format!("{shown}.pub"));
     let pub_text = crate::files::read_to_string(&pub_path).map_err(|_| {
@@ -220,7 +229,7 @@ fn public_key(path: &Path) -> Result<String, UserError> {
         .members
         .into_iter()
         .next()
-        .map(|m| m.key)
+        .map(|m| (m.key, m.label))
         .ok_or_else(|| {
             UserError::new(format!(
                 "'{}' holds no usable public key",

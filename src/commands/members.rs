@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::write::{
     Context, LABELS_HINT, check_accepted, commit, confirm, listing, lock, open, pin_path,
-    read_members, read_pin, record_pin, review_block, unusable_pin, write_text,
+    read_members, read_pin, read_recipients, record_pin, review_block, unusable_pin, write_text,
 };
 use crate::error::UserError;
 use crate::output::printable;
@@ -52,39 +52,76 @@ pub fn members_add(
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;
-    let parsed = recipients::parse_lenient(recipient, "RECIPIENT")?;
-    if let Some((_, reason)) = parsed.skipped.first() {
-        return Err(UserError::new(format!(
-            "cannot add {}: {reason}",
-            recipients::short(recipient.trim())
-        ))
-        .hint("age supports age1... keys and ssh-ed25519 and ssh-rsa public keys"));
-    }
-    let mut new = parsed.members;
-    let Some(mut member) = new.pop().filter(|_| new.is_empty()) else {
-        return Err(UserError::new("give exactly one recipient"));
+    // An argument naming an existing file is a recipients file (a .pub, or a list as `init -R` takes);
+    // anything else is a key.
+    let file = Path::new(recipient);
+    let mut new = if file.is_file() {
+        let hint = "each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key";
+        read_recipients(file, hint, true, err)?.0
+    } else {
+        let parsed = recipients::parse_lenient(recipient, "RECIPIENT")?;
+        if let Some((_, reason)) = parsed.skipped.first() {
+            return Err(UserError::new(format!(
+                "cannot add {}: {reason}",
+                recipients::short(recipient.trim())
+            ))
+            .hint("age supports age1... keys and ssh-ed25519 and ssh-rsa public keys"));
+        }
+        if parsed.members.len() != 1 {
+            return Err(UserError::new("give exactly one recipient")
+                .hint("to add the keys of a file, give the file's path"));
+        }
+        parsed.members
     };
     if let Some(label) = label {
         if label.chars().any(char::is_control) {
             return Err(UserError::new("the name must be one line of text"));
         }
+        let [member] = new.as_mut_slice() else {
+            return Err(UserError::new(format!(
+                "--name names one recipient, and '{}' lists {}",
+                file.display(),
+                new.len()
+            )));
+        };
         member.label = Some(label.trim().to_owned());
     }
-    if members.iter().any(|m| m.key == member.key) {
+    if let Some(member) = new
+        .iter()
+        .find(|m| members.iter().any(|old| old.key == m.key))
+        .filter(|_| new.len() == 1)
+    {
         return Err(UserError::new(format!(
             "{} is already a member",
             member.describe()
         )));
     }
-    let new_text = recipients::with_member(&text, &member);
-    let members = new_members(&path, &new_text, members.len() + 1)?;
+    for member in new
+        .iter()
+        .filter(|m| members.iter().any(|old| old.key == m.key))
+    {
+        let _ = writeln!(err, "teamotp: {} is already a member", member.describe());
+    }
+    new.retain(|m| !members.iter().any(|old| old.key == m.key));
+    if new.is_empty() {
+        return Err(UserError::new(format!(
+            "every key of '{}' is already a member",
+            file.display()
+        )));
+    }
+    let mut new_text = text.clone();
+    for member in &new {
+        new_text = recipients::with_member(&new_text, member);
+    }
+    let members = new_members(&path, &new_text, members.len() + new.len())?;
     let open = locked.read(ctx, err)?;
     commit(ctx, &open, Some((&members, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
+    let added: Vec<String> = new.iter().map(Member::describe).collect();
     let _ = writeln!(
         err,
         "teamotp: added {}; the vault is now encrypted to {} recipients",
-        member.describe(),
+        added.join(", "),
         members.len()
     );
     Ok(())
