@@ -1409,8 +1409,9 @@ fn bad_at_is_a_usage_error_exit_2() {
         out(
             2,
             "",
-            "error: invalid value 'soon' for '--at <TIME>': 'soon' is not a time: give Unix seconds (1700000000) \
-             or RFC 3339 (2023-11-14T22:13:20Z)\n\nFor more information, try '--help'.\n"
+            "teamotp: error: invalid value 'soon' for '--at <TIME>': 'soon' is not a time: give Unix seconds \
+             (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     for bad in [
@@ -1422,7 +1423,7 @@ fn bad_at_is_a_usage_error_exit_2() {
         assert_eq!((got.code, got.stdout.as_str()), (2, ""), "--at {bad}");
         assert!(
             got.stderr.starts_with(&format!(
-                "error: invalid value '{bad}' for '--at <TIME>': '{bad}' is not a time"
+                "teamotp: error: invalid value '{bad}' for '--at <TIME>': '{bad}' is not a time"
             )),
             "{got:?}"
         );
@@ -1437,8 +1438,9 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: unrecognized subcommand 'bogus'\n\nUsage: teamotp [OPTIONS] [COMMAND]\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: unrecognized subcommand 'bogus'\n\
+             teamotp: hint: usage: teamotp [OPTIONS] [COMMAND]\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
@@ -1446,8 +1448,9 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: table, csv, json]\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: invalid value 'xml' for '--format <FORMAT>'\n\
+             teamotp: hint: possible values: table, csv, json\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
@@ -1455,17 +1458,43 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: the argument '--demo' cannot be used with '--file <PATH>'\n\nUsage: teamotp --at <TIME> --demo\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: the argument '--demo' cannot be used with '--file <PATH>'\n\
+             teamotp: hint: usage: teamotp --at <TIME> --demo\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     let got = sandbox.run("59", &["--demo", "code"]);
     assert_eq!((got.code, got.stdout.as_str()), (2, ""));
     assert!(
-        got.stderr
-            .starts_with("error: the following required arguments were not provided:\n  <QUERY>\n"),
+        got.stderr.starts_with(
+            "teamotp: error: the following required arguments were not provided: <QUERY>\n"
+        ),
         "{got:?}"
     );
+}
+
+/// Regression (issue 14): usage errors were clap's own "error: ..." text, not the documented
+/// `teamotp: error:` / `teamotp: hint:` style; --help and --version stay clap's.
+#[test]
+fn usage_errors_are_in_teamotps_style_and_help_is_clap_s() {
+    let sandbox = Sandbox::new();
+    assert_eq!(
+        sandbox.run("59", &["--demo", "lst"]),
+        out(
+            2,
+            "",
+            "teamotp: error: unrecognized subcommand 'lst'\n\
+             teamotp: hint: a similar subcommand exists: 'list'\n\
+             teamotp: hint: usage: teamotp [OPTIONS] [COMMAND]\n\
+             teamotp: hint: for more information, try '--help'\n"
+        )
+    );
+    let help = sandbox.run("59", &["--help"]);
+    assert_eq!(help.code, 0, "{help:?}");
+    assert!(help.stdout.contains("Usage: teamotp"), "{help:?}");
+    let version = sandbox.run("59", &["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert!(version.stdout.starts_with("teamotp "), "{version:?}");
 }
 
 #[test]

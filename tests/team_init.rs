@@ -359,9 +359,9 @@ fn init_refuses_recipients_mixed_with_a_passphrase() {
         out(
             2,
             "",
-            "error: the argument '--passphrase' cannot be used with '--recipient <RECIPIENT>'\n\n\
-             Usage: teamotp init --passphrase\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: the argument '--passphrase' cannot be used with '--recipient <RECIPIENT>'\n\
+             teamotp: hint: usage: teamotp init --passphrase\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
