@@ -74,7 +74,15 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             min_remaining,
         }) => {
             let vault = load(&ctx, err)?;
-            read::code(&vault, &query, min_remaining, now, cli.at.is_none(), out)
+            read::code(
+                &vault,
+                &query,
+                min_remaining,
+                now,
+                cli.at.is_none(),
+                out,
+                err,
+            )
         }
         Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),
         Some(Command::Init(args)) => done(create::init(&ctx, &new_vault(&args), err)),

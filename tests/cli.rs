@@ -659,15 +659,29 @@ fn code_min_remaining_prints_the_next_code_when_too_little_time_is_left() {
         out(0, "198467\n", "")
     );
     assert_eq!(
-        code("1700000040", &["thirty", "--min-remaining", "30"]),
+        code("1700000040", &["thirty", "--min-remaining", "29"]),
         out(0, "198467\n", "")
     );
-    // 59 s left of 60: with --at there is no real sleep, so this returns at once.
+    // Regression (issue 14): S equal to the period was accepted (a wait for an exact boundary).
+    for min in ["30", "31"] {
+        assert_eq!(
+            code("1700000040", &["thirty", "--min-remaining", min]),
+            out(
+                2,
+                "",
+                &format!(
+                    "teamotp: error: --min-remaining '{min}' is not less than the 30 s period of 'thirty': \
+                     no code is valid that long\nteamotp: hint: give at most 29 seconds\n"
+                )
+            )
+        );
+    }
+    // 58 s left of 60: with --at there is no real sleep, so this returns at once (and says nothing).
     let start = Instant::now();
     let got = run(sandbox
-        .teamotp("1700000041")
+        .teamotp("1700000042")
         .timeout(Duration::from_secs(20))
-        .args(["-f", "vault.csv", "code", "sixty", "--min-remaining", "60"]));
+        .args(["-f", "vault.csv", "code", "sixty", "--min-remaining", "59"]));
     assert_eq!(got, out(0, "856492\n", ""));
     assert!(
         start.elapsed() < Duration::from_secs(10),

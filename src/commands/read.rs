@@ -1,7 +1,7 @@
 //! `list`, `code` and `check`: functions of a loaded vault and a time, writing to any `Write` (only `code`
 //! reads the clock again, after waiting for a fresh code).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 
@@ -133,10 +133,15 @@ pub fn code(
     now: u64,
     may_wait: bool,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<u8> {
     let account = find(vault, query)?;
     let (wait, mut code) = code_plan(account, now, min_remaining)?;
     if wait > 0 && may_wait {
+        // At a terminal, say why nothing appears yet (scripts get stderr untouched).
+        if std::io::stderr().is_terminal() {
+            let _ = writeln!(err, "teamotp: waiting {wait} s for a fresh code");
+        }
         std::thread::sleep(std::time::Duration::from_secs(wait));
         // Read the clock again after sleeping: the code is for the moment it is printed.
         let (_, fresh) = code_plan(account, crate::time::now().as_secs(), None)?;
@@ -149,7 +154,7 @@ pub fn code(
 
 /// What `code` should print and how long to wait first: with `min_remaining`, a code with fewer seconds
 /// left is skipped for the next one. A `min_remaining` longer than the period (no code ever has that
-/// long) is a usage error, and so is a time whose next window does not fit in `u64` (`--at` is bounded
+/// long, or exactly that long) is a usage error, and so is a time whose next window does not fit in `u64` (`--at` is bounded
 /// by [`crate::time::LATEST`], so only a broken clock gets there).
 pub fn code_plan(
     account: &Account,
@@ -157,12 +162,14 @@ pub fn code_plan(
     min_remaining: Option<u64>,
 ) -> Result<(u64, String), UserError> {
     let period = account.params.period;
-    if let Some(min) = min_remaining.filter(|min| *min > period) {
+    // A code is valid for at most the period, and has the whole period left only at its first instant:
+    // asking for that much would wait for an exact second boundary, so it is refused too.
+    if let Some(min) = min_remaining.filter(|min| *min >= period) {
         return Err(UserError::new(format!(
-            "--min-remaining '{min}' is more than the {period} s period of '{}': no code is valid that long",
+            "--min-remaining '{min}' is not less than the {period} s period of '{}': no code is valid that long",
             printable(&account.name)
         ))
-        .hint(format!("give at most {period} seconds")));
+        .hint(format!("give at most {} seconds", period - 1)));
     }
     let left = totp::remaining(period, now);
     let wait = match min_remaining {
