@@ -1262,3 +1262,43 @@ fn man_prints_a_roff_page() {
         assert!(out.stdout.contains(word), "no {word:?} in:\n{}", out.stdout);
     }
 }
+
+/// Regression (issue 14): `import` of a plaintext file did not remind to delete it (as `encrypt` does),
+/// and a name listed twice in one file was reported as "the vault already has this name".
+#[test]
+fn import_reminds_to_remove_the_plaintext_and_names_a_duplicate_inside_the_file() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "export.txt",
+        "otpauth://totp/ACME:ops?secret=JBSWY3DPEHPK3PXP\n\
+         otpauth://totp/ACME:ops?secret=GEZDGNBVGY3TQOJQ\n",
+    );
+    let out = sandbox.ok(&["import", file.to_str().unwrap()]);
+    assert!(
+        out.stderr
+            .contains("lists this name more than once; the later one is skipped"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("the vault already has this name"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.ends_with(&format!(
+            "teamotp: hint: now remove the plaintext: shred -u '{}' (and any copy in backups, sync \
+             folders or git history)\n",
+            file.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    // From stdin there is no file to remove.
+    let out = sandbox.run_with(
+        &["import", "-"],
+        b"otpauth://totp/Other:me?secret=JBSWY3DPEHPK3PXP\n",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("shred"), "{}", out.stderr);
+}
