@@ -582,3 +582,23 @@ fn the_conflict_hint_gives_a_command_that_shows_their_version() {
     );
     assert_eq!(leaked_piece(&shown.stdout, OTHER), None);
 }
+
+/// Regression (issue 14): git-setup in a clone whose .gitattributes is committed asked to commit it again.
+#[test]
+fn git_setup_with_committed_attributes_does_not_ask_to_commit_them() {
+    let repo = Repo::with_setup();
+    let first = repo.teamotp_ok(&["git-setup"]);
+    assert!(
+        !first.stderr.contains("commit .gitattributes"),
+        "{}",
+        first.stderr
+    );
+    // A fresh repository still gets the reminder.
+    let fresh = Repo::new();
+    let out = fresh.teamotp_ok(&["git-setup"]);
+    assert!(
+        out.stderr.contains("commit .gitattributes"),
+        "{}",
+        out.stderr
+    );
+}

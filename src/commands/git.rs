@@ -106,7 +106,8 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     let existing = read_regular(&attributes)?;
     let ignore = top.join(".gitignore");
     let ignored = read_regular(&ignore)?;
-    if existing.lines().any(|l| l.trim() == ATTRIBUTES) {
+    let routed = existing.lines().any(|l| l.trim() == ATTRIBUTES);
+    if routed {
         let _ = writeln!(
             err,
             "teamotp: {} already routes *.age to teamotp",
@@ -160,11 +161,20 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     ] {
         git(&top, &["config", "--local", key, value])?;
     }
+    // A clone whose .gitattributes is committed and already routes *.age has nothing to commit.
+    let committed = routed
+        && git(&top, &["diff", "--quiet", "HEAD", "--", ".gitattributes"]).is_ok()
+        && git(&top, &["ls-files", "--error-unmatch", ".gitattributes"]).is_ok();
     let _ = writeln!(
         err,
         "teamotp: configured the diff and merge drivers in {} (they use your usual identity and the \
-         teamotp on PATH); commit .gitattributes so your teammates get the attributes too",
-        top.display()
+         teamotp on PATH){}",
+        top.display(),
+        if committed {
+            ""
+        } else {
+            "; commit .gitattributes so your teammates get the attributes too"
+        }
     );
     Ok(())
 }
