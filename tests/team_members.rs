@@ -434,6 +434,8 @@ fn recipients_file_option_overrides_the_file_beside_the_vault() {
             0,
             "",
             "teamotp: wrote the recipients file team.rcp (1 recipient)\n\
+             teamotp: this machine now trusts these recipients of vault/v.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: created the vault vault/v.age; add accounts with 'teamotp add NAME'\n"
         )
     );

@@ -303,15 +303,28 @@ pub(crate) fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {
     let Ok(vault) = ctx.vault_path() else {
         return;
     };
+    let mut first = false;
     let result = match pin::path(ctx.env, vault) {
-        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
-            format!(
-                "cannot write the recipients pin '{}': {e}",
-                pin_path.display()
-            )
-        }),
+        Some(pin_path) => {
+            first = matches!(pin::read(&pin_path), Ok(None));
+            pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
+                format!(
+                    "cannot write the recipients pin '{}': {e}",
+                    pin_path.display()
+                )
+            })
+        }
         None => Err("there is no state directory to keep the recipients pin in".to_owned()),
     };
+    if first && result.is_ok() {
+        // Pinning is silent afterwards: say once that it started.
+        let _ = writeln!(
+            err,
+            "teamotp: this machine now trusts these recipients of {} (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)",
+            vault.display()
+        );
+    }
     if let Err(reason) = result {
         let _ = writeln!(
             err,
