@@ -68,6 +68,9 @@ pub enum Command {
         /// When fewer SECONDS are left, wait for the next code and print that
         #[arg(long, value_name = "SECONDS")]
         min_remaining: Option<u64>,
+        /// Copy the code to the clipboard instead of printing it (cleared when it expires)
+        #[arg(long)]
+        clip: bool,
     },
     /// Validate the vault and list every problem (exit 1 when there is one)
     Check,
@@ -160,6 +163,12 @@ pub enum Command {
         /// The vault file, or - for standard input (git show :3:PATH | teamotp textconv -)
         #[arg(value_name = "FILE")]
         input: PathBuf,
+    },
+    /// Owns the clipboard for `code --clip` until UNIX, then clears it (internal; reads the code on stdin)
+    #[command(name = "clip-helper", hide = true)]
+    ClipHelper {
+        #[arg(long, value_name = "UNIX")]
+        until: u64,
     },
     /// git merge driver: merge three versions of the vault by account name (BASE OURS THEIRS [PATH])
     MergeDriver {

@@ -27,7 +27,7 @@ use clap::CommandFactory;
 
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
-use commands::{accounts, create, exchange, git, help, members, read};
+use commands::{accounts, clip, create, exchange, git, help, members, read};
 use env::Env;
 use error::UserError;
 use output::Format;
@@ -72,18 +72,17 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         Some(Command::Code {
             query,
             min_remaining,
+            clip,
         }) => {
             let vault = load(&ctx, err)?;
-            read::code(
-                &vault,
-                &query,
+            let options = read::CodeOptions {
                 min_remaining,
-                now,
-                cli.at.is_none(),
-                out,
-                err,
-            )
+                may_wait: cli.at.is_none(),
+                clip: clip.then_some(env),
+            };
+            read::code(&vault, &query, &options, now, out, err)
         }
+        Some(Command::ClipHelper { until }) => Ok(clip::helper(until)?),
         Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),
         Some(Command::Init(args)) => done(create::init(&ctx, &new_vault(&args), err)),
         Some(Command::Encrypt { plaintext, new }) => {

@@ -46,3 +46,35 @@ fn code_min_remaining_says_it_waits_at_a_terminal() {
         "{text:?}"
     );
 }
+
+/// `code --clip` with no display: OSC 52 written once to the terminal, the code not printed, and a
+/// message saying it will not be cleared (no background process writes to the terminal later).
+#[test]
+fn code_clip_without_a_display_uses_osc52_once_and_says_it_stays() {
+    let sandbox = Sandbox::new("teamotp-pty-code-");
+    sandbox.write("vault.csv", "name,secret\nfast,JBSWY3DPEHPK3PXP\n");
+    support::set_mode(&sandbox.path("vault.csv"), 0o600);
+    let mut command = std::process::Command::new(BIN);
+    command
+        .env_clear()
+        .env("HOME", sandbox.home())
+        .env("TERM", "xterm")
+        .current_dir(sandbox.root())
+        .args([
+            "--at",
+            "1700000000",
+            "-f",
+            "vault.csv",
+            "code",
+            "fast",
+            "--clip",
+        ]);
+    let mut session = Session::spawn(command).expect("spawn teamotp on a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let found = session.expect(Eof).expect("teamotp ends");
+    let text = String::from_utf8_lossy(found.as_bytes()).replace('\r', "");
+    // 324550 at 1700000000 (oathtool), base64 "MzI0NTUw".
+    assert_eq!(text.matches("\x1b]52;c;MzI0NTUw").count(), 1, "{text:?}");
+    assert!(!text.contains("324550"), "{text:?}");
+    assert!(text.contains("it will not be cleared"), "{text:?}");
+}

@@ -3,6 +3,7 @@
 //! command line, the commands and the core import each other in one direction only.
 
 pub mod accounts;
+pub mod clip;
 pub mod create;
 pub mod exchange;
 pub mod git;

@@ -124,28 +124,46 @@ pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError
     }
 }
 
-/// `teamotp code QUERY`: the current code on `out`. With `min_remaining`, a code with fewer seconds left is
-/// waited out (only when `may_wait`, i.e. not at a fixed `--at` time) and the next one printed.
+/// How `code` runs: `--min-remaining`, whether it may really wait (not at a fixed `--at` time), and
+/// `--clip` (the environment that tells which clipboard).
+pub struct CodeOptions<'a> {
+    pub min_remaining: Option<u64>,
+    pub may_wait: bool,
+    pub clip: Option<&'a crate::env::Env>,
+}
+
+/// `teamotp code QUERY`: the current code on `out` (or, with `--clip`, on a clipboard). With
+/// `min_remaining`, a code with fewer seconds left is waited out (only when `may_wait`, i.e. not at a
+/// fixed `--at` time) and the next one printed.
 pub fn code(
     vault: &Loaded,
     query: &str,
-    min_remaining: Option<u64>,
+    options: &CodeOptions,
     now: u64,
-    may_wait: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8> {
     let account = find(vault, query)?;
-    let (wait, mut code) = code_plan(account, now, min_remaining)?;
-    if wait > 0 && may_wait {
+    let (wait, mut code) = code_plan(account, now, options.min_remaining)?;
+    let mut at = now.saturating_add(wait);
+    if wait > 0 && options.may_wait {
         // At a terminal, say why nothing appears yet (scripts get stderr untouched).
         if std::io::stderr().is_terminal() {
             let _ = writeln!(err, "teamotp: waiting {wait} s for a fresh code");
         }
         std::thread::sleep(std::time::Duration::from_secs(wait));
         // Read the clock again after sleeping: the code is for the moment it is printed.
-        let (_, fresh) = code_plan(account, crate::time::now().as_secs(), None)?;
+        at = crate::time::now().as_secs();
+        let (_, fresh) = code_plan(account, at, None)?;
         code = fresh;
+    }
+    if let Some(env) = options.clip {
+        // The code stays valid for what is left of its period, counted on the wall clock.
+        let left = totp::remaining(account.params.period, at);
+        let expires_at = crate::time::now().as_secs().saturating_add(left);
+        let code = zeroize::Zeroizing::new(code);
+        super::clip::copy(&code, &printable(&account.name), expires_at, env, err)?;
+        return Ok(0);
     }
     writeln!(out, "{code}")?;
     out.flush()?;
