@@ -69,6 +69,9 @@ pub enum Command {
         /// When fewer SECONDS are left, wait for the next code and print that
         #[arg(long, value_name = "SECONDS")]
         min_remaining: Option<u64>,
+        /// Copy the code to the clipboard instead of printing it (cleared when it expires)
+        #[arg(long)]
+        clip: bool,
     },
     /// Validate the vault and list every problem (exit 1 when there is one)
     Check,
@@ -162,8 +165,15 @@ pub enum Command {
     GitSetup,
     /// Print a vault as git diff shows it: one line per account, never a secret
     Textconv {
+        /// The vault file, or - for standard input (git show :3:PATH | teamotp textconv -)
         #[arg(value_name = "FILE")]
         input: PathBuf,
+    },
+    /// Owns the clipboard for `code --clip` until UNIX, then clears it (internal; reads the code on stdin)
+    #[command(name = "clip-helper", hide = true)]
+    ClipHelper {
+        #[arg(long, value_name = "UNIX")]
+        until: u64,
     },
     /// git merge driver: merge three versions of the vault by account name (BASE OURS THEIRS [PATH])
     MergeDriver {
@@ -296,6 +306,9 @@ pub struct NewVaultArgs {
     /// still shown)
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// The label of your own key in the recipients file (default: an SSH key's comment, or $USER)
+    #[arg(long, value_name = "LABEL")]
+    pub name: Option<String>,
 }
 
 /// Account parameters for add and edit.

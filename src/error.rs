@@ -41,6 +41,46 @@ impl fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
+/// Reports a usage error from clap in teamotp's own style: `teamotp: error: ...`, then clap's tips,
+/// the usage line and the pointer to `--help` as `teamotp: hint: ...` lines. Returns clap's exit code (2).
+pub fn usage(error: &clap::Error, out: &mut dyn Write) -> u8 {
+    let out = &mut TerminalText::new(out);
+    let text = error.render().to_string();
+    let mut sections = text.split("\n\n");
+    let mut message = String::new();
+    let mut hints = Vec::new();
+    for line in sections.next().unwrap_or_default().lines() {
+        let line = line.trim();
+        if let Some(first) = line.strip_prefix("error: ") {
+            message = first.to_owned();
+        } else if let Some(values) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            hints.push(values.to_owned());
+        } else if !line.is_empty() {
+            message.push_str(if message.ends_with(':') { " " } else { ", " });
+            message.push_str(line);
+        }
+    }
+    for section in sections {
+        for line in section.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let hint = if let Some(tip) = line.strip_prefix("tip: ") {
+                tip.to_owned()
+            } else if let Some(usage) = line.strip_prefix("Usage: ") {
+                format!("usage: {usage}")
+            } else if let Some(more) = line.strip_prefix("For more information, try ") {
+                format!("for more information, try {}", more.trim_end_matches('.'))
+            } else {
+                line.to_owned()
+            };
+            hints.push(hint);
+        }
+    }
+    let _ = writeln!(out, "teamotp: error: {message}");
+    for hint in hints {
+        let _ = writeln!(out, "teamotp: hint: {hint}");
+    }
+    u8::try_from(error.exit_code()).unwrap_or(2)
+}
+
 /// Writes an error the way users see it: `teamotp: error: ...` and `teamotp: hint: ...` lines, through
 /// [`TerminalText`] (a message quotes names and lines from files others write: nothing in them reaches the
 /// terminal raw).

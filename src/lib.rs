@@ -28,7 +28,9 @@ use clap::CommandFactory;
 
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
-use commands::{accounts, agent as agent_cmd, create, exchange, git, help, keys, members, read};
+use commands::{
+    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, read,
+};
 use env::Env;
 use error::UserError;
 use output::Format;
@@ -73,12 +75,19 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         Some(Command::Code {
             query,
             min_remaining,
+            clip,
         }) => {
             // Only the rows that could match are parsed: one account of thousands is needed.
             let vault =
                 vault::load::load_candidates(&ctx.source, ctx.identities, ctx.env, err, &query)?;
-            read::code(&vault, &query, min_remaining, now, cli.at.is_none(), out)
+            let options = read::CodeOptions {
+                min_remaining,
+                may_wait: cli.at.is_none(),
+                clip: clip.then_some(env),
+            };
+            read::code(&vault, &query, &options, now, out, err)
         }
+        Some(Command::ClipHelper { until }) => Ok(clip::helper(until)?),
         Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),
         Some(Command::Init(args)) => done(create::init(&ctx, &new_vault(&args), err)),
         Some(Command::Encrypt { plaintext, new }) => {
@@ -234,5 +243,6 @@ fn new_vault(args: &cli::NewVaultArgs) -> create::NewVault<'_> {
         passphrase: args.passphrase,
         force: args.force,
         yes: args.yes,
+        name: args.name.as_deref(),
     }
 }

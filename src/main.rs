@@ -3,7 +3,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = teamotp::cli::Cli::parse();
+    let cli = match teamotp::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version, and a bare command group: clap's own output, as it is.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => return ExitCode::from(teamotp::error::usage(&e, &mut std::io::stderr())),
+    };
     let env = teamotp::env::Env::from_process();
     match teamotp::run(cli, &env) {
         Ok(code) => ExitCode::from(code),

@@ -235,9 +235,13 @@ pub fn csv(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
 
 /// The I/O error inside a csv error, so a closed pipe is still recognised as one.
 fn io_error(error: csv::Error) -> io::Error {
+    if !error.is_io_error() {
+        // In words: the kind's Debug text is not for people.
+        return io::Error::other(error.to_string());
+    }
     match error.into_kind() {
         csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
+        _ => io::Error::other("cannot write CSV"),
     }
 }
 

@@ -15,6 +15,16 @@ pub fn available() -> bool {
     open().is_ok()
 }
 
+/// How many times a passphrase is asked before giving up, as ssh does.
+pub const TRIES: usize = 3;
+
+/// Writes one line to the terminal (a wrong passphrase, before asking again), escaped as every message.
+pub fn tell(message: &str) {
+    if let Ok(tty) = open() {
+        let _ = write_prompt(&tty, &format!("{message}\n"));
+    }
+}
+
 /// Longest answer read from a hidden prompt.
 const MAX_SECRET: usize = 4096;
 

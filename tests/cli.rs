@@ -659,15 +659,29 @@ fn code_min_remaining_prints_the_next_code_when_too_little_time_is_left() {
         out(0, "198467\n", "")
     );
     assert_eq!(
-        code("1700000040", &["thirty", "--min-remaining", "30"]),
+        code("1700000040", &["thirty", "--min-remaining", "29"]),
         out(0, "198467\n", "")
     );
-    // 59 s left of 60: with --at there is no real sleep, so this returns at once.
+    // Regression (issue 14): S equal to the period was accepted (a wait for an exact boundary).
+    for min in ["30", "31"] {
+        assert_eq!(
+            code("1700000040", &["thirty", "--min-remaining", min]),
+            out(
+                2,
+                "",
+                &format!(
+                    "teamotp: error: --min-remaining '{min}' is not less than the 30 s period of 'thirty': \
+                     no code is valid that long\nteamotp: hint: give at most 29 seconds\n"
+                )
+            )
+        );
+    }
+    // 58 s left of 60: with --at there is no real sleep, so this returns at once (and says nothing).
     let start = Instant::now();
     let got = run(sandbox
-        .teamotp("1700000041")
+        .teamotp("1700000042")
         .timeout(Duration::from_secs(20))
-        .args(["-f", "vault.csv", "code", "sixty", "--min-remaining", "60"]));
+        .args(["-f", "vault.csv", "code", "sixty", "--min-remaining", "59"]));
     assert_eq!(got, out(0, "856492\n", ""));
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -1410,8 +1424,9 @@ fn bad_at_is_a_usage_error_exit_2() {
         out(
             2,
             "",
-            "error: invalid value 'soon' for '--at <TIME>': 'soon' is not a time: give Unix seconds (1700000000) \
-             or RFC 3339 (2023-11-14T22:13:20Z)\n\nFor more information, try '--help'.\n"
+            "teamotp: error: invalid value 'soon' for '--at <TIME>': 'soon' is not a time: give Unix seconds \
+             (1700000000) or RFC 3339 (2023-11-14T22:13:20Z)\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     for bad in [
@@ -1423,7 +1438,7 @@ fn bad_at_is_a_usage_error_exit_2() {
         assert_eq!((got.code, got.stdout.as_str()), (2, ""), "--at {bad}");
         assert!(
             got.stderr.starts_with(&format!(
-                "error: invalid value '{bad}' for '--at <TIME>': '{bad}' is not a time"
+                "teamotp: error: invalid value '{bad}' for '--at <TIME>': '{bad}' is not a time"
             )),
             "{got:?}"
         );
@@ -1438,8 +1453,9 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: unrecognized subcommand 'bogus'\n\nUsage: teamotp [OPTIONS] [COMMAND]\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: unrecognized subcommand 'bogus'\n\
+             teamotp: hint: usage: teamotp [OPTIONS] [COMMAND]\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
@@ -1447,8 +1463,9 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: table, csv, json]\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: invalid value 'xml' for '--format <FORMAT>'\n\
+             teamotp: hint: possible values: table, csv, json\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
@@ -1456,17 +1473,43 @@ fn usage_errors_exit_2() {
         out(
             2,
             "",
-            "error: the argument '--demo' cannot be used with '--file <PATH>'\n\nUsage: teamotp --at <TIME> --demo\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: the argument '--demo' cannot be used with '--file <PATH>'\n\
+             teamotp: hint: usage: teamotp --at <TIME> --demo\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     let got = sandbox.run("59", &["--demo", "code"]);
     assert_eq!((got.code, got.stdout.as_str()), (2, ""));
     assert!(
-        got.stderr
-            .starts_with("error: the following required arguments were not provided:\n  <QUERY>\n"),
+        got.stderr.starts_with(
+            "teamotp: error: the following required arguments were not provided: <QUERY>\n"
+        ),
         "{got:?}"
     );
+}
+
+/// Regression (issue 14): usage errors were clap's own "error: ..." text, not the documented
+/// `teamotp: error:` / `teamotp: hint:` style; --help and --version stay clap's.
+#[test]
+fn usage_errors_are_in_teamotps_style_and_help_is_clap_s() {
+    let sandbox = Sandbox::new();
+    assert_eq!(
+        sandbox.run("59", &["--demo", "lst"]),
+        out(
+            2,
+            "",
+            "teamotp: error: unrecognized subcommand 'lst'\n\
+             teamotp: hint: a similar subcommand exists: 'list'\n\
+             teamotp: hint: usage: teamotp [OPTIONS] [COMMAND]\n\
+             teamotp: hint: for more information, try '--help'\n"
+        )
+    );
+    let help = sandbox.run("59", &["--help"]);
+    assert_eq!(help.code, 0, "{help:?}");
+    assert!(help.stdout.contains("Usage: teamotp"), "{help:?}");
+    let version = sandbox.run("59", &["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert!(version.stdout.starts_with("teamotp "), "{version:?}");
 }
 
 #[test]

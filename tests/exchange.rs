@@ -52,7 +52,7 @@ const HOTP: [(&str, &str); 4] = [
     ("otpauth-list.txt", "Legacy:counter@example.com"),
     ("google-hotp.txt", "Legacy:counter@example.com"),
     ("aegis-plain.json", "counter@example.com"),
-    ("2fas.2fas", "Legacy"),
+    ("2fas.2fas", "counter@example.com"),
 ];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -986,7 +986,7 @@ fn export_csv_writes_a_team_csv() {
         "only the account QUERY matches: {}",
         out.stdout
     );
-    assert_eq!(&rows[0][0], "Vault Corp");
+    assert_eq!(&rows[0][0], "admin");
     assert_eq!(&rows[0][1], "Vault Corp");
     assert_eq!(&rows[0][3], "8");
     assert_eq!(&rows[0][4], "60");
@@ -1261,4 +1261,104 @@ fn man_prints_a_roff_page() {
     for word in [".SH NAME", ".SH SYNOPSIS", "members", "import", "export"] {
         assert!(out.stdout.contains(word), "no {word:?} in:\n{}", out.stdout);
     }
+}
+
+/// Regression (issue 14): `import` of a plaintext file did not remind to delete it (as `encrypt` does),
+/// and a name listed twice in one file was reported as "the vault already has this name".
+#[test]
+fn import_reminds_to_remove_the_plaintext_and_names_a_duplicate_inside_the_file() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "export.txt",
+        "otpauth://totp/ACME:ops?secret=JBSWY3DPEHPK3PXP\n\
+         otpauth://totp/ACME:ops?secret=GEZDGNBVGY3TQOJQ\n",
+    );
+    let out = sandbox.ok(&["import", file.to_str().unwrap()]);
+    assert!(
+        out.stderr
+            .contains("lists this name more than once; the later one is skipped"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("the vault already has this name"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.ends_with(&format!(
+            "teamotp: hint: now remove the plaintext: shred -u '{}' (and any copy in backups, sync \
+             folders or git history)\n",
+            file.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    // From stdin there is no file to remove.
+    let out = sandbox.run_with(
+        &["import", "-"],
+        b"otpauth://totp/Other:me?secret=JBSWY3DPEHPK3PXP\n",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("shred"), "{}", out.stderr);
+}
+
+/// Regression (issue 14), against the Aegis project's own 2FAS test export: 2FAS keeps the service in
+/// `name` and the account in `otp.account`; teamotp named every account after its service ("Deno"), so
+/// two accounts at one service collided. Now, as for Aegis: name = account, issuer = service.
+#[test]
+fn two_fas_export_of_the_aegis_project_names_accounts_by_their_label() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.import("aegis-project/2fas_authenticator_plain_v4.2fas", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("  + Mason (Deno) · SHA1 · 6 digits · 30 s\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("  + Sophia (Boeing) · Steam · 30 s\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("not imported").count(),
+        3,
+        "{}",
+        out.stderr
+    );
+}
+
+/// The Aegis project's andOTP plain test backup: labels, issuers and parameters as andOTP wrote them.
+#[test]
+fn and_otp_export_of_the_aegis_project() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.import("aegis-project/andotp_plain.json", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    for line in [
+        "  + Mason (Deno) · SHA1 · 6 digits · 30 s\n",
+        "  + James (SPDX) · SHA256 · 7 digits · 20 s\n",
+        "  + Elijah (Airbnb) · SHA512 · 8 digits · 50 s\n",
+        "  + Sophia (Boeing) · Steam · 30 s\n",
+    ] {
+        assert!(out.stderr.contains(line), "{line:?} in\n{}", out.stderr);
+    }
+}
+
+/// Regression (issue 14): an andOTP encrypted backup (.json.aes: a 4-byte iteration count, a 12-byte
+/// salt, a 12-byte nonce, ciphertext) was refused as "not UTF-8 text".
+#[test]
+fn an_and_otp_encrypted_backup_is_recognised_and_refused_with_a_way_out() {
+    let sandbox = Sandbox::new();
+    let mut bytes = 140_000u32.to_be_bytes().to_vec();
+    bytes.extend((0u32..300).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let file = sandbox.write("otp_accounts.json.aes", &bytes);
+    let out = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("encrypted backup"), "{}", out.stderr);
+    assert!(out.stderr.contains("andOTP"), "{}", out.stderr);
+    assert!(out.stderr.contains("Backup (plain)"), "{}", out.stderr);
+    let out = sandbox.run(&["import", "--format", "andotp", file.to_str().unwrap()]);
+    assert!(out.stderr.contains("Backup (plain)"), "{}", out.stderr);
 }

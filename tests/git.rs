@@ -523,3 +523,82 @@ fn merge_of_a_vault_in_a_subdirectory() {
     names.sort();
     assert_eq!(names, ["Base", "FromOurs", "FromTheirs"]);
 }
+
+#[test]
+fn a_rename_on_one_side_and_an_edit_on_the_other_merge_into_one_account_in_place() {
+    // Regression (issue 14): the rename gave two accounts with the same secret, reported only as
+    // "changed differently"; --digits on one side and --period on the other was a conflict.
+    let repo = Repo::with_setup();
+    repo.add("X", OTHER);
+    repo.add("Y", CANARY);
+    repo.commit_all("base 2");
+    repo.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    repo.teamotp_ok(&["edit", "Base", "--digits", "8"]);
+    repo.teamotp_ok(&["edit", "X", "--period", "60"]);
+    repo.commit_all("theirs edits");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.teamotp_ok(&["rename", "Base", "Renamed"]);
+    repo.teamotp_ok(&["edit", "X", "--digits", "7"]);
+    repo.commit_all("ours renames");
+
+    let out = repo.git(&["merge", "--no-edit", "theirs"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        repo.names(),
+        ["Renamed", "X", "Y"],
+        "the rename stays in place"
+    );
+    let renamed = repo.textconv_line("Renamed");
+    assert!(renamed.contains(" 8 digits "), "{renamed}");
+    let x = repo.textconv_line("X");
+    assert!(x.contains(" 7 digits ") && x.contains(" 60 s "), "{x}");
+}
+
+#[test]
+fn the_conflict_hint_gives_a_command_that_shows_their_version() {
+    let repo = Repo::with_setup();
+    repo.add("X", OTHER);
+    repo.commit_all("base 2");
+    repo.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    repo.teamotp_ok(&["edit", "X", "--digits", "7"]);
+    repo.commit_all("theirs edits");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.teamotp_ok(&["edit", "X", "--digits", "8"]);
+    repo.commit_all("ours edits");
+    let out = repo.git(&["merge", "--no-edit", "theirs"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    let hint = "git show :3:vault.csv.age | teamotp textconv -";
+    assert!(out.stderr.contains(hint), "{}", out.stderr);
+    let mut shell = repo.command(Path::new("sh"));
+    shell.args(["-c", hint]);
+    let shown = Repo::output(shell);
+    assert_eq!(shown.code, 0, "{shown:?}");
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("X ") && l.contains(" 7 digits ")),
+        "{shown:?}"
+    );
+    assert_eq!(leaked_piece(&shown.stdout, OTHER), None);
+}
+
+/// Regression (issue 14): git-setup in a clone whose .gitattributes is committed asked to commit it again.
+#[test]
+fn git_setup_with_committed_attributes_does_not_ask_to_commit_them() {
+    let repo = Repo::with_setup();
+    let first = repo.teamotp_ok(&["git-setup"]);
+    assert!(
+        !first.stderr.contains("commit .gitattributes"),
+        "{}",
+        first.stderr
+    );
+    // A fresh repository still gets the reminder.
+    let fresh = Repo::new();
+    let out = fresh.teamotp_ok(&["git-setup"]);
+    assert!(
+        out.stderr.contains("commit .gitattributes"),
+        "{}",
+        out.stderr
+    );
+}

@@ -188,9 +188,16 @@ fn wrong_vault_passphrase_exits_2() {
     let vault = sandbox.fixture("passphrase.csv.age");
     let wrong = "not-the-vault-pass";
     let run = run_with_passphrase(&sandbox, &list_args(&vault, None), VAULT_PROMPT, wrong);
-    assert_eq!(run.prompts, 1, "{}", run.text);
+    // Asked 3 times, as ssh does (issue 14), saying so between tries.
+    assert_eq!(run.prompts, 3, "{}", run.text);
+    assert_eq!(run.text.matches("try again").count(), 2, "{}", run.text);
     assert_eq!(run.code, 2, "terminal showed:\n{}", run.text);
     assert!(run.text.contains("the passphrase is wrong"), "{}", run.text);
+    assert!(
+        !run.text.contains("run teamotp in a terminal"),
+        "{}",
+        run.text
+    );
     assert!(
         !run.text.contains("name,issuer"),
         "no output on failure:\n{}",
@@ -253,4 +260,36 @@ fn passphrase_protected_ssh_keys_ask_once() {
         assert_eq!(run.prompts, 1, "{key}: prompts:\n{}", run.text);
         assert_codes_without_echo(&sandbox, &run, SSH_PASS);
     }
+}
+
+/// Regression (issue 14): a wrong passphrase for an SSH key was asked once and reported as "the
+/// identity's own passphrase is wrong, or its key could not be decrypted" with the hint "run teamotp in a
+/// terminal", in a terminal. Now: 3 tries, then "wrong passphrase for '~/.ssh/id_ed25519'".
+#[test]
+fn wrong_ssh_key_passphrase_is_asked_three_times_and_names_the_key() {
+    let sandbox = Sandbox::new("teamotp-pty-").with_fixtures();
+    let vault = sandbox.fixture("multi.csv.age");
+    let key = sandbox.home().join(".ssh/id_ed25519");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    std::fs::copy(sandbox.fixture("id_ed25519_pw"), &key).unwrap();
+    support::set_mode(&key, 0o600);
+    let run = run_with_passphrase(
+        &sandbox,
+        &list_args(&vault, Some(&key)),
+        KEY_PROMPT,
+        "not-the-ssh-pass",
+    );
+    assert_eq!(run.prompts, 3, "{}", run.text);
+    assert_eq!(run.code, 2, "{}", run.text);
+    assert!(
+        run.text
+            .contains("wrong passphrase for '~/.ssh/id_ed25519'"),
+        "{}",
+        run.text
+    );
+    assert!(
+        !run.text.contains("run teamotp in a terminal"),
+        "{}",
+        run.text
+    );
 }

@@ -94,6 +94,8 @@ fn init_without_an_identity_creates_one_and_encrypts_the_empty_vault_to_it() {
             0,
             "",
             "teamotp: wrote the recipients file other/.age-recipients (1 recipient)\n\
+             teamotp: this machine now trusts these recipients of other/w.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: created the vault other/w.age; add accounts with 'teamotp add NAME'\n"
         )
     );
@@ -156,12 +158,59 @@ fn init_without_recipients_uses_the_public_key_of_the_callers_ssh_identity() {
         !sb.home().join(".config").exists(),
         "no identity is created when the caller has one"
     );
+    // The SSH key's comment labels it (issue 14: there was no label).
     assert_eq!(
         sb.read(".age-recipients"),
-        format!("{RECIPIENTS_PREAMBLE}{}\n", ed25519_pub())
+        format!(
+            "{RECIPIENTS_PREAMBLE}# teamotp-fixture-ed25519\n{}\n",
+            ed25519_pub()
+        )
     );
     assert_eq!(stanzas(&sb.path("v.age")), ["ssh-ed25519"]);
     assert_opens(&sb, ED25519, "v.age", HEADER, LIST_HEADER);
+}
+
+/// Regression (issue 14): with a passphrase-protected key and no terminal, init said "the new version of
+/// 'v.age' does not decrypt (the identity's own passphrase is wrong, ...)".
+#[test]
+fn init_with_a_passphrase_protected_key_and_no_terminal_says_so() {
+    let sb = Sandbox::new();
+    sb.copy_fixture("id_ed25519_pw", "home/.ssh/id_ed25519");
+    sb.copy_fixture("id_ed25519_pw.pub", "home/.ssh/id_ed25519.pub");
+    let result = sb.run(&["-f", "v.age", "init"]);
+    assert_eq!(result.code, 2, "{result:?}");
+    assert!(
+        result.stderr.contains(
+            "your key needs its passphrase to check the new version of 'v.age', and there is no terminal"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.contains("teamotp unlock"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !result.stderr.contains("does not decrypt"),
+        "{}",
+        result.stderr
+    );
+    assert!(!sb.path("v.age").exists());
+}
+
+/// Regression (issue 14): init had no way to label the caller's own key.
+#[test]
+fn init_name_labels_the_callers_own_key() {
+    let sb = Sandbox::new();
+    assert_eq!(
+        sb.me(&["init", "--name", "Alice Example"]),
+        out(0, "", CREATED_V_AGE)
+    );
+    assert_eq!(
+        sb.read(".age-recipients"),
+        format!("{RECIPIENTS_PREAMBLE}# Alice Example\n{}\n", x25519_pub())
+    );
 }
 
 #[test]
@@ -222,6 +271,8 @@ fn init_encrypts_to_recipients_an_authorized_keys_line_and_a_github_keys_file() 
             "teamotp: warning: bob.keys:2: 'ecdsa-sha2-nistp256' keys are not supported by age; that key \
              gets no access\n\
              teamotp: wrote the recipients file ./.age-recipients (3 recipients)\n\
+             teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
         )
     );
@@ -294,6 +345,8 @@ fn init_writes_each_recipient_once() {
             0,
             "",
             "teamotp: wrote the recipients file ./.age-recipients (2 recipients)\n\
+             teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
         )
     );
@@ -316,9 +369,9 @@ fn init_refuses_recipients_mixed_with_a_passphrase() {
         out(
             2,
             "",
-            "error: the argument '--passphrase' cannot be used with '--recipient <RECIPIENT>'\n\n\
-             Usage: teamotp init --passphrase\n\n\
-             For more information, try '--help'.\n"
+            "teamotp: error: the argument '--passphrase' cannot be used with '--recipient <RECIPIENT>'\n\
+             teamotp: hint: usage: teamotp init --passphrase\n\
+             teamotp: hint: for more information, try '--help'\n"
         )
     );
     assert_eq!(
@@ -381,6 +434,8 @@ fn encrypt_then_add_keeps_comments_column_order_and_unknown_columns() {
             0,
             "",
             "teamotp: wrote the recipients file ./.age-recipients (1 recipient)\n\
+             teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: encrypted 2 accounts from plain.csv (team CSV) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'plain.csv' (and any copy in backups, sync \
              folders or git history)\n"
@@ -476,6 +531,8 @@ fn encrypt_converts_gauth_lines_to_team_csv() {
             0,
             "",
             "teamotp: wrote the recipients file ./.age-recipients (2 recipients)\n\
+             teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: encrypted 2 accounts from gauth.csv (gauth lines) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'gauth.csv' (and any copy in backups, sync \
              folders or git history)\n"

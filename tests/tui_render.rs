@@ -193,3 +193,66 @@ fn scrolled_list_keeps_the_selection_visible_and_clicks_map_to_rows() {
     assert_eq!(ui::row_at(&app, area, 1), None);
     assert_eq!(ui::row_at(&app, area, 5), None);
 }
+
+/// Regression (issue 14): a copy's status hid the filter's match count, the count stood still ("cleared
+/// in 18 s" to the end), and after Enter nothing on screen said a filter was applied.
+#[test]
+fn a_kept_filter_shows_in_the_title_and_the_status_keeps_the_match_count_and_counts_down() {
+    let mut app = app(T + 1);
+    press(&mut app, KeyCode::Char('/'));
+    for c in "vend".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('c'));
+    app.tick(T + 9);
+    let terminal = draw(&mut app, 120, 10);
+    let text = lines(&terminal);
+    assert!(text[0].contains("filter 'vend'"), "{text:#?}");
+    assert!(text[8].contains("cleared in 51 s"), "{text:#?}");
+    assert!(text[8].contains("1 of 5 match 'vend'"), "{text:#?}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Regression (issue 14): at 110 columns the header showed "Previo…".
+#[test]
+fn the_header_never_cuts_a_word_at_110_columns() {
+    // Only 6-digit codes: the code columns are 7 wide, narrower than "Previous".
+    let vault = Loaded {
+        label: "six.csv".into(),
+        parsed: vault::parse(b"name,secret\nAWS root,JBSWY3DPEHPK3PXP\n").unwrap(),
+        encrypted: true,
+    };
+    let mut app = App::new(&vault, T + 1, Box::new(NoClipboard));
+    let terminal = draw(&mut app, 110, 10);
+    let text = lines(&terminal);
+    assert!(!text[1].contains('…'), "{:?}", text[1]);
+    assert!(text[1].contains("Prev"), "{:?}", text[1]);
+}
+
+/// Regression (issue 14): at 50 columns the footer was cut mid-hint and lost `? help`.
+#[test]
+fn a_narrow_footer_drops_whole_hints_and_keeps_help() {
+    let mut app = app(T + 1);
+    let terminal = draw(&mut app, 50, 10);
+    let footer = lines(&terminal)[9].clone();
+    assert!(footer.contains("? help"), "{footer:?}");
+    assert!(
+        footer.trim_end().ends_with("quit") || footer.trim_end().ends_with("help"),
+        "{footer:?}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+/// Regression (issue 14): the help did not list g/G, Ctrl-Z, the wheel or `?` itself.
+#[test]
+fn the_help_lists_every_key() {
+    let mut app = app(T + 1);
+    press(&mut app, KeyCode::Char('?'));
+    let text = lines(&draw(&mut app, 80, 22)).join("\n");
+    for key in [
+        "g G", "Ctrl-Z", "wheel", "PgUp", "Home End", "Ctrl-C", " ? ", " n ", " p ", " h ",
+    ] {
+        assert!(text.contains(key), "{key:?} missing from the help:\n{text}");
+    }
+}

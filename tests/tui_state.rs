@@ -233,7 +233,7 @@ fn copies_current_next_and_previous_codes_with_a_status() {
         Some(window.curr.as_str())
     );
     assert_eq!(
-        app.status().unwrap().text,
+        app.status_text().unwrap(),
         "Copied the current code of 'AWS root (Amazon)' to the fake clipboard; cleared in 18 s"
     );
     press(&mut app, KeyCode::Char('n'));
@@ -241,7 +241,7 @@ fn copies_current_next_and_previous_codes_with_a_status() {
         fake.contents.borrow().as_deref(),
         Some(window.next.as_str())
     );
-    assert!(app.status().unwrap().text.ends_with("cleared in 48 s"));
+    assert!(app.status_text().unwrap().ends_with("cleared in 48 s"));
     press(&mut app, KeyCode::Char('p'));
     assert_eq!(
         fake.contents.borrow().as_deref(),
@@ -264,7 +264,7 @@ fn copying_an_invalid_row_copies_nothing() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(*fake.contents.borrow(), None);
     assert_eq!(
-        app.status().unwrap().text,
+        app.status_text().unwrap(),
         "'Broken' is invalid: nothing to copy"
     );
 }
@@ -279,7 +279,7 @@ fn clipboard_is_cleared_when_the_code_expires_but_only_if_it_is_still_ours() {
     assert_eq!(*fake.contents.borrow(), None);
     assert_eq!(*fake.clears.borrow(), 1);
     assert_eq!(
-        app.status().unwrap().text,
+        app.status_text().unwrap(),
         "The copied code expired; clipboard cleared"
     );
 
@@ -415,4 +415,66 @@ fn status_messages_expire() {
     assert!(app.status().is_some());
     app.tick(T + 4);
     assert!(app.status().is_none());
+}
+
+/// Regression (issue 14): the status line said "cleared in 18 s" until it disappeared; it counts down.
+#[test]
+fn the_copy_status_counts_down() {
+    let (mut app, _, _) = app_at(T + 12);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.status_text().unwrap().ends_with("; cleared in 18 s"));
+    app.tick(T + 18);
+    assert!(
+        app.status_text().unwrap().ends_with("; cleared in 12 s"),
+        "{:?}",
+        app.status_text()
+    );
+}
+
+/// A clipboard that cannot be cleared: OSC 52 under tmux.
+#[derive(Clone, Default)]
+struct Tmux(Fake);
+
+impl Clipboard for Tmux {
+    fn set(&mut self, text: &str) -> Result<(), String> {
+        self.0.set(text)
+    }
+    fn get(&mut self) -> Option<String> {
+        None
+    }
+    fn clear(&mut self) -> Result<(), String> {
+        // tmux ignores it: the code stays.
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "terminal clipboard (OSC 52)"
+    }
+    fn can_clear(&self) -> bool {
+        false
+    }
+}
+
+/// Regression (issue 14): under tmux, OSC 52 clearing is ignored, yet the status said "clipboard cleared".
+#[test]
+fn under_tmux_the_status_never_claims_the_clipboard_was_cleared() {
+    let mut app = App::new(&loaded(), T + 25, Box::new(Tmux::default()));
+    press(&mut app, KeyCode::Enter);
+    let copied = app.status_text().unwrap();
+    assert!(copied.contains("cannot be cleared under tmux"), "{copied}");
+    assert!(!copied.contains("cleared in"), "{copied}");
+    app.tick(T + 30);
+    let expired = app.status_text().unwrap();
+    assert!(expired.contains("could not be cleared"), "{expired}");
+    assert!(!expired.contains("clipboard cleared"), "{expired}");
+}
+
+/// A filter kept with Enter stays visible in the title (see tui_render.rs), and the state keeps it.
+#[test]
+fn a_filter_kept_with_enter_stays_applied() {
+    let (mut app, _, _) = app_at(T);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "slack");
+    press(&mut app, KeyCode::Enter);
+    assert!(!app.is_filtering());
+    assert_eq!(app.filter(), "slack");
 }

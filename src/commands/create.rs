@@ -28,6 +28,8 @@ pub struct NewVault<'a> {
     pub force: bool,
     /// Encrypt to an existing recipients file this machine has not accepted without asking.
     pub yes: bool,
+    /// The label of the caller's own key (`--name`).
+    pub name: Option<&'a str>,
 }
 
 enum NewProtection {
@@ -76,7 +78,7 @@ fn new_protection(
         members = existing;
         existing_text = Some(text);
     }
-    let identities = caller_identities(ctx, &mut members, err)?;
+    let identities = caller_identities(ctx, &mut members, options.name, err)?;
     let mut seen = std::collections::HashSet::new();
     members.retain(|m| seen.insert(m.key.clone()));
     if members.is_empty() {
@@ -136,6 +138,7 @@ fn accept_existing(
 fn caller_identities(
     ctx: &Context,
     members: &mut Vec<Member>,
+    name: Option<&str>,
     err: &mut dyn Write,
 ) -> Result<Identities, UserError> {
     let mut paths = identity::paths(ctx.identities, ctx.env);
@@ -159,14 +162,19 @@ fn caller_identities(
         created = Some(key);
     }
     if members.is_empty() {
-        let key = match created {
-            Some(key) => key,
+        let (key, comment) = match created {
+            Some(key) => (key, None),
             None => public_key(&paths[0])?,
         };
-        let label = ctx
-            .env
-            .var("USER")
-            .map(|u| u.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.chars().any(char::is_control)) {
+            return Err(UserError::new("the name must be one line of text"));
+        }
+        // --name, else the SSH key's comment (who the key says it is), else the login name.
+        let label = name.map(|n| n.trim().to_owned()).or(comment).or_else(|| {
+            ctx.env
+                .var("USER")
+                .map(|u| u.to_string_lossy().into_owned())
+        });
         members.push(Member {
             key,
             label,
@@ -176,16 +184,24 @@ fn caller_identities(
     identity::load(&paths)
 }
 
-/// The public key of an identity file (its first key), as `whoami` tells it.
-fn public_key(path: &Path) -> Result<String, UserError> {
+/// The public key of an identity file (its first key, as `whoami` tells it), with an SSH key's comment
+/// from its `.pub` file (who the key says it is).
+fn public_key(path: &Path) -> Result<(String, Option<String>), UserError> {
     let (keys, _) = super::keys::public_keys(path)?;
-    keys.into_iter().next().ok_or_else(|| {
+    let key = keys.into_iter().next().ok_or_else(|| {
         UserError::new(format!(
             "cannot tell the public key of '{}'",
             path.display()
         ))
         .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
-    })
+    })?;
+    let pub_path = PathBuf::from(format!("{}.pub", path.display()));
+    let comment = crate::files::read_to_string(&pub_path)
+        .ok()
+        .and_then(|text| recipients::parse(&text, &pub_path.display().to_string()).ok())
+        .and_then(|parsed| parsed.members.into_iter().find(|m| m.key == key))
+        .and_then(|m| m.label);
+    Ok((key, comment))
 }
 
 fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {

@@ -87,9 +87,14 @@ pub fn import(
         ))
     })?;
 
+    // A gauth file encrypted with `openssl enc` is not plaintext; everything else imported from a file
+    // holds its secrets in the clear.
+    let plaintext_file = file != Path::new("-") && !crate::import::openssl::is_openssl(&bytes);
     let mut open = write::open(ctx, err)?;
     let mut added = Vec::new();
     let mut notes = Vec::new();
+    // Names this import already took (lower case): a second one is the file's own duplicate.
+    let mut seen = std::collections::HashSet::new();
     for entry in entries {
         let mut account = match entry {
             Entry::Account(account) => account,
@@ -98,6 +103,15 @@ pub fn import(
                 continue;
             }
         };
+        let twice = !seen.insert(account.name.to_lowercase());
+        if twice && duplicates == Duplicates::Skip {
+            notes.push(format!(
+                "  = {}: {shown} lists this name more than once; the later one is skipped (--rename or \
+                 --replace)",
+                printable(&account.name)
+            ));
+            continue;
+        }
         if open.document.contains(&account.name) {
             match duplicates {
                 Duplicates::Skip => {
@@ -133,11 +147,19 @@ pub fn import(
         open.path.display(),
         if added.is_empty() { "" } else { ":" }
     );
-    for line in added {
+    for line in &added {
         let _ = writeln!(err, "  + {line}");
     }
     for note in notes {
         let _ = writeln!(err, "{note}");
+    }
+    if plaintext_file && !added.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: hint: now remove the plaintext: shred -u '{}' (and any copy in backups, sync \
+             folders or git history)",
+            printable(&shown)
+        );
     }
     Ok(())
 }

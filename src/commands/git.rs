@@ -106,7 +106,8 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     let existing = read_regular(&attributes)?;
     let ignore = top.join(".gitignore");
     let ignored = read_regular(&ignore)?;
-    if existing.lines().any(|l| l.trim() == ATTRIBUTES) {
+    let routed = existing.lines().any(|l| l.trim() == ATTRIBUTES);
+    if routed {
         let _ = writeln!(
             err,
             "teamotp: {} already routes *.age to teamotp",
@@ -160,11 +161,20 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     ] {
         git(&top, &["config", "--local", key, value])?;
     }
+    // A clone whose .gitattributes is committed and already routes *.age has nothing to commit.
+    let committed = routed
+        && git(&top, &["diff", "--quiet", "HEAD", "--", ".gitattributes"]).is_ok()
+        && git(&top, &["ls-files", "--error-unmatch", ".gitattributes"]).is_ok();
     let _ = writeln!(
         err,
         "teamotp: configured the diff and merge drivers in {} (they use your usual identity and the \
-         teamotp on PATH); commit .gitattributes so your teammates get the attributes too",
-        top.display()
+         teamotp on PATH){}",
+        top.display(),
+        if committed {
+            ""
+        } else {
+            "; commit .gitattributes so your teammates get the attributes too"
+        }
     );
     Ok(())
 }
@@ -181,14 +191,29 @@ pub fn fingerprint(secret: &crate::secret::Secret) -> String {
         .collect()
 }
 
-/// `teamotp textconv FILE`: one line per account, never a secret.
+/// `teamotp textconv FILE` (`-`: standard input): one line per account, never a secret.
 pub fn textconv(
     ctx: &Context,
     file: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let vault = load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?;
+    let vault = if file == Path::new("-") {
+        // `git show :3:vault.csv.age | teamotp textconv -`: a version git holds, not a file on disk.
+        let raw = crate::files::read_limited(std::io::stdin().lock(), crate::files::READ_LIMIT)
+            .map_err(|e| UserError::new(format!("cannot read standard input: {e}")))?;
+        let label = "standard input".to_owned();
+        let plain = load::open(
+            &raw,
+            label.clone(),
+            || identity::load(&identity::paths(ctx.identities, ctx.env)),
+            || load::ask_passphrase(&label),
+            ctx.env,
+        )?;
+        load::parse(&plain)?
+    } else {
+        load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?
+    };
     for row in &vault.parsed.rows {
         let line = match &row.entry {
             Ok(a) => {
@@ -327,7 +352,7 @@ pub fn merge_driver(
     if conflicts.is_empty() {
         let _ = writeln!(
             err,
-            "teamotp: merged {} by account name",
+            "teamotp: merged {} by account (name, or secret across a rename)",
             vault_path.display()
         );
         return Ok(0);
@@ -343,8 +368,9 @@ pub fn merge_driver(
     }
     let _ = writeln!(
         err,
-        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{}), then git add and commit",
-        vault_path.display()
+        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{} | teamotp textconv -), \
+         then git add and commit",
+        printable(&vault_path.display().to_string())
     );
     Ok(1)
 }

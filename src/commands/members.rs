@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use super::write::{
-    Context, LABELS_HINT, Next, Open, check_accepted, check_next_accepted, commit, confirm,
-    listing, open, pin_path, read_members, read_next, read_pin, read_whole_pin, record_pin,
-    review_block, unusable_pin, warn_downgraded, write_text,
+    Context, LABELS_HINT, Next, check_accepted, check_next_accepted, commit, confirm, listing,
+    lock, open, pin_path, read_members, read_next, read_pin, read_recipients, read_whole_pin,
+    record_pin, review_block, unusable_pin, warn_downgraded, write_text,
 };
 use crate::error::UserError;
 use crate::output::printable;
@@ -117,11 +117,11 @@ pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     Ok(())
 }
 
-fn refuse_passphrase(open: &Open) -> Result<(), UserError> {
-    if open.plain.passphrase.is_some() {
+fn refuse_passphrase(passphrase: bool, path: &Path) -> Result<(), UserError> {
+    if passphrase {
         return Err(UserError::new(format!(
             "'{}' is encrypted with a passphrase; it has no members",
-            open.path.display()
+            path.display()
         ))
         .hint("age cannot mix recipients with a passphrase: create a recipients vault with 'teamotp init' and move the accounts"));
     }
@@ -136,43 +136,82 @@ pub fn members_add(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let open = open(ctx, err)?;
-    refuse_passphrase(&open)?;
+    // Everything that needs no key comes before the vault is decrypted (and a passphrase asked).
+    let locked = lock(ctx, err)?;
+    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;
-    let parsed = recipients::parse_lenient(recipient, "RECIPIENT")?;
-    if let Some((_, reason)) = parsed.skipped.first() {
-        return Err(UserError::new(format!(
-            "cannot add {}: {reason}",
-            recipients::short(recipient.trim())
-        ))
-        .hint("age supports age1... keys and ssh-ed25519 and ssh-rsa public keys"));
-    }
-    let mut new = parsed.members;
-    let Some(mut member) = new.pop().filter(|_| new.is_empty()) else {
-        return Err(UserError::new("give exactly one recipient"));
+    // An argument naming an existing file is a recipients file (a .pub, or a list as `init -R` takes);
+    // anything else is a key.
+    let file = Path::new(recipient);
+    let mut new = if file.is_file() {
+        let hint = "each line is an age1... key, or an ssh-ed25519 or ssh-rsa public key";
+        read_recipients(file, hint, true, err)?.0
+    } else {
+        let parsed = recipients::parse_lenient(recipient, "RECIPIENT")?;
+        if let Some((_, reason)) = parsed.skipped.first() {
+            return Err(UserError::new(format!(
+                "cannot add {}: {reason}",
+                recipients::short(recipient.trim())
+            ))
+            .hint("age supports age1... keys and ssh-ed25519 and ssh-rsa public keys"));
+        }
+        if parsed.members.len() != 1 {
+            return Err(UserError::new("give exactly one recipient")
+                .hint("to add the keys of a file, give the file's path"));
+        }
+        parsed.members
     };
     if let Some(label) = label {
         if label.chars().any(char::is_control) {
             return Err(UserError::new("the name must be one line of text"));
         }
+        let [member] = new.as_mut_slice() else {
+            return Err(UserError::new(format!(
+                "--name names one recipient, and '{}' lists {}",
+                file.display(),
+                new.len()
+            )));
+        };
         member.label = Some(label.trim().to_owned());
     }
-    if members.iter().any(|m| m.key == member.key) {
+    if let Some(member) = new
+        .iter()
+        .find(|m| members.iter().any(|old| old.key == m.key))
+        .filter(|_| new.len() == 1)
+    {
         return Err(UserError::new(format!(
             "{} is already a member",
             member.describe()
         )));
     }
-    let new_text = recipients::with_member(&text, &member);
-    let members = new_members(&path, &new_text, members.len() + 1)?;
+    for member in new
+        .iter()
+        .filter(|m| members.iter().any(|old| old.key == m.key))
+    {
+        let _ = writeln!(err, "teamotp: {} is already a member", member.describe());
+    }
+    new.retain(|m| !members.iter().any(|old| old.key == m.key));
+    if new.is_empty() {
+        return Err(UserError::new(format!(
+            "every key of '{}' is already a member",
+            file.display()
+        )));
+    }
+    let mut new_text = text.clone();
+    for member in &new {
+        new_text = recipients::with_member(&new_text, member);
+    }
+    let members = new_members(&path, &new_text, members.len() + new.len())?;
+    let open = locked.read(ctx, err)?;
     commit(ctx, &open, Some((&members, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
+    let added: Vec<String> = new.iter().map(Member::describe).collect();
     let _ = writeln!(
         err,
         "teamotp: added {}; the vault is now encrypted to {} recipients",
-        member.describe(),
+        added.join(", "),
         members.len()
     );
     Ok(())
@@ -200,10 +239,9 @@ pub fn members_rm(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
-    // The backup must not open with the removed member's key either.
-    open.reencrypt_backup = true;
-    refuse_passphrase(&open)?;
+    // The y/N question and the pin check come before the vault is decrypted (and a passphrase asked).
+    let locked = lock(ctx, err)?;
+    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;
@@ -230,6 +268,9 @@ pub fn members_rm(
             path.display()
         )));
     }
+    let mut open = locked.read(ctx, err)?;
+    // The backup must not open with the removed member's key either.
+    open.reencrypt_backup = true;
     commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
@@ -608,7 +649,7 @@ pub fn rekey_post_quantum(
 ) -> Result<(), UserError> {
     let mut open = open(ctx, err)?;
     open.reencrypt_backup = true;
-    refuse_passphrase(&open)?;
+    refuse_passphrase(open.plain.passphrase.is_some(), ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
     check_accepted(ctx, &text, &members)?;

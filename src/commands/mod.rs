@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod agent;
+pub mod clip;
 pub mod create;
 pub mod exchange;
 pub mod git;

@@ -1,7 +1,7 @@
 //! `list`, `code` and `check`: functions of a loaded vault and a time, writing to any `Write` (only `code`
 //! reads the clock again, after waiting for a fresh code).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 
@@ -124,23 +124,46 @@ pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError
     }
 }
 
-/// `teamotp code QUERY`: the current code on `out`. With `min_remaining`, a code with fewer seconds left is
-/// waited out (only when `may_wait`, i.e. not at a fixed `--at` time) and the next one printed.
+/// How `code` runs: `--min-remaining`, whether it may really wait (not at a fixed `--at` time), and
+/// `--clip` (the environment that tells which clipboard).
+pub struct CodeOptions<'a> {
+    pub min_remaining: Option<u64>,
+    pub may_wait: bool,
+    pub clip: Option<&'a crate::env::Env>,
+}
+
+/// `teamotp code QUERY`: the current code on `out` (or, with `--clip`, on a clipboard). With
+/// `min_remaining`, a code with fewer seconds left is waited out (only when `may_wait`, i.e. not at a
+/// fixed `--at` time) and the next one printed.
 pub fn code(
     vault: &Loaded,
     query: &str,
-    min_remaining: Option<u64>,
+    options: &CodeOptions,
     now: u64,
-    may_wait: bool,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<u8> {
     let account = find(vault, query)?;
-    let (wait, mut code) = code_plan(account, now, min_remaining)?;
-    if wait > 0 && may_wait {
+    let (wait, mut code) = code_plan(account, now, options.min_remaining)?;
+    let mut at = now.saturating_add(wait);
+    if wait > 0 && options.may_wait {
+        // At a terminal, say why nothing appears yet (scripts get stderr untouched).
+        if std::io::stderr().is_terminal() {
+            let _ = writeln!(err, "teamotp: waiting {wait} s for a fresh code");
+        }
         std::thread::sleep(std::time::Duration::from_secs(wait));
         // Read the clock again after sleeping: the code is for the moment it is printed.
-        let (_, fresh) = code_plan(account, crate::time::now().as_secs(), None)?;
+        at = crate::time::now().as_secs();
+        let (_, fresh) = code_plan(account, at, None)?;
         code = fresh;
+    }
+    if let Some(env) = options.clip {
+        // The code stays valid for what is left of its period, counted on the wall clock.
+        let left = totp::remaining(account.params.period, at);
+        let expires_at = crate::time::now().as_secs().saturating_add(left);
+        let code = zeroize::Zeroizing::new(code);
+        super::clip::copy(&code, &printable(&account.name), expires_at, env, err)?;
+        return Ok(0);
     }
     writeln!(out, "{code}")?;
     out.flush()?;
@@ -149,7 +172,7 @@ pub fn code(
 
 /// What `code` should print and how long to wait first: with `min_remaining`, a code with fewer seconds
 /// left is skipped for the next one. A `min_remaining` longer than the period (no code ever has that
-/// long) is a usage error, and so is a time whose next window does not fit in `u64` (`--at` is bounded
+/// long, or exactly that long) is a usage error, and so is a time whose next window does not fit in `u64` (`--at` is bounded
 /// by [`crate::time::LATEST`], so only a broken clock gets there).
 pub fn code_plan(
     account: &Account,
@@ -157,12 +180,14 @@ pub fn code_plan(
     min_remaining: Option<u64>,
 ) -> Result<(u64, String), UserError> {
     let period = account.params.period;
-    if let Some(min) = min_remaining.filter(|min| *min > period) {
+    // A code is valid for at most the period, and has the whole period left only at its first instant:
+    // asking for that much would wait for an exact second boundary, so it is refused too.
+    if let Some(min) = min_remaining.filter(|min| *min >= period) {
         return Err(UserError::new(format!(
-            "--min-remaining '{min}' is more than the {period} s period of '{}': no code is valid that long",
+            "--min-remaining '{min}' is not less than the {period} s period of '{}': no code is valid that long",
             printable(&account.name)
         ))
-        .hint(format!("give at most {period} seconds")));
+        .hint(format!("give at most {} seconds", period - 1)));
     }
     let left = totp::remaining(period, now);
     let wait = match min_remaining {

@@ -14,7 +14,7 @@ use crate::error::UserError;
 use crate::vault::document::Document;
 use crate::vault::recipients::{self, Member};
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Plaintext, Source, load, pin};
+use crate::vault::{self, Plaintext, Source, decrypt, load, pin};
 use crate::{totp, tty};
 
 /// What every team command needs from the command line.
@@ -182,10 +182,54 @@ pub(crate) struct Open {
     _lock: crate::files::Lock,
 }
 
-/// Locks the vault, then reads and parses it for editing.
-pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+/// A vault locked for editing, not read yet: what needs no key (the recipients, the pin, a y/N question)
+/// is checked here, before any passphrase is asked.
+pub(crate) struct Locked {
+    path: PathBuf,
+    /// The vault is encrypted with a passphrase (it has no recipients).
+    pub(crate) passphrase: bool,
+    lock: crate::files::Lock,
+}
+
+/// Locks the vault and, for a vault encrypted to recipients whose recipients file exists, checks that
+/// this machine accepted that file (the pin) before anything is decrypted.
+pub(crate) fn lock(ctx: &Context, err: &mut dyn Write) -> Result<Locked, UserError> {
     let path = ctx.vault_path()?.to_owned();
     let lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    let raw = crate::files::read(&path).ok();
+    let age = raw.as_deref().filter(|raw| decrypt::is_age(raw));
+    let passphrase = age.is_some_and(|raw| decrypt::is_scrypt(raw).unwrap_or(false));
+    if age.is_some() && !passphrase {
+        // A missing or unreadable recipients file is reported by the write itself, as before.
+        if let Ok((members, text)) = read_members(&ctx.recipients_path()?, &mut std::io::sink()) {
+            check_accepted(ctx, &text, &members)?;
+        }
+    }
+    Ok(Locked {
+        path,
+        passphrase,
+        lock,
+    })
+}
+
+/// Locks the vault, then reads and parses it for editing.
+pub(crate) fn open(ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+    lock(ctx, err)?.read(ctx, err)
+}
+
+impl Locked {
+    /// Reads (decrypts) and parses the locked vault for editing; the lock passes to `Open`.
+    pub(crate) fn read(self, ctx: &Context, err: &mut dyn Write) -> Result<Open, UserError> {
+        read_locked(self.path, self.lock, ctx, err)
+    }
+}
+
+fn read_locked(
+    path: PathBuf,
+    lock: crate::files::Lock,
+    ctx: &Context,
+    err: &mut dyn Write,
+) -> Result<Open, UserError> {
     let plain = load::read(&ctx.source, ctx.identities, ctx.env, err)?;
     if !plain.encrypted {
         return Err(UserError::new(format!(
@@ -380,15 +424,28 @@ pub(crate) fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {
     let Ok(vault) = ctx.vault_path() else {
         return;
     };
+    let mut first = false;
     let result = match pin::path(ctx.env, vault) {
-        Some(pin_path) => pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
-            format!(
-                "cannot write the recipients pin '{}': {e}",
-                pin_path.display()
-            )
-        }),
+        Some(pin_path) => {
+            first = matches!(pin::read(&pin_path), Ok(None));
+            pin::record(&pin_path, vault, text.as_bytes()).map_err(|e| {
+                format!(
+                    "cannot write the recipients pin '{}': {e}",
+                    pin_path.display()
+                )
+            })
+        }
         None => Err("there is no state directory to keep the recipients pin in".to_owned()),
     };
+    if first && result.is_ok() {
+        // Pinning is silent afterwards: say once that it started.
+        let _ = writeln!(
+            err,
+            "teamotp: this machine now trusts these recipients of {} (pinned: a change to the \
+             recipients file is shown for 'teamotp members ack' before the next write)",
+            vault.display()
+        );
+    }
     if let Err(reason) = result {
         let _ = writeln!(
             err,

@@ -72,7 +72,7 @@ fn aegis(value: &Value) -> Result<Vec<Entry>, String> {
         .iter()
         .enumerate()
         .map(|(i, entry)| {
-            let name = text(entry, "name");
+            let name = or_issuer(text(entry, "name"), entry);
             let kind = text(entry, "type").to_ascii_lowercase();
             let info = entry
                 .get("info")
@@ -112,14 +112,21 @@ fn two_fas(value: &Value) -> Result<Vec<Entry>, String> {
         .enumerate()
         .map(|(i, service)| {
             let otp = service.get("otp").cloned().unwrap_or(Value::Null);
-            let name = text(service, "name");
+            // 2FAS keeps the service in "name" and the account in "otp.account" (or "otp.label"): as
+            // in Aegis, the account is the name and the service the issuer, so two accounts at one
+            // service do not collide. Only without an account label does the service name it.
+            let service_name = text(service, "name");
+            let name = [text(&otp, "account"), text(&otp, "label")]
+                .into_iter()
+                .find(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| service_name.clone());
             let kind = match text(&otp, "tokenType").to_ascii_uppercase().as_str() {
                 "" | "TOTP" => Kind::Totp,
                 "STEAM" => Kind::Steam,
                 other => return Ok(unsupported(name, other)),
             };
             let issuer = match text(&otp, "issuer") {
-                i if i.is_empty() => name.clone(),
+                i if i.trim().is_empty() => service_name,
                 i => i,
             };
             build(
@@ -145,7 +152,7 @@ fn and_otp(value: &Value) -> Result<Vec<Entry>, String> {
             if !entry.is_object() {
                 return Err(format!("entry {}: not an object", i + 1));
             }
-            let name = text(entry, "label");
+            let name = or_issuer(text(entry, "label"), entry);
             let kind = match text(entry, "type").to_ascii_uppercase().as_str() {
                 "" | "TOTP" => Kind::Totp,
                 "STEAM" => Kind::Steam,
@@ -163,6 +170,15 @@ fn and_otp(value: &Value) -> Result<Vec<Entry>, String> {
             .map_err(|e| format!("entry {}: {e}", i + 1))
         })
         .collect()
+}
+
+/// An entry's account label, or its issuer when it has no label (the only name it has).
+fn or_issuer(name: String, entry: &Value) -> String {
+    if name.trim().is_empty() {
+        text(entry, "issuer")
+    } else {
+        name
+    }
 }
 
 fn unsupported(name: String, kind: &str) -> Entry {

@@ -72,12 +72,38 @@ pub fn detect(bytes: &[u8]) -> Format {
     }
 }
 
+/// What a binary file that is no image is: most likely an encrypted backup, andOTP's above all.
+const ENCRYPTED_BINARY: &str = "the file is binary, not a plaintext export: it looks like an encrypted \
+     backup, such as andOTP's (.json.aes), which teamotp cannot read; in andOTP, make a plain-text backup \
+     instead (Backups, Backup (plain)), import that, then delete it";
+
+/// True for bytes that are not text: a NUL byte, or mostly bytes no text file holds (an encrypted
+/// backup: andOTP writes a 4-byte iteration count, a salt and a nonce, then ciphertext). A text file
+/// with a stray non-UTF-8 byte is still text: its row is reported where it is.
+fn is_binary(bytes: &[u8]) -> bool {
+    let image = bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xFF\xD8\xFF");
+    if image || std::str::from_utf8(bytes).is_ok() {
+        return false;
+    }
+    if bytes.contains(&0) {
+        return true;
+    }
+    let odd = bytes
+        .iter()
+        .filter(|b| (**b < 0x20 && !b"\t\n\r".contains(b)) || **b >= 0x80)
+        .count();
+    odd * 10 > bytes.len() * 3
+}
+
 /// Reads an import file. `password` is asked only for an `openssl enc` file.
 pub fn read(
     bytes: &[u8],
     format: Format,
     password: &mut dyn FnMut() -> Result<Zeroizing<String>, String>,
 ) -> Result<Vec<Entry>, String> {
+    if format != Format::Qr && !openssl::is_openssl(bytes) && is_binary(bytes) {
+        return Err(ENCRYPTED_BINARY.into());
+    }
     match format {
         Format::Gauth if openssl::is_openssl(bytes) => {
             let password = password()?;

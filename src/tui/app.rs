@@ -21,6 +21,11 @@ pub trait Clipboard {
     fn clear(&mut self) -> Result<(), String>;
     /// How the clipboard is named in the status line.
     fn name(&self) -> &'static str;
+    /// False when clearing cannot work (OSC 52 under tmux, which ignores an empty selection): the
+    /// status then says the code will stay rather than claiming it was cleared.
+    fn can_clear(&self) -> bool {
+        true
+    }
 }
 
 /// Which of an account's three codes.
@@ -75,6 +80,23 @@ impl Entry {
 pub struct Status {
     pub text: String,
     pub until: u64,
+    /// Ends with "; cleared in N s", counted down to `until`.
+    pub countdown: bool,
+}
+
+impl Status {
+    /// The text as shown at `now`: a countdown is recomputed every second.
+    pub fn shown(&self, now: u64) -> String {
+        if self.countdown {
+            format!(
+                "{}; cleared in {} s",
+                self.text,
+                self.until.saturating_sub(now)
+            )
+        } else {
+            self.text.clone()
+        }
+    }
 }
 
 /// What we put on the clipboard, so we clear it only while it still holds our value.
@@ -225,6 +247,10 @@ impl App {
     pub fn status(&self) -> Option<&Status> {
         self.status.as_ref()
     }
+    /// The status line's message as shown now (a countdown counts down).
+    pub fn status_text(&self) -> Option<String> {
+        self.status.as_ref().map(|s| s.shown(self.now))
+    }
     pub fn should_quit(&self) -> bool {
         self.quit
     }
@@ -243,10 +269,13 @@ impl App {
         }
         if self.copied.as_ref().is_some_and(|c| c.expires_at <= now) {
             self.clear_clipboard();
-            self.set_status(
-                "The copied code expired; clipboard cleared".into(),
-                STATUS_SECONDS,
-            );
+            let text = if self.clipboard.can_clear() {
+                "The copied code expired; clipboard cleared"
+            } else {
+                "The copied code expired; the clipboard could not be cleared (tmux ignores it): clear it \
+                 yourself"
+            };
+            self.set_status(text.into(), STATUS_SECONDS);
         }
     }
 
@@ -418,7 +447,7 @@ impl App {
             Ok(()) => {
                 let seconds = expires_at.saturating_sub(self.now);
                 let text = format!(
-                    "Copied the {} code of '{label}' to the {}; cleared in {seconds} s",
+                    "Copied the {} code of '{label}' to the {}",
                     which.describe(),
                     self.clipboard.name()
                 );
@@ -426,7 +455,17 @@ impl App {
                     text: code,
                     expires_at,
                 });
-                self.set_status(text, seconds);
+                if self.clipboard.can_clear() {
+                    self.set_status(text, seconds);
+                    if let Some(status) = &mut self.status {
+                        status.countdown = true;
+                    }
+                } else {
+                    self.set_status(
+                        format!("{text}; it cannot be cleared under tmux: clear it yourself"),
+                        seconds,
+                    );
+                }
             }
             Err(e) => self.set_status(format!("Could not copy: {e}"), STATUS_SECONDS),
         }
@@ -459,6 +498,7 @@ impl App {
         self.status = Some(Status {
             text,
             until: self.now.saturating_add(seconds.max(1)),
+            countdown: false,
         });
     }
 

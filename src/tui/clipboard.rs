@@ -27,8 +27,11 @@ impl Clipboard for System {
 }
 
 /// OSC 52: the terminal (or tmux, or the SSH client's terminal) sets its clipboard. It cannot be read
-/// back, so clearing cannot check that the clipboard still holds our code.
-pub struct Osc52;
+/// back, so clearing cannot check that the clipboard still holds our code. Under tmux (`tmux` true) an
+/// empty OSC 52 selection is ignored: the clipboard cannot be cleared at all.
+pub struct Osc52 {
+    pub tmux: bool,
+}
 
 impl Clipboard for Osc52 {
     fn set(&mut self, text: &str) -> Result<(), String> {
@@ -43,6 +46,9 @@ impl Clipboard for Osc52 {
     fn name(&self) -> &'static str {
         "terminal clipboard (OSC 52)"
     }
+    fn can_clear(&self) -> bool {
+        !self.tmux
+    }
 }
 
 fn write_osc52(text: &str) -> Result<(), String> {
@@ -56,11 +62,15 @@ fn write_osc52(text: &str) -> Result<(), String> {
 pub fn choose(env: &Env) -> Box<dyn Clipboard> {
     let remote = env.is_set("SSH_CONNECTION") || env.is_set("SSH_TTY");
     let display = env.is_set("DISPLAY") || env.is_set("WAYLAND_DISPLAY");
+    // Read from Env, not std::env: tests pass their own.
+    let osc52 = Osc52 {
+        tmux: env.is_set("TMUX"),
+    };
     if remote || !display {
-        return Box::new(Osc52);
+        return Box::new(osc52);
     }
     match arboard::Clipboard::new() {
         Ok(clipboard) => Box::new(System(clipboard)),
-        Err(_) => Box::new(Osc52),
+        Err(_) => Box::new(osc52),
     }
 }

@@ -107,7 +107,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         Paragraph::new(status(app)).style(paint.style(STATUS)),
         line(area.height - 2),
     );
-    frame.render_widget(Paragraph::new(footer(app, &paint)), line(area.height - 1));
+    frame.render_widget(
+        Paragraph::new(footer(app, &paint, area.width)),
+        line(area.height - 1),
+    );
     if app.shows_help() {
         help(frame, area, &paint);
     }
@@ -142,6 +145,10 @@ fn title(app: &App, paint: &Painter, width: u16) -> Line<'static> {
     if invalid > 0 {
         left.push_str(&format!(", {invalid} invalid"));
     }
+    // A filter kept with Enter stays in sight: the list is not the whole vault.
+    if !app.filter().is_empty() && !app.is_filtering() {
+        left.push_str(&format!(" · filter '{}'", printable(app.filter())));
+    }
     let right = format!("{} UTC ", crate::time::clock_face(app.now()));
     let left = fit(&left, usize::from(width).saturating_sub(right.width() + 1));
     let gap = usize::from(width).saturating_sub(left.width() + right.width());
@@ -153,19 +160,26 @@ fn title(app: &App, paint: &Painter, width: u16) -> Line<'static> {
 }
 
 fn status(app: &App) -> String {
-    match app.status() {
-        Some(status) => format!(" {}", printable(&status.text)),
-        None if app.visible().len() < app.entries().len() => format!(
-            " {} of {} accounts match '{}'",
+    // The filter's match count stays beside a message: a copy must not hide how many rows are shown.
+    let matches = (!app.filter().is_empty()).then(|| {
+        format!(
+            "{} of {} match '{}'",
             app.visible().len(),
             app.entries().len(),
             printable(app.filter())
-        ),
-        None => String::new(),
+        )
+    });
+    match (app.status_text(), matches) {
+        (Some(text), Some(matches)) => format!(" {matches} · {}", printable(&text)),
+        (Some(text), None) => format!(" {}", printable(&text)),
+        (None, Some(matches)) => format!(" {matches}"),
+        (None, None) => String::new(),
     }
 }
 
-fn footer(app: &App, paint: &Painter) -> Line<'static> {
+/// The key hints that fit in `width`: whole hints are dropped, least needed first, and `? help` always
+/// stays (it lists them all).
+fn footer(app: &App, paint: &Painter, width: u16) -> Line<'static> {
     let keys: &[(&str, &str)] = if app.is_filtering() {
         &[("Esc", "clear"), ("Enter", "done"), ("↑↓", "move")]
     } else {
@@ -180,13 +194,23 @@ fn footer(app: &App, paint: &Painter) -> Line<'static> {
         ]
     };
     let mut spans = Vec::new();
+    let mut used = 0;
     if app.is_filtering() {
-        spans.push(Span::styled(
-            format!(" /{}▏", printable(app.filter())),
-            paint.style(HEADER),
-        ));
+        let input = format!(" /{}▏", printable(app.filter()));
+        used += input.width();
+        spans.push(Span::styled(input, paint.style(HEADER)));
     }
-    for (key, action) in keys {
+    // Dropped first to last: the hints the help overlay explains anyway.
+    const DROP_ORDER: [&str; 6] = ["h", "n/p", "↑↓", "q", "/", "Enter"];
+    let hint_width = |(key, action): &(&str, &str)| format!(" {key} {action} ").width();
+    let mut shown: Vec<(&str, &str)> = keys.to_vec();
+    for drop in DROP_ORDER {
+        if used + shown.iter().map(hint_width).sum::<usize>() <= usize::from(width) {
+            break;
+        }
+        shown.retain(|(key, _)| *key != drop);
+    }
+    for (key, action) in shown {
         spans.push(Span::styled(format!(" {key}"), paint.style(KEY)));
         spans.push(Span::raw(format!(" {action} ")));
     }
@@ -197,13 +221,16 @@ fn help(frame: &mut Frame, area: Rect, paint: &Painter) {
     const KEYS: &[(&str, &str)] = &[
         ("↑ ↓  j k", "move"),
         ("PgUp PgDn", "move a page"),
-        ("Home End", "first / last account"),
+        ("Home End  g G", "first / last account"),
         ("/", "filter as you type (Esc clears)"),
+        ("Enter (filter)", "keep the filter, back to moving"),
         ("Enter  c", "copy the current code"),
         ("n", "copy the next code"),
         ("p", "copy the previous code"),
         ("h", "hide / show codes"),
-        ("click", "select; double-click copies"),
+        ("click  wheel", "select (double-click copies), move"),
+        ("?", "this help"),
+        ("Ctrl-Z", "suspend (fg brings it back)"),
         ("q  Esc  Ctrl-C", "quit (clears a copied code)"),
     ];
     let lines: Vec<Line> = KEYS
@@ -293,7 +320,13 @@ impl Columns {
     fn header(&self) -> Line<'static> {
         let mut text = format!(" {}", pad("Account", self.name));
         if self.neighbours {
-            text.push_str(&format!("{GAP}{}", pad("Previous", self.code)));
+            // Never a cut word ("Previo…"): the short form when the column is narrower.
+            let previous = if self.code >= "Previous".len() {
+                "Previous"
+            } else {
+                "Prev"
+            };
+            text.push_str(&format!("{GAP}{}", pad(previous, self.code)));
         }
         text.push_str(&format!("{GAP}{}", pad("Current", self.code)));
         if self.neighbours {

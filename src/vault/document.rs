@@ -21,7 +21,90 @@ pub const COLUMNS: [&str; 7] = [
 
 type Cell = Zeroizing<String>;
 type RowMap = std::collections::BTreeMap<String, Zeroizing<String>>;
-type Keyed = (String, String, RowMap);
+
+/// A row as the merge sees it.
+struct Entry {
+    /// Its index in `Document::lines`.
+    line: usize,
+    /// The lower-case name.
+    key: String,
+    shown: String,
+    /// The decoded secret, when it decodes.
+    secret: Option<Zeroizing<Vec<u8>>>,
+    /// Column (lower case) -> non-empty value.
+    map: RowMap,
+}
+
+/// For each of `from`'s rows listed in `from_rows`, the row of `to_rows` that is the same account: the
+/// one with the same name, else the one with the same secret when each version holds that secret once.
+fn pair(
+    from: &[Entry],
+    from_rows: &[usize],
+    to: &[Entry],
+    to_rows: &[usize],
+) -> Vec<Option<usize>> {
+    let all = |rows: &[Entry]| (0..rows.len()).collect::<Vec<_>>();
+    let mut found = vec![None; from.len()];
+    let mut taken = vec![false; to.len()];
+    for &i in from_rows {
+        if let Some(&k) = to_rows
+            .iter()
+            .find(|&&k| !taken[k] && to[k].key == from[i].key)
+        {
+            found[i] = Some(k);
+            taken[k] = true;
+        }
+    }
+    // Uniqueness is over the whole version, not only the rows still unpaired.
+    let holders = |rows: &[Entry], among: &[usize], secret: &[u8]| {
+        (0..rows.len())
+            .filter(|k| among.contains(k))
+            .filter(|&k| rows[k].secret.as_deref().map(|s| s.as_slice()) == Some(secret))
+            .collect::<Vec<_>>()
+    };
+    for &i in from_rows {
+        let Some(secret) = from[i].secret.as_deref() else {
+            continue;
+        };
+        if found[i].is_some() || holders(from, &all(from), secret).len() != 1 {
+            continue;
+        }
+        if let [k] = holders(to, &all(to), secret)[..]
+            && to_rows.contains(&k)
+            && !taken[k]
+        {
+            found[i] = Some(k);
+            taken[k] = true;
+        }
+    }
+    found
+}
+
+/// Merges one account's fields; true when a field changed differently on both sides (ours is kept).
+fn merge_fields(base: &RowMap, ours: &RowMap, theirs: &RowMap) -> (RowMap, bool) {
+    let mut merged = RowMap::new();
+    let mut clash = false;
+    let columns: std::collections::BTreeSet<&String> = base
+        .keys()
+        .chain(ours.keys())
+        .chain(theirs.keys())
+        .collect();
+    for column in columns {
+        let (b, o, t) = (base.get(column), ours.get(column), theirs.get(column));
+        let value = if o == t || b == t {
+            o
+        } else if b == o {
+            t
+        } else {
+            clash = true;
+            o
+        };
+        if let Some(value) = value {
+            merged.insert(column.clone(), value.clone());
+        }
+    }
+    (merged, clash)
+}
 
 #[derive(Debug, Clone)]
 enum Line {
@@ -217,58 +300,87 @@ impl Document {
         true
     }
 
-    /// Three-way merge by account name (case-insensitive): a row added on either side, removed on one
-    /// side, or changed on one side merges cleanly; a row changed differently on both sides keeps ours and
-    /// is returned as a conflict. Ours gives the comments, the column order and the row order; rows only
-    /// theirs added come at the end, in their order.
+    /// Three-way merge by account: a row is the same account in BASE, OURS and THEIRS when it has the
+    /// same name (case-insensitive) or, failing that, the same secret where that secret is held by one
+    /// row only in each version, so a rename on one side is followed. Rows merge field by field: a field
+    /// changed on one side takes that change, a field changed differently on both sides keeps ours and
+    /// makes the account a conflict (returned). A row added on either side, removed on one side, or
+    /// changed on one side merges cleanly. Ours gives the comments, the column order and the row order
+    /// (a renamed row stays in place); rows only theirs added come at the end, in their order; every
+    /// column of either side (such as re-enrolment marks) is kept.
     pub fn merge(base: &Document, ours: &Document, theirs: &Document) -> (Document, Vec<String>) {
-        let (base_rows, our_rows, their_rows) = (base.keyed(), ours.keyed(), theirs.keyed());
-        let mut names: Vec<&String> = our_rows.iter().map(|(k, _, _)| k).collect();
-        for (key, _, _) in &their_rows {
-            if !names.contains(&key) {
-                names.push(key);
-            }
-        }
-        let find = |rows: &'_ [Keyed], key: &str| -> Option<RowMap> {
-            rows.iter()
-                .find(|(k, _, _)| k == key)
-                .map(|(_, _, m)| m.clone())
-        };
+        let (b_rows, o_rows, t_rows) = (base.entries(), ours.entries(), theirs.entries());
+        let all = |rows: &[Entry]| (0..rows.len()).collect::<Vec<_>>();
+        let o_base = pair(&o_rows, &all(&o_rows), &b_rows, &all(&b_rows));
+        let t_base = pair(&t_rows, &all(&t_rows), &b_rows, &all(&b_rows));
+        // Rows added on both sides (no base row) pair with each other.
+        let o_new: Vec<usize> = (0..o_rows.len()).filter(|i| o_base[*i].is_none()).collect();
+        let t_new: Vec<usize> = (0..t_rows.len()).filter(|j| t_base[*j].is_none()).collect();
+        let o_t_new = pair(&o_rows, &o_new, &t_rows, &t_new);
+
         let mut merged = ours.clone();
         let mut conflicts = Vec::new();
-        for key in names {
-            let (b, o, t) = (
-                find(&base_rows, key),
-                find(&our_rows, key),
-                find(&their_rows, key),
-            );
-            if o == t || b == t {
+        let mut removed = Vec::new();
+        let mut their_done = vec![false; t_rows.len()];
+        for (i, o) in o_rows.iter().enumerate() {
+            let b = o_base[i].map(|k| &b_rows[k]);
+            let t = match o_base[i] {
+                Some(k) => t_base.iter().position(|m| *m == Some(k)),
+                None => o_t_new[i],
+            };
+            if let Some(j) = t {
+                their_done[j] = true;
+            }
+            let t = t.map(|j| &t_rows[j]);
+            match t {
+                None if b.is_none() => {}
+                None if b.map(|b| &b.map) == Some(&o.map) => removed.push(o.line),
+                None => conflicts.push(o.shown.clone()),
+                Some(t) => {
+                    let empty = RowMap::new();
+                    let (row, clash) = merge_fields(b.map_or(&empty, |b| &b.map), &o.map, &t.map);
+                    if clash {
+                        conflicts.push(o.shown.clone());
+                    }
+                    if row != o.map {
+                        merged.put_at(o.line, &row);
+                    }
+                }
+            }
+        }
+        for (j, t) in t_rows.iter().enumerate() {
+            if their_done[j] {
                 continue;
             }
-            let display = our_rows
-                .iter()
-                .chain(&their_rows)
-                .find(|(k, _, _)| k == key)
-                .map(|(_, name, _)| name.clone())
-                .unwrap_or_default();
-            match (b == o, t) {
-                (true, Some(row)) => merged.put(&display, &row),
-                (true, None) => {
-                    merged.remove(&display);
-                }
-                (false, _) => conflicts.push(display),
+            match t_base[j].map(|k| &b_rows[k]) {
+                // Added by theirs.
+                None => merged.append(&t.map),
+                // Removed by ours: clean when theirs left it as it was.
+                Some(b) if b.map == t.map => {}
+                Some(_) => conflicts.push(t.shown.clone()),
             }
+        }
+        removed.sort_unstable();
+        for line in removed.into_iter().rev() {
+            merged.lines.remove(line);
         }
         (merged, conflicts)
     }
 
-    /// Rows as (lower-case name, name, column -> non-empty value), for merging.
-    fn keyed(&self) -> Vec<Keyed> {
+    /// Rows as entries for merging: where the row is, its name, its decoded secret and its cells.
+    fn entries(&self) -> Vec<Entry> {
         let Some(name) = self.column("name") else {
             return Vec::new();
         };
-        self.rows()
-            .map(|cells| {
+        let secret = self.column("secret");
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(line, l)| match l {
+                Line::Row(cells) => Some((line, cells)),
+                Line::Other(_) => None,
+            })
+            .map(|(line, cells)| {
                 let shown = cells
                     .get(name)
                     .map(|c| c.trim().to_owned())
@@ -280,22 +392,40 @@ impl Document {
                     .filter(|(_, v)| !v.trim().is_empty())
                     .map(|(h, v)| (h.to_ascii_lowercase(), Zeroizing::new(v.trim().to_owned())))
                     .collect();
-                (shown.to_lowercase(), shown, map)
+                let secret = secret
+                    .and_then(|c| cells.get(c))
+                    .and_then(|c| crate::secret::decode(c).ok())
+                    .map(|s| Zeroizing::new(s.expose().to_vec()));
+                Entry {
+                    line,
+                    key: shown.to_lowercase(),
+                    shown,
+                    secret,
+                    map,
+                }
             })
             .collect()
     }
 
-    /// Replaces the row named `name` with `row`'s values, or appends it.
-    fn put(&mut self, name: &str, row: &RowMap) {
+    /// Replaces the cells of the row at `line` (an index into `lines`) with `row`'s values.
+    fn put_at(&mut self, line: usize, row: &RowMap) {
+        let cells = self.cells(row);
+        self.lines[line] = Line::Row(cells);
+    }
+
+    /// Appends a row with `row`'s values.
+    fn append(&mut self, row: &RowMap) {
+        let cells = self.cells(row);
+        self.lines.push(Line::Row(cells));
+    }
+
+    fn cells(&mut self, row: &RowMap) -> Vec<Cell> {
         let mut cells: Vec<Cell> = vec![Zeroizing::new(String::new()); self.header.len()];
         for (column, value) in row {
             let index = self.column_or_add(column, &mut cells);
             cells[index] = value.clone();
         }
-        match self.find(name) {
-            Some(index) => self.lines[index] = Line::Row(cells),
-            None => self.lines.push(Line::Row(cells)),
-        }
+        cells
     }
 
     /// The document as team CSV (LF line ends), in a buffer sized once so no unwiped copy is left.
@@ -552,6 +682,45 @@ mod tests {
         let (merged, conflicts) = Document::merge(&Document::new(), &ours, &ours);
         assert!(conflicts.is_empty());
         assert_eq!(text(&merged), text(&ours));
+    }
+
+    #[test]
+    fn merge_follows_a_rename_by_secret_merges_fields_and_keeps_order_and_columns() {
+        // Regression (issue 14): a rename on one side and an edit on the other gave two accounts with
+        // the same secret; --digits on one side and --period on the other was a conflict.
+        let base =
+            document("name,secret,digits,period\nA,AAAAAAAA,,\nB,BBBBBBBB,,\nC,CCCCCCCC,,\n");
+        let ours =
+            document("name,secret,digits,period\nA2,AAAAAAAA,,\nB,BBBBBBBB,8,\nC,CCCCCCCC,,\n");
+        let theirs = document(
+            "name,secret,digits,period,reenrol\nA,AAAAAAAA,7,,\nB,BBBBBBBB,,60,\nC,CCCCCCCC,,,2026-11-01\n",
+        );
+        let (merged, conflicts) = Document::merge(&base, &ours, &theirs);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        assert_eq!(
+            text(&merged),
+            "name,secret,digits,period,reenrol\nA2,AAAAAAAA,7,,\nB,BBBBBBBB,8,60,\nC,CCCCCCCC,,,2026-11-01\n"
+        );
+        // The same from the other side: the rename stays in its place, the column is kept.
+        let (merged, conflicts) = Document::merge(&base, &theirs, &ours);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        assert_eq!(
+            text(&merged),
+            "name,secret,digits,period,reenrol\nA2,AAAAAAAA,7,,\nB,BBBBBBBB,8,60,\nC,CCCCCCCC,,,2026-11-01\n"
+        );
+        // A secret held by two rows is not an identity: no pairing by it.
+        let base = document("name,secret\nA,AAAAAAAA\nB,AAAAAAAA\n");
+        let ours = document("name,secret\nA,AAAAAAAA\nB2,AAAAAAAA\n");
+        let (merged, conflicts) = Document::merge(&base, &ours, &base);
+        assert!(conflicts.is_empty());
+        assert_eq!(text(&merged), "name,secret\nA,AAAAAAAA\nB2,AAAAAAAA\n");
+        // Both sides renaming differently is a conflict (ours kept).
+        let base = document("name,secret\nA,AAAAAAAA\n");
+        let ours = document("name,secret\nOurs,AAAAAAAA\n");
+        let theirs = document("name,secret\nTheirs,AAAAAAAA\n");
+        let (merged, conflicts) = Document::merge(&base, &ours, &theirs);
+        assert_eq!(conflicts, ["Ours"]);
+        assert_eq!(text(&merged), "name,secret\nOurs,AAAAAAAA\n");
     }
 
     #[test]

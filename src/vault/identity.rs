@@ -226,10 +226,12 @@ impl EncryptedFile {
     fn identities(&self) -> Result<&[Box<dyn age::Identity>], age::DecryptError> {
         let decrypted = self.decrypted.get_or_init(|| {
             let description = format!("Type passphrase for encrypted identity '{}'", self.shown);
-            let plaintext = super::decrypt::decrypt(&self.bytes, &[], || {
-                (self.passphrase)(&description).ok_or(super::decrypt::Failure::NoTerminal)
-            })
-            .map_err(|_| age::DecryptError::KeyDecryptionFailed)?;
+            let plaintext = asking(&self.shown, || {
+                super::decrypt::decrypt(&self.bytes, &[], || {
+                    (self.passphrase)(&description).ok_or(super::decrypt::Failure::NoTerminal)
+                })
+                .map_err(|e| matches!(e, super::decrypt::Failure::WrongPassphrase))
+            })?;
             parse(&plaintext, &self.shown).map_err(|_| age::DecryptError::KeyDecryptionFailed)
         });
         match decrypted {
@@ -258,6 +260,36 @@ impl age::Identity for EncryptedFile {
     }
 }
 
+thread_local! {
+    /// The identity file whose passphrase was typed wrong [`crate::tty::TRIES`] times, for the error.
+    static WRONG_PASSPHRASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The identity file (as shown) whose passphrase was typed wrong every time, if any.
+pub fn wrong_passphrase() -> Option<String> {
+    WRONG_PASSPHRASE.with(|w| w.borrow().clone())
+}
+
+/// Runs `attempt` (ask a key's passphrase and decrypt) up to [`crate::tty::TRIES`] times while it
+/// fails with a wrong passphrase (`Err(true)`), saying so on the terminal between tries, as ssh does.
+/// After the last wrong try the file is remembered for the error message.
+fn asking<T>(
+    shown: &str,
+    mut attempt: impl FnMut() -> Result<T, bool>,
+) -> Result<T, age::DecryptError> {
+    for tries in 1..=crate::tty::TRIES {
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(false) => break,
+            Err(true) if tries < crate::tty::TRIES => {
+                crate::tty::tell(&format!("wrong passphrase for '{shown}', try again"));
+            }
+            Err(true) => WRONG_PASSPHRASE.with(|w| *w.borrow_mut() = Some(shown.to_owned())),
+        }
+    }
+    Err(age::DecryptError::KeyDecryptionFailed)
+}
+
 /// A passphrase-protected OpenSSH key. age's own wrapper asks for the passphrase once per stanza in the
 /// file (once per member of the team); this one asks once, the first time an SSH stanza needs it, and
 /// keeps the decrypted key (or the failure) for the rest of the file.
@@ -280,11 +312,14 @@ impl age::Identity for EncryptedSsh {
         };
         let decrypted = self.decrypted.get_or_init(|| {
             let prompt = format!("Passphrase for SSH key '{}': ", self.shown);
-            let passphrase = crate::tty::prompt_hidden(&prompt)
-                .map_err(|_| age::DecryptError::KeyDecryptionFailed)?;
-            encrypted
-                .decrypt(passphrase)
-                .map(age::ssh::Identity::Unencrypted)
+            asking(&self.shown, || {
+                // No terminal: not a wrong passphrase, nothing to ask again.
+                let passphrase = crate::tty::prompt_hidden(&prompt).map_err(|_| false)?;
+                encrypted
+                    .decrypt(passphrase)
+                    .map(age::ssh::Identity::Unencrypted)
+                    .map_err(|_| true)
+            })
         });
         match decrypted {
             Ok(identity) => identity.unwrap_stanza(stanza),

@@ -157,7 +157,7 @@ pub fn open(
     raw: &[u8],
     label: String,
     identities: impl FnOnce() -> Result<Identities, UserError>,
-    passphrase: impl FnOnce() -> Result<age::secrecy::SecretString, Failure>,
+    passphrase: impl FnMut() -> Result<age::secrecy::SecretString, Failure>,
     env: &Env,
 ) -> Result<Plaintext, UserError> {
     open_hashing(raw, label, identities, passphrase, env, true)
@@ -167,7 +167,7 @@ fn open_hashing(
     raw: &[u8],
     label: String,
     identities: impl FnOnce() -> Result<Identities, UserError>,
-    passphrase: impl FnOnce() -> Result<age::secrecy::SecretString, Failure>,
+    mut passphrase: impl FnMut() -> Result<age::secrecy::SecretString, Failure>,
     env: &Env,
     hashing: bool,
 ) -> Result<Plaintext, UserError> {
@@ -203,12 +203,22 @@ fn open_hashing(
         Err(e) => return Err(failure(&label, e, &Identities::empty(), env)),
     };
     let mut kept = None;
-    let bytes = decrypt::decrypt(raw, &identities.list, || {
-        let asked = passphrase()?;
-        kept = Some(Zeroizing::new(asked.expose_secret().to_owned()));
-        Ok(asked)
-    })
-    .map_err(|e| failure(&label, e, &identities, env))?;
+    let mut tries = 0;
+    let bytes = loop {
+        tries += 1;
+        let result = decrypt::decrypt(raw, &identities.list, || {
+            let asked = passphrase()?;
+            kept = Some(Zeroizing::new(asked.expose_secret().to_owned()));
+            Ok(asked)
+        });
+        match result {
+            // A passphrase typed wrong is asked again, as ssh does.
+            Err(Failure::WrongPassphrase) if tries < tty::TRIES && tty::available() => {
+                tty::tell(&format!("wrong passphrase for '{label}', try again"));
+            }
+            other => break other.map_err(|e| failure(&label, e, &identities, env))?,
+        }
+    };
     Ok(Plaintext {
         label,
         bytes,
@@ -347,6 +357,22 @@ pub(crate) fn failure(
         }
         _ => format!("cannot decrypt '{label}': {failure}"),
     };
+    if let (Failure::KeyDecryption, Some(key)) = (&failure, identity::wrong_passphrase()) {
+        let key = match env
+            .home()
+            .and_then(|h| Path::new(&key).strip_prefix(h).ok().map(Path::to_owned))
+        {
+            Some(rest) => format!("~/{}", rest.display()),
+            None => key,
+        };
+        return UserError::new(format!(
+            "cannot decrypt '{label}': wrong passphrase for '{key}' ({} tries)",
+            tty::TRIES
+        ))
+        .hint("type the passphrase of that key (the one ssh-keygen or age -p asked for when it was made)");
+    }
+    // Asking on a terminal needs one: say so only when there is none.
+    let in_terminal = tty::available();
     let error = UserError::new(message);
     match failure {
         Failure::NoIdentity => {
@@ -362,14 +388,14 @@ pub(crate) fn failure(
             "the vault is not encrypted to your key: send your public key to a teammate, who adds it \
              with 'teamotp members add'",
         ),
-        Failure::NoTerminal => error.hint(
+        Failure::NoTerminal if !in_terminal => error.hint(
             "run teamotp in a terminal, or have the vault encrypted to an identity file instead of a passphrase",
         )
         .hint(UNLOCK_HINT),
-        Failure::KeyDecryption => error
+        Failure::KeyDecryption if !in_terminal => error
             .hint("the identity file is protected by a passphrase: run teamotp in a terminal to be asked for it")
-            .hint(UNLOCK_HINT)
-            .hint("if you were asked, the passphrase was wrong"),
+            .hint(UNLOCK_HINT),
+        Failure::KeyDecryption => error.hint("the key's passphrase was not typed"),
         Failure::Damaged(_) => {
             error.hint("restore the file from version control or from its backup (VAULT.bak)")
         }

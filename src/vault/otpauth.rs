@@ -77,15 +77,15 @@ pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
         Err(e) => return fail(Reason::Secret(e)),
     };
     let params = (|| {
-        let period = account::parse_period(period.as_deref().unwrap_or(""))?;
         if kind == Kind::Steam {
-            // Steam codes are always 5 characters, SHA1: `digits=5` and the like are descriptions.
+            // Steam codes are always 5 characters, SHA1, 30 s (as Steam and other implementations do):
+            // `digits=5`, `period=15` and the like are ignored.
             return Ok(Params {
-                period,
                 kind,
                 ..Params::default()
             });
         }
+        let period = account::parse_period(period.as_deref().unwrap_or(""))?;
         Ok::<_, account::ParamError>(Params {
             digits: account::parse_digits(digits.as_deref().unwrap_or(""))?,
             period,
@@ -232,6 +232,34 @@ mod tests {
         let a = parse("OTPAUTH://TOTP/x?SECRET=jbsw%20y3dp+ehpk+3pxp%3D%3D&issuer=Big+Co").unwrap();
         assert_eq!(a.secret, secret::decode("JBSWY3DPEHPK3PXP").unwrap());
         assert_eq!(a.issuer.as_deref(), Some("Big Co"));
+    }
+
+    /// Regression (issue 14): a Steam URI's period was used (a `period=15` URI gave wrong codes).
+    #[test]
+    fn steam_ignores_digits_and_period_in_the_uri() {
+        for uri in [
+            "otpauth://steam/Steam:me?secret=JBSWY3DPEHPK3PXP&period=15&digits=8",
+            "otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&encoder=steam&period=15&digits=8",
+        ] {
+            let account = parse(uri).unwrap();
+            assert_eq!(account.params.kind, Kind::Steam, "{uri}");
+            assert_eq!(account.params.period, 30, "{uri}");
+            assert_eq!(account.params.code_len(), 5, "{uri}");
+        }
+    }
+
+    /// One parser for every otpauth URI: a gauth line and the same URI in an otpauth list (and `add
+    /// --uri`) give the same name and issuer.
+    #[test]
+    fn a_gauth_line_and_an_otpauth_list_give_the_same_account() {
+        let uri =
+            "otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co";
+        let direct = parse(uri).unwrap();
+        let rows = crate::vault::parse(format!("AWS:JBSWY3DPEHPK3PXP\n{uri}\n").as_bytes())
+            .unwrap()
+            .rows;
+        let line = rows[1].entry.as_ref().unwrap();
+        assert_eq!((&line.name, &line.issuer), (&direct.name, &direct.issuer));
     }
 
     #[test]

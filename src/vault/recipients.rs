@@ -237,8 +237,9 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
             return Err(Unusable::Invalid(format!("'{kind}' has no key after it")));
         };
         let key = format!("{kind} {body}");
-        age::ssh::Recipient::from_str(&key)
-            .map_err(|e| Unusable::Invalid(format!("not a usable SSH public key ({e:?})")))?;
+        age::ssh::Recipient::from_str(&key).map_err(|e| {
+            Unusable::Invalid(format!("not a usable SSH public key ({})", ssh_error(&e)))
+        })?;
         let comment = words[position + 2..].join(" ");
         return Ok((key, (!comment.is_empty()).then_some(comment)));
     }
@@ -268,6 +269,20 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
     )))
 }
 
+/// Why age refused an SSH public key, in words (its error type has no `Display`; its `Debug` text such as
+/// `Invalid("invalid SSH recipient")` is not for people).
+fn ssh_error(e: &age::ssh::ParseRecipientKeyError) -> String {
+    use age::ssh::ParseRecipientKeyError as E;
+    match e {
+        E::Ignore => "a key type age ignores".to_owned(),
+        E::Invalid(why) => (*why).to_owned(),
+        E::RsaModulusTooLarge => "the RSA key is larger than age supports".to_owned(),
+        E::RsaModulusTooSmall => "the RSA key is shorter than 2048 bits".to_owned(),
+        E::Unsupported(kind) => format!("'{}' keys are not supported by age", printable(kind)),
+        _ => "not a key age can use".to_owned(),
+    }
+}
+
 /// Builds age recipients from members (all were validated when parsed).
 pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>, UserError> {
     members
@@ -277,7 +292,11 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
                 return age::ssh::Recipient::from_str(&m.key)
                     .map(|r| Box::new(r) as _)
                     .map_err(|e| {
-                        UserError::new(format!("bad SSH recipient on line {}: {e:?}", m.line))
+                        UserError::new(format!(
+                            "bad SSH recipient on line {}: {}",
+                            m.line,
+                            ssh_error(&e)
+                        ))
                     });
             }
             let bad = |e: &dyn std::fmt::Debug| {

@@ -248,6 +248,18 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
              nothing was changed"
         ))
         .hint("keep your own key among the recipients, or pass --force if that is really meant")),
+        // Checking the new version needs the key, and the key needs its passphrase.
+        Err(Failure::KeyDecryption) => Err(match crate::vault::identity::wrong_passphrase() {
+            Some(key) => UserError::new(format!(
+                "wrong passphrase for '{key}': the new version of '{shown}' could not be checked; \
+                 nothing was changed"
+            )),
+            None => UserError::new(format!(
+                "your key needs its passphrase to check the new version of '{shown}', and there is no \
+                 terminal to ask for it; nothing was changed"
+            ))
+            .hint("run teamotp in a terminal (or, with the agent, unlock the key first: teamotp unlock)"),
+        }),
         Err(e) => Err(UserError::new(format!(
             "the new version of '{shown}' does not decrypt ({e}); nothing was changed"
         ))),

@@ -259,13 +259,14 @@ fn an_impossible_min_remaining_is_a_usage_error() {
         assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{min}: {out:?}");
         assert!(
             out.stderr.starts_with(&format!(
-                "teamotp: error: --min-remaining '{min}' is more than the 30 s period of 'Good'"
+                "teamotp: error: --min-remaining '{min}' is not less than the 30 s period of 'Good'"
             )),
             "{out:?}"
         );
     }
-    // The whole period is possible (the code that starts now has it).
-    sandbox.ok(
+    // The whole period is refused too (issue 14: only a code at its very first second has it); one
+    // second less is fine.
+    let refused = sandbox.run(
         &[
             "--at",
             AT,
@@ -275,6 +276,20 @@ fn an_impossible_min_remaining_is_a_usage_error() {
             "Good",
             "--min-remaining",
             "30",
+        ],
+        "",
+    );
+    assert_eq!(refused.code, 2, "{refused:?}");
+    sandbox.ok(
+        &[
+            "--at",
+            AT,
+            "-f",
+            "vault.csv",
+            "code",
+            "Good",
+            "--min-remaining",
+            "29",
         ],
         "",
     );

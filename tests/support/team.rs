@@ -28,6 +28,9 @@ pub const ADDED_AWS: &str = "teamotp: added 'AWS' to v.age; its current code is 
                          check that the service accepts it\n";
 
 pub const CREATED_V_AGE: &str = "teamotp: wrote the recipients file ./.age-recipients (1 recipient)\n\
+                             teamotp: this machine now trusts these recipients of v.age (pinned: a change \
+                             to the recipients file is shown for 'teamotp members ack' before the next \
+                             write)\n\
                              teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n";
 
 pub const RECIPIENTS_PREAMBLE: &str =

@@ -1,0 +1,183 @@
+//! `teamotp code NAME --clip`: the code goes to a clipboard instead of stdout.
+//!
+//! - System clipboard (a display, not over SSH): on X11 the copied text lives only as long as the
+//!   process that owns the selection, so a detached helper owns it: teamotp runs itself again
+//!   (`teamotp clip-helper --until UNIX`, hidden), gives it the code through a pipe on stdin (never the
+//!   command line, which other users can read), and waits for its "copied" line. The helper starts its own
+//!   session (setsid, called by itself: `pre_exec` would need `unsafe`), keeps the selection, and when the
+//!   code expires clears the clipboard if it still holds the code, like `pass -c`.
+//! - OSC 52 (no display, or over SSH): the code is written once to the terminal, now, by this foreground
+//!   process; nothing can clear it later (a background process must not write into a terminal the user is
+//!   typing in), and the message says so.
+
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::{Command, Stdio};
+
+use zeroize::Zeroizing;
+
+use crate::env::Env;
+use crate::error::UserError;
+
+/// The hidden subcommand of the helper.
+pub const HELPER: &str = "clip-helper";
+
+/// The line the helper writes once it owns the clipboard.
+const COPIED: &str = "copied";
+
+/// Longest code the helper reads (codes are 5 to 10 characters).
+const MAX_CODE: u64 = 64;
+
+/// Puts `code` on a clipboard until `expires_at` (Unix seconds of the wall clock) and says where on `err`.
+pub fn copy(
+    code: &str,
+    label: &str,
+    expires_at: u64,
+    env: &Env,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let remote = env.is_set("SSH_CONNECTION") || env.is_set("SSH_TTY");
+    let display = env.is_set("DISPLAY") || env.is_set("WAYLAND_DISPLAY");
+    if display && !remote {
+        match system(code, expires_at) {
+            Ok(()) => {
+                let seconds = expires_at.saturating_sub(crate::time::now().as_secs());
+                let _ = writeln!(
+                    err,
+                    "teamotp: copied the code of '{label}' to the system clipboard; cleared in {seconds} s \
+                     if it still holds it"
+                );
+                return Ok(());
+            }
+            Err(reason) => {
+                let _ = writeln!(
+                    err,
+                    "teamotp: warning: the system clipboard cannot be used ({reason}); trying the terminal's"
+                );
+            }
+        }
+    }
+    osc52(code)?;
+    let tmux = if env.is_set("TMUX") { " (tmux)" } else { "" };
+    let _ = writeln!(
+        err,
+        "teamotp: copied the code of '{label}' to the terminal clipboard (OSC 52){tmux}; it will not be \
+         cleared: paste it, then copy something else over it"
+    );
+    Ok(())
+}
+
+/// Starts the helper, hands it the code on its stdin and waits until it owns the clipboard.
+fn system(code: &str, expires_at: u64) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find teamotp itself: {e}"))?;
+    let mut child = Command::new(exe)
+        .args([HELPER, "--until", &expires_at.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the clipboard helper: {e}"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or("no pipe to the clipboard helper")?;
+    stdin
+        .write_all(code.as_bytes())
+        .map_err(|e| format!("cannot hand the code to the clipboard helper: {e}"))?;
+    drop(stdin);
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("no pipe from the clipboard helper")?;
+    let mut line = String::new();
+    // The helper closes its stdout once it owns the selection (or fails): this returns then.
+    let _ = BufReader::new(stdout.take(256)).read_line(&mut line);
+    if line.trim() == COPIED {
+        // Not waited for: it lives on until the code expires. The kernel reaps it once we exit.
+        return Ok(());
+    }
+    let _ = child.wait();
+    Err(if line.trim().is_empty() {
+        "the clipboard helper ended without copying".to_owned()
+    } else {
+        line.trim().to_owned()
+    })
+}
+
+/// `teamotp clip-helper --until UNIX` (hidden): reads the code from stdin, owns the clipboard with it,
+/// says so on stdout, then clears it at `until` if it still holds the code.
+pub fn helper(until: u64) -> Result<u8, UserError> {
+    // Its own session: the terminal's hangup or Ctrl-C does not reach it, and it holds no terminal.
+    let _ = rustix::process::setsid();
+    let code = crate::files::read_limited(std::io::stdin().lock(), MAX_CODE)
+        .map_err(|e| UserError::new(format!("cannot read the code: {e}")))?;
+    let code = Zeroizing::new(String::from_utf8_lossy(&code).trim().to_owned());
+    let mut out = std::io::stdout();
+    let mut clipboard = match arboard::Clipboard::new().and_then(|mut c| {
+        c.set_text(code.as_str())?;
+        Ok(c)
+    }) {
+        Ok(clipboard) => clipboard,
+        Err(e) => {
+            let _ = writeln!(out, "{e}");
+            return Ok(2);
+        }
+    };
+    let _ = writeln!(out, "{COPIED}");
+    let _ = out.flush();
+    // Close stdout (and stdin): the caller is waiting for the end of that pipe. 0 and 1 become /dev/null.
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        let _ = rustix::stdio::dup2_stdout(&null);
+        let _ = rustix::stdio::dup2_stdin(&null);
+    }
+    loop {
+        let now = crate::time::now().as_secs();
+        if now >= until {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs((until - now).min(1)));
+    }
+    // Only while it is still ours: something the user copied since stays.
+    if clipboard.get_text().is_ok_and(|current| current == *code) {
+        let _ = clipboard.clear();
+    }
+    Ok(0)
+}
+
+/// Writes the code once to the terminal as OSC 52: to stdout when it is the terminal, else to the
+/// controlling terminal, and only from the foreground (a background job must not write into a terminal
+/// someone is typing in).
+fn osc52(code: &str) -> Result<(), UserError> {
+    use crossterm::clipboard::CopyToClipboard;
+    let no_terminal = || {
+        UserError::new("no clipboard: there is no display and no terminal to send the code to")
+            .hint("run it in a terminal, or without --clip to print the code")
+    };
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| no_terminal())?;
+    let foreground =
+        rustix::termios::tcgetpgrp(&tty).is_ok_and(|group| group == rustix::process::getpgrp());
+    if !foreground {
+        return Err(
+            UserError::new("not copied: teamotp runs in the background of its terminal")
+                .hint("run it in the foreground, or without --clip to print the code"),
+        );
+    }
+    let stdout = std::io::stdout();
+    fn send<W: Write>(mut out: W, code: &str) -> std::io::Result<()> {
+        crossterm::execute!(out, CopyToClipboard::to_clipboard_from(code.as_bytes()))?;
+        out.flush()
+    }
+    let result = if stdout.is_terminal() {
+        send(stdout.lock(), code)
+    } else {
+        send(&tty, code)
+    };
+    result.map_err(|e| UserError::new(format!("cannot write to the terminal: {e}")))
+}
