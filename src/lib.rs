@@ -6,6 +6,7 @@
 pub mod account;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod demo;
 pub mod env;
 pub mod error;
