@@ -455,7 +455,6 @@ impl<'a> Checker<'a> {
             sandbox,
             base: strings(base),
             extra: Vec::new(),
-            reenrol: None,
             failures: Vec::new(),
             runs: 0,
         }
