@@ -47,6 +47,21 @@ pub fn clock_face(unix: u64) -> String {
     )
 }
 
+/// `YYYY-MM-DD` (UTC) of a Unix time, for re-enrolment marks.
+pub fn date(unix: u64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = (unix / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 fn rfc3339(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
@@ -124,6 +139,18 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_of_unix_times() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_700_000_000), "2023-11-14");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(LATEST), "9999-12-31");
+        assert_eq!(
+            parse("2026-11-29T12:00:00Z").map(date),
+            Ok("2026-11-29".into())
+        );
+    }
 
     #[test]
     fn clock_face_is_utc_time_of_day() {

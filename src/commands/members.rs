@@ -10,8 +10,8 @@ use super::write::{
 };
 use crate::error::UserError;
 use crate::output::printable;
-use crate::vault::pin;
 use crate::vault::recipients::{self, Member};
+use crate::vault::{Reenrol, pin};
 
 /// `teamotp members`: the recipients with their comments, on stdout.
 pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), UserError> {
@@ -172,6 +172,15 @@ pub fn members_rm(
             path.display()
         )));
     }
+    // They could read every account: each waits for a new secret at its service (docs/team-sharing.md).
+    let label = member
+        .label
+        .clone()
+        .unwrap_or_else(|| recipients::short(&member.key));
+    open.document.mark_all(&Reenrol {
+        since: crate::time::date(ctx.now),
+        members: vec![label],
+    });
     commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
@@ -189,7 +198,8 @@ pub fn members_rm(
     if !names.is_empty() {
         let _ = writeln!(
             err,
-            "teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit NAME --secret'):"
+            "teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp rotate NAME'); \
+             'teamotp check' lists them until then:"
         );
         for name in names {
             let _ = writeln!(err, "    {}", printable(&name));

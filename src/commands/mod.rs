@@ -9,4 +9,5 @@ pub mod git;
 pub mod help;
 pub mod members;
 pub mod read;
+pub mod vaults;
 pub mod write;

@@ -5,6 +5,7 @@
 use zeroize::Zeroizing;
 
 use super::records::{self, Item};
+use super::reenrol::{self, Reenrol};
 use super::{FileError, Format, Parsed};
 use crate::account::{Account, Kind};
 
@@ -191,8 +192,10 @@ impl Document {
         self.set(old, "name", Zeroizing::new(new.to_owned()))
     }
 
-    /// Replaces a row's secret (re-enrolment). Returns false when there is no such row.
+    /// Replaces a row's secret (re-enrolment, which clears its mark). Returns false when there is no
+    /// such row.
     pub fn set_secret(&mut self, name: &str, secret: &crate::secret::Secret) -> bool {
+        self.set_mark(name, None);
         self.set(name, "secret", secret.to_base32())
     }
 
@@ -229,37 +232,91 @@ impl Document {
                 names.push(key);
             }
         }
-        let find = |rows: &'_ [Keyed], key: &str| -> Option<RowMap> {
-            rows.iter()
-                .find(|(k, _, _)| k == key)
-                .map(|(_, _, m)| m.clone())
+        // A row's re-enrolment mark is merged on its own (below), so a mark on one side and an edit on
+        // the other is not a conflict.
+        let find = |rows: &'_ [Keyed], key: &str| -> (Option<RowMap>, Option<Reenrol>) {
+            match rows.iter().find(|(k, _, _)| k == key) {
+                Some((_, _, map)) => {
+                    let mut map = map.clone();
+                    let mark = map
+                        .remove(reenrol::COLUMN)
+                        .and_then(|cell| Reenrol::parse(&cell));
+                    (Some(map), mark)
+                }
+                None => (None, None),
+            }
         };
         let mut merged = ours.clone();
         let mut conflicts = Vec::new();
         for key in names {
-            let (b, o, t) = (
+            let ((b, b_mark), (o, o_mark), (t, t_mark)) = (
                 find(&base_rows, key),
                 find(&our_rows, key),
                 find(&their_rows, key),
             );
-            if o == t || b == t {
-                continue;
-            }
             let display = our_rows
                 .iter()
                 .chain(&their_rows)
                 .find(|(k, _, _)| k == key)
                 .map(|(_, name, _)| name.clone())
                 .unwrap_or_default();
-            match (b == o, t) {
-                (true, Some(row)) => merged.put(&display, &row),
-                (true, None) => {
-                    merged.remove(&display);
+            if o != t && b != t {
+                match (b == o, &t) {
+                    (true, Some(row)) => merged.put(&display, row),
+                    (true, None) => {
+                        merged.remove(&display);
+                    }
+                    (false, _) => conflicts.push(display.clone()),
                 }
-                (false, _) => conflicts.push(display),
             }
+            // A mark survives unless the other side re-enrolled (a new secret) after it was made: a mark
+            // made on one side after the common base always stays.
+            let secret = |row: &Option<RowMap>| row.as_ref().and_then(|r| r.get("secret").cloned());
+            let reenrolled = |side: &Option<RowMap>| b.is_some() && secret(side) != secret(&b);
+            let keep = |mark: Option<Reenrol>, other: &Option<RowMap>| {
+                mark.filter(|m| Some(m) != b_mark.as_ref() || !reenrolled(other))
+            };
+            let mark = match (keep(o_mark, &t), keep(t_mark, &o)) {
+                (Some(a), Some(b)) => Some(a.join(&b)),
+                (a, b) => a.or(b),
+            };
+            merged.set_mark(&display, mark.as_ref());
         }
         (merged, conflicts)
+    }
+
+    /// Marks every account as waiting for re-enrolment (joined with a mark it already has).
+    pub fn mark_all(&mut self, mark: &Reenrol) {
+        for name in self.names() {
+            let existing = self.mark(&name);
+            let joined = match existing {
+                Some(old) => old.join(mark),
+                None => mark.clone(),
+            };
+            self.set_mark(&name, Some(&joined));
+        }
+    }
+
+    /// The re-enrolment mark of the row named `name`.
+    pub fn mark(&self, name: &str) -> Option<Reenrol> {
+        let column = self.column(reenrol::COLUMN)?;
+        match &self.lines[self.find(name)?] {
+            Line::Row(cells) => Reenrol::parse(cells.get(column)?),
+            Line::Other(_) => None,
+        }
+    }
+
+    /// Sets or clears (`None`) the re-enrolment mark of a row; no column is added to clear one.
+    pub fn set_mark(&mut self, name: &str, mark: Option<&Reenrol>) {
+        match mark {
+            Some(mark) => {
+                self.set(name, reenrol::COLUMN, Zeroizing::new(mark.render()));
+            }
+            None if self.column(reenrol::COLUMN).is_some() => {
+                self.set(name, reenrol::COLUMN, Zeroizing::new(String::new()));
+            }
+            None => {}
+        }
     }
 
     /// Rows as (lower-case name, name, column -> non-empty value), for merging.
@@ -532,6 +589,57 @@ mod tests {
             "name,issuer,secret,digits\nBee,y,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8\n"
         );
         assert_eq!(doc.names(), ["Bee"]);
+    }
+
+    #[test]
+    fn marks_are_set_joined_cleared_by_a_new_secret_and_never_on_a_new_row() {
+        let mut doc = document("name,secret\nA,AAAAAAAA\nB,BBBBBBBB\n");
+        doc.mark_all(&Reenrol::parse("since=2026-11-29;by=bob").unwrap());
+        doc.mark_all(&Reenrol::parse("since=2026-12-01;by=carol").unwrap());
+        assert_eq!(
+            text(&doc),
+            "name,secret,reenrol\nA,AAAAAAAA,\"since=2026-11-29;by=bob,carol\"\nB,BBBBBBBB,\"since=2026-11-29;by=bob,carol\"\n"
+        );
+        doc.set_secret("a", &crate::secret::decode("JBSWY3DPEHPK3PXP").unwrap());
+        assert_eq!(doc.mark("A"), None);
+        assert_eq!(doc.mark("B").unwrap().members, ["bob", "carol"]);
+        doc.push(&account("C", Params::default()));
+        assert_eq!(doc.mark("C"), None);
+        // A rename keeps the mark.
+        doc.rename("B", "B2");
+        assert!(doc.mark("B2").is_some());
+    }
+
+    #[test]
+    fn merge_keeps_marks_unless_the_other_side_re_enrolled() {
+        let base = document(
+            "name,secret,reenrol\nA,AAAAAAAA,since=2026-01-01;by=old\nB,BBBBBBBB,\nC,CCCCCCCC,\n",
+        );
+        // Ours: removed bob (marks B and C), edited nothing else. Theirs: re-enrolled A, changed C's issuer.
+        let ours = document(
+            "name,secret,reenrol\nA,AAAAAAAA,since=2026-01-01;by=old\nB,BBBBBBBB,since=2026-11-29;by=bob\nC,CCCCCCCC,since=2026-11-29;by=bob\n",
+        );
+        let theirs =
+            document("name,secret,reenrol,issuer\nA,AAAAAAA2,,\nB,BBBBBBBB,,\nC,CCCCCCCC,,Cee\n");
+        let (merged, conflicts) = Document::merge(&base, &ours, &theirs);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        assert_eq!(merged.mark("A"), None, "theirs re-enrolled A");
+        assert_eq!(merged.mark("B").unwrap().members, ["bob"]);
+        assert_eq!(
+            merged.mark("C").unwrap().members,
+            ["bob"],
+            "mark and edit both kept"
+        );
+        assert!(
+            text(&merged).contains("C,CCCCCCCC,\"since=2026-11-29;by=bob\",Cee")
+                || text(&merged).contains("C,CCCCCCCC,since=2026-11-29;by=bob,Cee"),
+            "{}",
+            text(&merged)
+        );
+        // The same the other way round: their mark survives our unrelated edit.
+        let (merged, _) = Document::merge(&base, &theirs, &ours);
+        assert_eq!(merged.mark("B").unwrap().members, ["bob"]);
+        assert_eq!(merged.mark("A"), None);
     }
 
     #[test]
