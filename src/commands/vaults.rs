@@ -46,7 +46,7 @@ pub fn found(
         Some(How::Discovered) => {
             let _ = writeln!(
                 err,
-                "teamotp: teamotp finds it from this directory (and anywhere in its git work tree) without -f"
+                "teamotp: commands run in this directory (or below it in its git work tree) find it without -f"
             );
         }
         Some(_) => {

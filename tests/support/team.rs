@@ -28,7 +28,9 @@ pub const ADDED_AWS: &str = "teamotp: added 'AWS' to v.age; its current code is 
                          check that the service accepts it\n";
 
 pub const CREATED_V_AGE: &str = "teamotp: wrote the recipients file ./.age-recipients (1 recipient)\n\
-                             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n";
+                             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+                             teamotp: commands run in this directory (or below it in its git work tree) \
+                             find it without -f\n";
 
 pub const RECIPIENTS_PREAMBLE: &str =
     "# teamotp recipients: every write encrypts the vault to exactly these keys.\n\n";
