@@ -45,9 +45,16 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let now = cli.at.unwrap_or_else(|| time::now().as_secs());
+    // These name their files themselves (git runs the drivers in a work tree that may hold several
+    // vaults) or need none: no config, no discovery.
     let needs_vault = !matches!(
         cli.command,
-        Some(Command::Completions { .. } | Command::Man)
+        Some(
+            Command::Completions { .. }
+                | Command::Man
+                | Command::Textconv { .. }
+                | Command::MergeDriver { .. }
+        )
     );
     let config = match needs_vault && !cli.demo {
         true => config::load(env)?,
@@ -71,25 +78,28 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     }
     let read = matches!(
         cli.command,
-        None | Some(
-            Command::List { .. }
-                | Command::Code { .. }
-                | Command::Check { .. }
-                | Command::Completions { .. }
-                | Command::Man
-        )
+        None | Some(Command::List { .. } | Command::Code { .. } | Command::Check { .. })
     );
-    let chosen = select::choose(
-        select::Request {
-            file: cli.file.as_deref(),
-            vault: vault_name.as_deref(),
-            all: cli.all,
-            demo: cli.demo,
-            read,
-        },
-        config.as_ref(),
-        env,
-    )?;
+    let chosen = if !needs_vault {
+        vec![select::Chosen {
+            name: String::new(),
+            source: Source::resolve(cli.file.as_deref(), cli.demo, env)?,
+            identity: Vec::new(),
+            how: select::How::File,
+        }]
+    } else {
+        select::choose(
+            select::Request {
+                file: cli.file.as_deref(),
+                vault: vault_name.as_deref(),
+                all: cli.all,
+                demo: cli.demo,
+                read,
+            },
+            config.as_ref(),
+            env,
+        )?
+    };
     if chosen.len() > 1 && cli.recipients_file.is_some() {
         return Err(UserError::new(
             "--recipients-file names the recipients of one vault, and several are shown",

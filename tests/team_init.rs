@@ -93,8 +93,11 @@ fn init_without_an_identity_creates_one_and_encrypts_the_empty_vault_to_it() {
         out(
             0,
             "",
-            "teamotp: wrote the recipients file other/.age-recipients (1 recipient)\n\
-             teamotp: created the vault other/w.age; add accounts with 'teamotp add NAME'\n"
+            &format!(
+                "teamotp: wrote the recipients file other/.age-recipients (1 recipient)\n\
+                 teamotp: created the vault other/w.age; add accounts with 'teamotp add NAME'\n{}",
+                elsewhere(&sb, "other/w.age")
+            )
         )
     );
     assert_eq!(fs::read(&identity).unwrap(), before);
@@ -222,7 +225,8 @@ fn init_encrypts_to_recipients_an_authorized_keys_line_and_a_github_keys_file() 
             "teamotp: warning: bob.keys:2: 'ecdsa-sha2-nistp256' keys are not supported by age; that key \
              gets no access\n\
              teamotp: wrote the recipients file ./.age-recipients (3 recipients)\n\
-             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
+             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -294,7 +298,8 @@ fn init_writes_each_recipient_once() {
             0,
             "",
             "teamotp: wrote the recipients file ./.age-recipients (2 recipients)\n\
-             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
+             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -379,7 +384,8 @@ fn encrypt_then_add_keeps_comments_column_order_and_unknown_columns() {
             "teamotp: wrote the recipients file ./.age-recipients (1 recipient)\n\
              teamotp: encrypted 2 accounts from plain.csv (team CSV) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'plain.csv' (and any copy in backups, sync \
-             folders or git history)\n"
+             folders or git history)\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -474,7 +480,8 @@ fn encrypt_converts_gauth_lines_to_team_csv() {
             "teamotp: wrote the recipients file ./.age-recipients (2 recipients)\n\
              teamotp: encrypted 2 accounts from gauth.csv (gauth lines) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'gauth.csv' (and any copy in backups, sync \
-             folders or git history)\n"
+             folders or git history)\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     let plaintext = format!(

@@ -2,13 +2,25 @@
 //! member could read need a new secret at their service. The cell is `since=YYYY-MM-DD;by=LABEL,LABEL`
 //! (labels percent-encoded where they hold `%`, `,`, `;` or `=`); `edit --secret` / `rotate` clears it.
 
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 
 /// The team CSV column that holds the mark.
 pub const COLUMN: &str = "reenrol";
 
-/// Characters escaped in a label.
-const LABEL: &AsciiSet = &CONTROLS.add(b'%').add(b',').add(b';').add(b'=');
+/// A label with `%`, `,`, `;`, `=` and control characters percent-encoded (other text stays readable).
+fn encode(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    for c in label.chars() {
+        if matches!(c, '%' | ',' | ';' | '=') || c.is_control() {
+            for byte in c.to_string().bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// An account waiting for re-enrolment: since when, and because of whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +63,7 @@ impl Reenrol {
 
     /// The cell's text.
     pub fn render(&self) -> String {
-        let labels: Vec<String> = self
-            .members
-            .iter()
-            .map(|l| utf8_percent_encode(l, LABEL).to_string())
-            .collect();
+        let labels: Vec<String> = self.members.iter().map(|l| encode(l)).collect();
         format!("since={};by={}", self.since, labels.join(","))
     }
 
@@ -89,10 +97,17 @@ mod tests {
     fn round_trips_labels_with_separators() {
         let mark = Reenrol {
             since: "2026-11-29".into(),
-            members: vec!["alice".into(), "bob, ops; 100%=".into()],
+            members: vec![
+                "alice".into(),
+                "bob, ops; 100%=".into(),
+                "age1abc…xyz".into(),
+            ],
         };
         let cell = mark.render();
-        assert_eq!(cell, "since=2026-11-29;by=alice,bob%2C ops%3B 100%25%3D");
+        assert_eq!(
+            cell,
+            "since=2026-11-29;by=alice,bob%2C ops%3B 100%25%3D,age1abc…xyz"
+        );
         assert_eq!(Reenrol::parse(&cell), Some(mark));
     }
 
