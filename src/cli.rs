@@ -17,10 +17,12 @@ use crate::vault::document::Changes;
     after_help = "With no command, teamotp opens the TUI when stdout is a terminal, and runs 'list' otherwise.\n\
                   Exit codes: 0 success, 1 nothing found (or 'check' found problems), 2 error.\n\
                   Environment: TEAMOTP_FILE (vault path), TEAMOTP_IDENTITY (identity path), NO_COLOR,\n\
-                  TEAMOTP_AGENT_SOCK (agent socket), TEAMOTP_NO_AGENT=1 (do not ask the agent)."
+                  TEAMOTP_AGENT_SOCK (agent socket), TEAMOTP_NO_AGENT=1 (do not ask the agent).\n\
+                  Config: $XDG_CONFIG_HOME/teamotp/config.toml names vaults (docs/config.md)."
 )]
 pub struct Cli {
-    /// The vault (default: $TEAMOTP_FILE, else $XDG_CONFIG_HOME/teamotp/secrets.csv.age)
+    /// The vault (default: $TEAMOTP_FILE, else --vault, the vault of this directory or git work tree, the
+    /// config's default, else $XDG_CONFIG_HOME/teamotp/secrets.csv.age)
     #[arg(short = 'f', long = "file", value_name = "PATH", global = true)]
     pub file: Option<PathBuf>,
 
@@ -43,6 +45,14 @@ pub struct Cli {
     /// Start the TUI with codes hidden (only the selected row shows its codes)
     #[arg(long, global = true)]
     pub hide: bool,
+
+    /// The vault named NAME in the config (docs/config.md)
+    #[arg(long, value_name = "NAME", global = true, conflicts_with_all = ["file", "demo"])]
+    pub vault: Option<String>,
+
+    /// Show every configured vault (list, code, check and the TUI)
+    #[arg(long, global = true, conflicts_with_all = ["file", "demo", "vault"])]
+    pub all: bool,
 
     /// The recipients file (default: .age-recipients in the vault's directory)
     #[arg(long, value_name = "PATH", global = true)]
@@ -73,8 +83,12 @@ pub enum Command {
         #[arg(long)]
         clip: bool,
     },
-    /// Validate the vault and list every problem (exit 1 when there is one)
-    Check,
+    /// Validate the vault and list every problem (exit 1 when there is one) and the accounts to re-enrol
+    Check {
+        /// Exit 1 when an account waits for re-enrolment too
+        #[arg(long)]
+        strict: bool,
+    },
     /// Create an empty vault and its recipients file
     Init(NewVaultArgs),
     /// Create the vault from a plaintext team CSV or gauth file
@@ -112,6 +126,9 @@ pub enum Command {
         #[arg(long)]
         secret: bool,
     },
+    /// Re-enrol an account: read its new secret (hidden from the terminal, or from stdin), show the
+    /// current code to confirm at the service, and clear its re-enrolment mark (as edit NAME --secret)
+    Rotate { name: String },
     /// List, add or remove the people (recipients) the vault is encrypted to
     Members {
         #[command(subcommand)]
@@ -309,6 +326,9 @@ pub struct NewVaultArgs {
     /// The label of your own key in the recipients file (default: an SSH key's comment, or $USER)
     #[arg(long, value_name = "LABEL")]
     pub name: Option<String>,
+    /// Add the new vault to the config under NAME (docs/config.md)
+    #[arg(long, value_name = "NAME")]
+    pub register: Option<String>,
 }
 
 /// Account parameters for add and edit.

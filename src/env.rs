@@ -8,6 +8,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: HashMap<String, OsString>,
+    /// The current directory, where a vault is discovered (`None`: no discovery).
+    cwd: Option<PathBuf>,
 }
 
 impl Env {
@@ -17,6 +19,7 @@ impl Env {
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
                 .collect(),
+            cwd: std::env::current_dir().ok(),
         }
     }
 
@@ -27,7 +30,28 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), OsString::from(v)))
                 .collect(),
+            cwd: None,
         }
+    }
+
+    /// The same environment, with `dir` as the current directory (for tests of discovery).
+    pub fn with_cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// The current directory, if known.
+    pub fn cwd(&self) -> Option<&std::path::Path> {
+        self.cwd.as_deref()
+    }
+
+    /// `$XDG_CONFIG_HOME/teamotp/config.toml` (or `~/.config/teamotp/config.toml`).
+    pub fn config_file(&self) -> Option<PathBuf> {
+        Some(
+            self.config_dir()?
+                .join("teamotp")
+                .join(crate::config::FILE_NAME),
+        )
     }
 
     pub fn var(&self, name: &str) -> Option<OsString> {

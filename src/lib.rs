@@ -7,6 +7,7 @@ pub mod account;
 pub mod agent;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod demo;
 pub mod env;
 pub mod error;
@@ -29,12 +30,12 @@ use clap::CommandFactory;
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
 use commands::{
-    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, read,
+    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, read, vaults,
 };
 use env::Env;
 use error::UserError;
 use output::Format;
-use vault::{Loaded, Source};
+use vault::{Source, select};
 
 /// Runs one invocation and returns its exit code (0 success, 1 nothing found). Errors are reported by
 /// the caller with [`error::report`] (exit 2).
@@ -46,11 +47,79 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     // lines from files others write are quoted in them); only the line breaks stay.
     let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
-    let source = Source::resolve(cli.file.as_deref(), cli.demo, env)?;
     let now = cli.at.unwrap_or_else(|| time::now().as_secs());
+    // These name their files themselves (git runs the drivers in a work tree that may hold several
+    // vaults) or need none: no config, no discovery.
+    let needs_vault = !matches!(
+        cli.command,
+        Some(
+            Command::Completions { .. }
+                | Command::Man
+                | Command::Textconv { .. }
+                | Command::MergeDriver { .. }
+        )
+    );
+    let config = match needs_vault && !cli.demo {
+        true => config::load(env)?,
+        false => None,
+    };
+    // `code infra/aws`: a query whose first part is a configured vault's name picks that vault.
+    let mut query = match &cli.command {
+        Some(Command::List { query, .. }) => query.clone(),
+        Some(Command::Code { query, .. }) => Some(query.clone()),
+        _ => None,
+    };
+    let mut vault_name = cli.vault.clone();
+    if cli.file.is_none()
+        && vault_name.is_none()
+        && let Some((vault, rest)) = query.as_deref().and_then(|q| q.split_once('/'))
+        && config.as_ref().is_some_and(|c| c.vault(vault).is_some())
+        && !rest.is_empty()
+    {
+        vault_name = Some(vault.to_owned());
+        query = Some(rest.to_owned());
+    }
+    let read = matches!(
+        cli.command,
+        None | Some(Command::List { .. } | Command::Code { .. } | Command::Check { .. })
+    );
+    let chosen = if !needs_vault {
+        vec![select::Chosen {
+            name: String::new(),
+            source: Source::resolve(cli.file.as_deref(), cli.demo, env)?,
+            identity: Vec::new(),
+            how: select::How::File,
+        }]
+    } else {
+        select::choose(
+            select::Request {
+                file: cli.file.as_deref(),
+                vault: vault_name.as_deref(),
+                all: cli.all,
+                demo: cli.demo,
+                read,
+            },
+            config.as_ref(),
+            env,
+        )?
+    };
+    if chosen.len() > 1 && cli.recipients_file.is_some() {
+        return Err(UserError::new(
+            "--recipients-file names the recipients of one vault, and several are shown",
+        )
+        .hint("choose the vault with --vault NAME or -f/--file PATH")
+        .into());
+    }
+    let first = &chosen[0];
+    let identities: Vec<std::path::PathBuf> = cli
+        .identity
+        .iter()
+        .chain(&first.identity)
+        .cloned()
+        .collect();
     let ctx = Context {
-        source,
-        identities: &cli.identity,
+        source: first.source.clone(),
+        identities: &identities,
         recipients_file: cli.recipients_file.as_deref(),
         env,
         now,
@@ -59,39 +128,67 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
 
     match cli.command {
         None if std::io::stdout().is_terminal() => {
-            let vault = load(&ctx, err)?;
+            let vaults = tui_vaults(&chosen, &cli.identity, env, err)?;
             drop((out_lock, err_lock));
             let options = tui::Options {
-                hide: cli.hide,
+                hide: cli.hide || config.as_ref().is_some_and(|c| c.hide),
                 color: use_color(cli.color, env),
                 at: cli.at,
             };
-            tui::run(&vault, env, options)
+            tui::run(vaults, env, options)
         }
-        None => read::list(&load(&ctx, err)?, None, Format::Table, now, out, err),
-        Some(Command::List { query, format }) => {
-            read::list(&load(&ctx, err)?, query.as_deref(), format, now, out, err)
-        }
+        None => read::list(
+            &shown(&chosen, &cli.identity, env, err)?,
+            None,
+            Format::Table,
+            now,
+            out,
+            err,
+        ),
+        Some(Command::List { format, .. }) => read::list(
+            &shown(&chosen, &cli.identity, env, err)?,
+            query.as_deref(),
+            format,
+            now,
+            out,
+            err,
+        ),
         Some(Command::Code {
-            query,
             min_remaining,
             clip,
+            ..
         }) => {
+            let query = query.as_deref().unwrap_or_default();
             // Only the rows that could match are parsed: one account of thousands is needed.
-            let vault =
-                vault::load::load_candidates(&ctx.source, ctx.identities, ctx.env, err, &query)?;
+            let shown = shown_for(&chosen, &cli.identity, env, Some(query), err)?;
             let options = read::CodeOptions {
                 min_remaining,
                 may_wait: cli.at.is_none(),
                 clip: clip.then_some(env),
             };
-            read::code(&vault, &query, &options, now, out, err)
+            read::code(&shown, query, &options, now, out, err)
         }
         Some(Command::ClipHelper { until }) => Ok(clip::helper(until)?),
-        Some(Command::Check) => read::check(&load(&ctx, err)?, out, err),
-        Some(Command::Init(args)) => done(create::init(&ctx, &new_vault(&args), err)),
+        Some(Command::Check { strict }) => {
+            read::check(&shown(&chosen, &cli.identity, env, err)?, strict, out, err)
+        }
+        Some(Command::Init(args)) => {
+            create::init(&ctx, &new_vault(&args), err)?;
+            done(vaults::found(
+                &ctx,
+                config.as_ref(),
+                args.register.as_deref(),
+                err,
+            ))
+        }
         Some(Command::Encrypt { plaintext, new }) => {
-            done(create::encrypt(&ctx, &plaintext, &new_vault(&new), err))
+            create::encrypt(&ctx, &plaintext, &new_vault(&new), err)?;
+            done(vaults::found(
+                &ctx,
+                config.as_ref(),
+                new.register.as_deref(),
+                err,
+            ))
         }
         Some(Command::Add { name, uri, params }) => done(accounts::add(
             &ctx,
@@ -107,6 +204,13 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             params,
             secret,
         }) => done(accounts::edit(&ctx, &name, &(&params).into(), secret, err)),
+        Some(Command::Rotate { name }) => done(accounts::edit(
+            &ctx,
+            &name,
+            &vault::document::Changes::default(),
+            true,
+            err,
+        )),
         Some(Command::Members { action }) => done(match action {
             None | Some(MembersAction::List) => members::members(&ctx, out, err),
             Some(MembersAction::Add {
@@ -216,9 +320,81 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     }
 }
 
-/// The vault a read command reads.
-fn load(ctx: &Context, err: &mut dyn Write) -> Result<Loaded, UserError> {
-    vault::load::load(&ctx.source, ctx.identities, ctx.env, err)
+/// Opens the vaults a read command shows. One vault that cannot be opened is the command's error; with
+/// several, each failure is reported on `err` and the others are still shown.
+fn shown(
+    chosen: &[select::Chosen],
+    identity: &[std::path::PathBuf],
+    env: &Env,
+    err: &mut dyn Write,
+) -> Result<read::Shown, UserError> {
+    shown_for(chosen, identity, env, None, err)
+}
+
+/// [`shown`], parsing only the rows that could match `query` when one is given (`code`).
+fn shown_for(
+    chosen: &[select::Chosen],
+    identity: &[std::path::PathBuf],
+    env: &Env,
+    query: Option<&str>,
+    err: &mut dyn Write,
+) -> Result<read::Shown, UserError> {
+    let mut shown = read::Shown {
+        vaults: Vec::new(),
+        failed: Vec::new(),
+    };
+    for vault in chosen {
+        let paths: Vec<_> = identity.iter().chain(&vault.identity).cloned().collect();
+        let loaded = match query {
+            Some(query) => vault::load::load_candidates(&vault.source, &paths, env, err, query),
+            None => vault::load::load(&vault.source, &paths, env, err),
+        };
+        match loaded {
+            Ok(loaded) => shown.vaults.push((vault.name.clone(), loaded)),
+            Err(e) if chosen.len() == 1 => return Err(e),
+            Err(e) => {
+                report_vault(&vault.name, &e, err);
+                shown.failed.push(vault.name.clone());
+            }
+        }
+    }
+    Ok(shown)
+}
+
+/// The TUI's vaults, opened with the keys kept for reloading them.
+fn tui_vaults(
+    chosen: &[select::Chosen],
+    identity: &[std::path::PathBuf],
+    env: &Env,
+    err: &mut dyn Write,
+) -> Result<Vec<tui::Vault>, UserError> {
+    let mut vaults = Vec::new();
+    for vault in chosen {
+        let paths: Vec<_> = identity.iter().chain(&vault.identity).cloned().collect();
+        let path = match &vault.source {
+            Source::File(path) => Some(path.clone()),
+            Source::Demo => None,
+        };
+        let opened = match vault::load::load_keeping(&vault.source, &paths, env, err) {
+            Ok((loaded, keys)) => Ok((loaded, keys)),
+            Err(e) if chosen.len() == 1 => return Err(e),
+            Err(e) => Err(e.message),
+        };
+        vaults.push(tui::Vault {
+            name: vault.name.clone(),
+            path,
+            opened,
+        });
+    }
+    Ok(vaults)
+}
+
+/// `teamotp: error: NAME: message` and its hints, for a vault that could not be opened among several.
+fn report_vault(name: &str, error: &UserError, err: &mut dyn Write) {
+    let _ = writeln!(err, "teamotp: error: {name}: {}", error.message);
+    for hint in &error.hints {
+        let _ = writeln!(err, "teamotp: hint: {hint}");
+    }
 }
 
 /// Exit 0 for a command that succeeded with nothing to report in its exit code.

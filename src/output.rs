@@ -7,6 +7,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::account::Account;
 use crate::totp::Window;
+use crate::vault::Reenrol;
 
 /// How `list` writes its lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,6 +30,32 @@ pub enum ExportFormat {
 pub struct Line<'a> {
     pub account: &'a Account,
     pub window: Window,
+    /// The vault's name (its config name, or its file name).
+    pub vault: &'a str,
+    /// Several vaults are shown: the account is named `VAULT/NAME`.
+    pub qualified: bool,
+    /// The account waits for re-enrolment.
+    pub reenrol: Option<&'a Reenrol>,
+}
+
+impl Line<'_> {
+    /// The account's name, `VAULT/NAME` when several vaults are shown.
+    pub fn name(&self) -> Cow<'_, str> {
+        if self.qualified {
+            Cow::Owned(format!("{}/{}", self.vault, self.account.name))
+        } else {
+            Cow::Borrowed(&self.account.name)
+        }
+    }
+
+    /// The table's label: the name (qualified) with the issuer when it adds information.
+    pub fn label(&self) -> String {
+        if self.qualified {
+            format!("{}/{}", self.vault, self.account.label())
+        } else {
+            self.account.label()
+        }
+    }
 }
 
 /// Width of the countdown bar in the table.
@@ -169,7 +196,7 @@ impl<W: Write> Drop for TerminalText<W> {
 pub fn table(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
     let labels: Vec<String> = lines
         .iter()
-        .map(|l| printable(&l.account.label()).into_owned())
+        .map(|l| printable(&l.label()).into_owned())
         .collect();
     let name_width = labels.iter().map(|l| l.width()).max().unwrap_or(0);
     let code_width = lines
@@ -221,7 +248,7 @@ pub fn csv(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
         let remaining = w.remaining.to_string();
         writer
             .write_record([
-                line.account.name.as_str(),
+                line.name().as_ref(),
                 line.account.issuer.as_deref().unwrap_or(""),
                 &w.prev,
                 &w.curr,
@@ -245,15 +272,20 @@ fn io_error(error: csv::Error) -> io::Error {
     }
 }
 
-/// A JSON array of objects: name, issuer (null if none), prev, curr, next, remaining, period, digits,
-/// algorithm, type.
+/// A JSON array of objects: name (`VAULT/NAME` when several vaults are shown), vault, issuer (null if
+/// none), prev, curr, next, remaining, period, digits, algorithm, type, reenrol (null, or since and
+/// members).
 pub fn json(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
     let values: Vec<serde_json::Value> = lines
         .iter()
         .map(|line| {
             let (a, w) = (line.account, &line.window);
+            let reenrol = line
+                .reenrol
+                .map(|m| serde_json::json!({ "since": m.since, "members": m.members }));
             serde_json::json!({
-                "name": a.name,
+                "name": line.name(),
+                "vault": line.vault,
                 "issuer": a.issuer,
                 "prev": w.prev,
                 "curr": w.curr,
@@ -263,6 +295,7 @@ pub fn json(out: &mut impl Write, lines: &[Line]) -> io::Result<()> {
                 "digits": a.params.code_len(),
                 "algorithm": a.params.algorithm.as_str(),
                 "type": a.params.kind.as_str(),
+                "reenrol": reenrol,
             })
         })
         .collect();

@@ -156,6 +156,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_of_unix_times() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_700_000_000), "2023-11-14");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(LATEST), "9999-12-31");
+        assert_eq!(
+            parse("2026-11-29T12:00:00Z").map(date),
+            Ok("2026-11-29".into())
+        );
+    }
+
+    #[test]
     fn clock_face_is_utc_time_of_day() {
         assert_eq!(clock_face(1_700_000_000), "22:13:20");
         assert_eq!(clock_face(59), "00:00:59");

@@ -343,11 +343,14 @@ fn list_json_is_an_array_of_objects_with_every_field_and_null_issuer() {
     // oathtool.tsv rows for time 1234567890; Steam: Python HMAC-SHA1 Steam Guard.
     let expected = serde_json::json!([
         {"name": "Plain", "issuer": null, "prev": "709928", "curr": "742275", "next": "835227",
-         "remaining": 30, "period": 30, "digits": 6, "algorithm": "SHA1", "type": "totp"},
+         "remaining": 30, "period": 30, "digits": 6, "algorithm": "SHA1", "type": "totp",
+         "vault": "vault.csv", "reenrol": null},
         {"name": "ACME ops", "issuer": "ACME", "prev": "0153861", "curr": "2975945", "next": "6092123",
-         "remaining": 30, "period": 60, "digits": 7, "algorithm": "SHA256", "type": "totp"},
+         "remaining": 30, "period": 60, "digits": 7, "algorithm": "SHA256", "type": "totp",
+         "vault": "vault.csv", "reenrol": null},
         {"name": "Steam", "issuer": "Valve", "prev": "7XHX8", "curr": "2PN75", "next": "BNCR9",
-         "remaining": 30, "period": 30, "digits": 5, "algorithm": "SHA1", "type": "steam"},
+         "remaining": 30, "period": 30, "digits": 5, "algorithm": "SHA1", "type": "steam",
+         "vault": "vault.csv", "reenrol": null},
     ]);
     assert_eq!(value, expected);
 }
@@ -921,7 +924,7 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
         value,
         serde_json::json!([{"name": "ACME Co:ops@acme.example", "issuer": "ACME Co", "prev": "0153861",
             "curr": "2975945", "next": "6092123", "remaining": 30, "period": 60, "digits": 7,
-            "algorithm": "SHA256", "type": "totp"}])
+            "algorithm": "SHA256", "type": "totp", "vault": "vault.txt", "reenrol": null}])
     );
     // The issuer comes from the label prefix when there is no issuer= parameter.
     assert_eq!(

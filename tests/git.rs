@@ -602,3 +602,42 @@ fn git_setup_with_committed_attributes_does_not_ask_to_commit_them() {
         out.stderr
     );
 }
+
+#[test]
+fn merge_keeps_a_reenrol_mark_made_on_one_side_and_an_edit_on_the_other() {
+    // Issue 13: marks merge on their own, so they never turn an edit on the other side into a conflict.
+    let repo = Repo::with_setup();
+    repo.add("Kept", CANARY);
+    repo.commit_all("base 2");
+    repo.git_ok(&["checkout", "-q", "-b", "theirs"]);
+    let other = support::age_public("other.key");
+    repo.teamotp_ok(&["members", "add", &other, "--name", "Olga"]);
+    repo.teamotp_ok(&["members", "rm", "Olga", "--yes"]);
+    repo.commit_all("Olga leaves");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.teamotp_ok(&["edit", "Kept", "--issuer", "Kept Co"]);
+    repo.commit_all("edit Kept");
+
+    let out = repo.git(&["merge", "--no-edit", "theirs"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(repo.textconv_line("Kept").contains("Kept Co"));
+    let check = repo.teamotp(&["check"]);
+    assert_eq!(
+        check.stdout,
+        "re-enrol:\n  'Base': since 2023-11-14, removed: Olga\n  'Kept': since 2023-11-14, removed: Olga\n",
+        "{check:?}"
+    );
+    // Re-enrolling on one branch clears the mark there, and the merge keeps it cleared.
+    repo.git_ok(&["checkout", "-q", "-b", "rotated"]);
+    repo.teamotp_with(&["rotate", "Kept"], &format!("{OTHER}\n"));
+    repo.commit_all("rotate Kept");
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.teamotp_ok(&["edit", "Base", "--issuer", "Base Co"]);
+    repo.commit_all("edit Base");
+    let out = repo.git(&["merge", "--no-edit", "rotated"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        repo.teamotp(&["check"]).stdout,
+        "re-enrol:\n  'Base': since 2023-11-14, removed: Olga\n"
+    );
+}

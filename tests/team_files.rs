@@ -108,7 +108,8 @@ fn every_write_keeps_the_previous_ciphertext_as_bak_and_leaves_no_temporary_file
         &sb,
         ME,
         "v.age",
-        &format!("{HEADER}{AWS_ROW}"),
+        // members rm marked the accounts Ed could read (docs/team-sharing.md, re-enrolment).
+        "name,issuer,secret,digits,period,algorithm,type,reenrol\nAWS,,JBSWY3DPEHPK3PXP,,,,,since=2023-11-14;by=Ed\n",
         &format!("{LIST_HEADER}{AWS_LIST}"),
     );
     assert_refused(&sb, ED25519, "v.age");

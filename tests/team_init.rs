@@ -93,10 +93,13 @@ fn init_without_an_identity_creates_one_and_encrypts_the_empty_vault_to_it() {
         out(
             0,
             "",
-            "teamotp: wrote the recipients file other/.age-recipients (1 recipient)\n\
-             teamotp: this machine now trusts these recipients of other/w.age (pinned: a change to the \
-             recipients file is shown for 'teamotp members ack' before the next write)\n\
-             teamotp: created the vault other/w.age; add accounts with 'teamotp add NAME'\n"
+            &format!(
+                "teamotp: wrote the recipients file other/.age-recipients (1 recipient)\n\
+                 teamotp: this machine now trusts these recipients of other/w.age (pinned: a change to the \
+                 recipients file is shown for 'teamotp members ack' before the next write)\n\
+                 teamotp: created the vault other/w.age; add accounts with 'teamotp add NAME'\n{}",
+                elsewhere(&sb, "other/w.age")
+            )
         )
     );
     assert_eq!(fs::read(&identity).unwrap(), before);
@@ -273,7 +276,8 @@ fn init_encrypts_to_recipients_an_authorized_keys_line_and_a_github_keys_file() 
              teamotp: wrote the recipients file ./.age-recipients (3 recipients)\n\
              teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
              recipients file is shown for 'teamotp members ack' before the next write)\n\
-             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
+             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -347,7 +351,8 @@ fn init_writes_each_recipient_once() {
             "teamotp: wrote the recipients file ./.age-recipients (2 recipients)\n\
              teamotp: this machine now trusts these recipients of v.age (pinned: a change to the \
              recipients file is shown for 'teamotp members ack' before the next write)\n\
-             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n"
+             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -438,7 +443,8 @@ fn encrypt_then_add_keeps_comments_column_order_and_unknown_columns() {
              recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: encrypted 2 accounts from plain.csv (team CSV) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'plain.csv' (and any copy in backups, sync \
-             folders or git history)\n"
+             folders or git history)\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     assert_eq!(
@@ -535,7 +541,8 @@ fn encrypt_converts_gauth_lines_to_team_csv() {
              recipients file is shown for 'teamotp members ack' before the next write)\n\
              teamotp: encrypted 2 accounts from gauth.csv (gauth lines) into v.age\n\
              teamotp: hint: now remove the plaintext: shred -u 'gauth.csv' (and any copy in backups, sync \
-             folders or git history)\n"
+             folders or git history)\n\
+             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n"
         )
     );
     let plaintext = format!(

@@ -136,8 +136,8 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
             "",
             &format!(
                 "teamotp: removed Rita ({})\n{NOT_RETROACTIVE}\
-                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
-                 NAME --secret'):\n    AWS\n",
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp rotate \
+                 NAME'); 'teamotp check' lists them until then:\n    AWS\n",
                 short(&rsa_pub())
             )
         )
@@ -147,13 +147,16 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
     assert_eq!(stanzas(&sb.path("v.age.bak")), ["X25519", "ssh-ed25519"]);
     assert_refused(&sb, RSA, "v.age.bak");
     assert_eq!(
-        decrypt(&sb.path(ME), &sb.path("v.age.bak")),
-        decrypt(&sb.path(ME), &sb.path("v.age"))
+        decrypt(&sb.path(ME), &sb.path("v.age.bak")).as_deref(),
+        Ok(plaintext.as_str())
     );
     assert_eq!(stanzas(&sb.path("v.age")), ["X25519", "ssh-ed25519"]);
     assert_refused(&sb, RSA, "v.age");
+    // Every account Rita could read is marked for re-enrolment.
+    let plaintext = "name,issuer,secret,digits,period,algorithm,type,reenrol\n\
+                     AWS,,JBSWY3DPEHPK3PXP,,,,,since=2023-11-14;by=Rita\n";
     for key in [ME, ED25519] {
-        assert_opens(&sb, key, "v.age", &plaintext, &list);
+        assert_opens(&sb, key, "v.age", plaintext, &list);
     }
 
     // Removing by the key's base64 body.
@@ -165,8 +168,8 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
             "",
             &format!(
                 "teamotp: removed {ed_comment} ({})\n{NOT_RETROACTIVE}\
-                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
-                 NAME --secret'):\n    AWS\n",
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp rotate \
+                 NAME'); 'teamotp check' lists them until then:\n    AWS\n",
                 short(&ed)
             )
         )
@@ -177,7 +180,10 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
     );
     assert_eq!(stanzas(&sb.path("v.age")), ["X25519"]);
     assert_refused(&sb, ED25519, "v.age");
-    assert_opens(&sb, ME, "v.age", &plaintext, &list);
+    // The marks of both removals are joined: the earlier date, both members.
+    let plaintext = "name,issuer,secret,digits,period,algorithm,type,reenrol\n\
+                     AWS,,JBSWY3DPEHPK3PXP,,,,,\"since=2023-11-14;by=Rita,teamotp-fixture-ed25519\"\n";
+    assert_opens(&sb, ME, "v.age", plaintext, &list);
 
     // An X25519 member, added and removed by its whole key.
     assert_eq!(
@@ -185,7 +191,7 @@ fn members_add_and_rm_change_the_file_and_re_encrypt_in_one_step() {
             .code,
         0
     );
-    assert_opens(&sb, OTHER, "v.age", &plaintext, &list);
+    assert_opens(&sb, OTHER, "v.age", plaintext, &list);
     assert_eq!(sb.me(&["members", "rm", &other_pub(), "--yes"]).code, 0);
     assert_refused(&sb, OTHER, "v.age");
     assert_eq!(
@@ -330,8 +336,8 @@ fn members_rm_refuses_the_last_recipient_a_lock_out_unknown_members_and_asks_unl
             "",
             &format!(
                 "teamotp: removed {}\n{NOT_RETROACTIVE}\
-                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit \
-                 NAME --secret'):\n    AWS\n",
+                 teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp rotate \
+                 NAME'); 'teamotp check' lists them until then:\n    AWS\n",
                 short(&x25519_pub())
             )
         )
@@ -345,7 +351,11 @@ fn members_rm_refuses_the_last_recipient_a_lock_out_unknown_members_and_asks_unl
         &sb,
         OTHER,
         "v.age",
-        &format!("{HEADER}{AWS_ROW}"),
+        &format!(
+            "name,issuer,secret,digits,period,algorithm,type,reenrol\n\
+             AWS,,JBSWY3DPEHPK3PXP,,,,,since=2023-11-14;by={}\n",
+            short(&x25519_pub())
+        ),
         &format!("{LIST_HEADER}{AWS_LIST}"),
     );
 }
@@ -434,10 +444,13 @@ fn recipients_file_option_overrides_the_file_beside_the_vault() {
         out(
             0,
             "",
-            "teamotp: wrote the recipients file team.rcp (1 recipient)\n\
-             teamotp: this machine now trusts these recipients of vault/v.age (pinned: a change to the \
-             recipients file is shown for 'teamotp members ack' before the next write)\n\
-             teamotp: created the vault vault/v.age; add accounts with 'teamotp add NAME'\n"
+            &format!(
+                "teamotp: wrote the recipients file team.rcp (1 recipient)\n\
+                 teamotp: this machine now trusts these recipients of vault/v.age (pinned: a change to the \
+                 recipients file is shown for 'teamotp members ack' before the next write)\n\
+                 teamotp: created the vault vault/v.age; add accounts with 'teamotp add NAME'\n{}",
+                elsewhere(&sb, "vault/v.age")
+            )
         )
     );
     assert_eq!(mode(&sb.path("vault")), 0o700);

@@ -180,10 +180,18 @@ impl Pty {
     /// Starts `teamotp ARGS` on a `rows` x `cols` pty with an empty environment except `HOME` (an empty
     /// directory), `TERM=xterm-256color` and the test's `PATH`.
     fn start(rows: u16, cols: u16, args: &[&str]) -> Pty {
+        Self::start_with(rows, cols, args, &[])
+    }
+
+    /// [`Pty::start`] with more environment (`XDG_CONFIG_HOME` for a config).
+    fn start_with(rows: u16, cols: u16, args: &[&str], env: &[(&str, &std::path::Path)]) -> Pty {
         let dir = TempDir::new().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir(&home).unwrap();
         let mut command = script_command(SCRIPT, rows, cols);
+        for (name, value) in env {
+            command.env(name, value);
+        }
         command
             .env("HOME", &home)
             .arg(dir.path())
@@ -467,6 +475,139 @@ fn tiny_terminal_says_it_is_too_small() {
     let mut pty = Pty::start(4, 20, &DEMO);
     pty.wait_for("'terminal too small'", |screen| {
         screen.alternate_screen() && screen.contents().contains("terminal too small")
+    });
+    pty.send(b"q");
+    let end = pty.finish();
+    assert_eq!(end.status, Some(0), "{end:?}");
+    assert_restored(&end);
+}
+
+// ---- several vaults, live reload (issue 13) ----
+
+/// Two encrypted vaults, `infra/v.age` (AWS) and `finance/v.age` (Bank), made by teamotp with the fixture
+/// key, and a config naming them (under `config/`, for `XDG_CONFIG_HOME`).
+struct Vaults {
+    dir: TempDir,
+}
+
+impl Vaults {
+    fn new() -> Vaults {
+        let dir = TempDir::new().unwrap();
+        let key = dir.path().join("key.txt");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/age/x25519.key"),
+            &key,
+        )
+        .unwrap();
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let vaults = Vaults { dir };
+        for (name, account) in [("infra", "AWS"), ("finance", "Bank")] {
+            std::fs::create_dir(vaults.path(name)).unwrap();
+            vaults.teamotp(name, &["init"], "");
+            vaults.teamotp(name, &["add", account], "JBSWY3DPEHPK3PXP\n");
+        }
+        std::fs::create_dir_all(vaults.path("config/teamotp")).unwrap();
+        std::fs::write(
+            vaults.path("config/teamotp/config.toml"),
+            format!(
+                "[vaults.infra]\nfile = \"{}\"\nidentity = [\"{}\"]\n[vaults.finance]\nfile = \"{}\"\nidentity = [\"{}\"]\n",
+                vaults.path("infra/v.age").display(),
+                key.display(),
+                vaults.path("finance/v.age").display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        vaults
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `teamotp -i key -f NAME/v.age ARGS` with `stdin`, no terminal; it must succeed.
+    fn teamotp(&self, name: &str, args: &[&str], stdin: &str) {
+        use std::io::Write;
+        let mut child = std::process::Command::new(support::setsid())
+            .env_clear()
+            .env("HOME", self.path("home"))
+            .arg("-w")
+            .arg(BIN)
+            .arg("-i")
+            .arg(self.path("key.txt"))
+            .arg("-f")
+            .arg(self.path(&format!("{name}/v.age")))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "teamotp {args:?}: {output:?}");
+    }
+
+    fn start(&self) -> Pty {
+        Pty::start_with(
+            24,
+            100,
+            &["--at", AT],
+            &[("XDG_CONFIG_HOME", &self.path("config"))],
+        )
+    }
+}
+
+#[test]
+fn two_vaults_are_grouped_under_their_names() {
+    let vaults = Vaults::new();
+    let mut pty = vaults.start();
+    pty.wait_for("both vaults grouped", |screen| {
+        let lines = lines(screen);
+        let at = |text: &str| lines.iter().position(|l| l.trim_end() == text);
+        lines[0].contains("teamotp · finance, infra · 2 accounts")
+            && matches!(
+                (at(" finance"), row_of(screen, "Bank"), at(" infra"), row_of(screen, "AWS")),
+                (Some(f), Some(_), Some(i), Some(_)) if f < i
+            )
+    });
+    pty.send(b"q");
+    let end = pty.finish();
+    assert_eq!(end.status, Some(0), "{end:?}");
+}
+
+#[test]
+fn a_vault_replaced_on_disk_is_reloaded_without_a_key_press() {
+    let vaults = Vaults::new();
+    let mut pty = vaults.start();
+    pty.wait_for("the table", |screen| row_of(screen, "AWS").is_some());
+    // Another terminal's write: a new file renamed over the vault.
+    vaults.teamotp(
+        "infra",
+        &["add", "GitHub"],
+        "KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU\n",
+    );
+    pty.wait_for("the new account and the reload message", |screen| {
+        row_of(screen, "GitHub").is_some()
+            && screen
+                .contents()
+                .contains("infra: reloaded, +1 -0 accounts")
+    });
+    // A broken replacement: the old view stays, and the message says why.
+    let broken = vaults.path("infra/.broken");
+    std::fs::write(&broken, "age-encryption.org/v1\n-> X25519 broken\n").unwrap();
+    std::fs::rename(&broken, vaults.path("infra/v.age")).unwrap();
+    pty.wait_for("the failed reload's message", |screen| {
+        screen.contents().contains("infra: reload failed")
+    });
+    pty.wait_for("the accounts read before", |screen| {
+        row_of(screen, "GitHub").is_some() && row_of(screen, "AWS").is_some()
     });
     pty.send(b"q");
     let end = pty.finish();

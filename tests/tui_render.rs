@@ -256,3 +256,52 @@ fn the_help_lists_every_key() {
         assert!(text.contains(key), "{key:?} missing from the help:\n{text}");
     }
 }
+
+// ---- several vaults (issue 13) ----
+
+fn two_vaults(now: u64) -> App {
+    let infra = Loaded {
+        label: "/home/u/src/infra/vault.csv.age".into(),
+        parsed: vault::parse(
+            b"name,issuer,secret,reenrol\nAWS root,Amazon,JBSWY3DPEHPK3PXP,since=2026-11-29;by=bob\nGitHub ops,GitHub,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,\n",
+        )
+        .unwrap(),
+        encrypted: true,
+    };
+    let finance = Loaded {
+        label: "/home/u/src/finance/otp.csv.age".into(),
+        parsed: vault::parse(b"name,secret\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n").unwrap(),
+        encrypted: true,
+    };
+    App::with_vaults(
+        &[
+            ("infra".into(), Ok(&infra)),
+            ("finance".into(), Ok(&finance)),
+            (
+                "customer".into(),
+                Err("no vault at '/home/u/customer.age'".into()),
+            ),
+        ],
+        now,
+        Box::new(NoClipboard),
+    )
+}
+
+#[test]
+fn two_vaults_grouped_with_a_reenrol_mark_and_an_unopened_vault() {
+    let terminal = draw(&mut two_vaults(T + 1), 100, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn grouped_rows_map_clicks_past_the_headers() {
+    let mut app = two_vaults(T + 1);
+    let terminal = draw(&mut app, 100, 12);
+    let screen = lines(&terminal);
+    assert!(screen[2].starts_with(" infra"), "{screen:?}");
+    let area = ratatui::layout::Rect::new(0, 0, 100, 12);
+    assert_eq!(ui::row_at(&app, area, 2), None, "the header is not a row");
+    assert_eq!(ui::row_at(&app, area, 3), Some(0));
+    assert_eq!(ui::row_at(&app, area, 5), None);
+    assert_eq!(ui::row_at(&app, area, 6), Some(2));
+}

@@ -478,3 +478,151 @@ fn a_filter_kept_with_enter_stays_applied() {
     assert!(!app.is_filtering());
     assert_eq!(app.filter(), "slack");
 }
+
+// ---- several vaults, reload, re-enrolment (issue 13) ----
+
+const INFRA: &str = "name,issuer,secret,reenrol\nAWS,,JBSWY3DPEHPK3PXP,since=2026-11-29;by=bob\nGitHub,,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,\n";
+const FINANCE: &str =
+    "name,secret\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\nAWS billing,JBSWY3DPEHPK3PXP\n";
+
+fn vault_of(label: &str, text: &str) -> Loaded {
+    Loaded {
+        label: label.into(),
+        parsed: vault::parse(text.as_bytes()).unwrap(),
+        encrypted: true,
+    }
+}
+
+fn two_vaults() -> App {
+    let (infra, finance) = (vault_of("infra.age", INFRA), vault_of("fin.age", FINANCE));
+    App::with_vaults(
+        &[
+            ("infra".into(), Ok(&infra)),
+            ("finance".into(), Ok(&finance)),
+        ],
+        T,
+        Box::new(Fake::default()),
+    )
+}
+
+#[test]
+fn several_vaults_are_grouped_under_a_header_each() {
+    use teamotp::tui::app::Slot;
+    let app = two_vaults();
+    assert!(app.grouped());
+    assert_eq!(app.title(), "infra, finance");
+    assert_eq!(
+        app.slots(),
+        [
+            Slot::Header(0),
+            Slot::Row(0),
+            Slot::Row(1),
+            Slot::Header(1),
+            Slot::Row(2),
+            Slot::Row(3)
+        ]
+    );
+    assert!(app.entries()[0].reenrol, "AWS carries its mark");
+    assert!(!app.entries()[1].reenrol);
+}
+
+#[test]
+fn the_filter_searches_every_vault_and_keeps_the_groups() {
+    use teamotp::tui::app::Slot;
+    let mut app = two_vaults();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "aws");
+    assert_eq!(visible_labels(&app), ["AWS", "AWS billing"]);
+    assert_eq!(
+        app.slots(),
+        [Slot::Header(0), Slot::Row(0), Slot::Header(1), Slot::Row(1)]
+    );
+}
+
+#[test]
+fn scrolling_counts_the_headers() {
+    let mut app = two_vaults();
+    app.set_viewport(2);
+    press(&mut app, KeyCode::End);
+    // Lines: [infra] AWS GitHub [finance] Bank AWS-billing; the last row is line 5.
+    assert_eq!(app.offset(), 4);
+    press(&mut app, KeyCode::Home);
+    assert_eq!(
+        app.offset(),
+        0,
+        "the first group's header shows with its first row"
+    );
+}
+
+#[test]
+fn a_vault_that_cannot_be_opened_is_a_row_saying_why() {
+    let infra = vault_of("infra.age", INFRA);
+    let app = App::with_vaults(
+        &[
+            ("infra".into(), Ok(&infra)),
+            (
+                "finance".into(),
+                Err("cannot decrypt 'fin.age': no identity matched".into()),
+            ),
+        ],
+        T,
+        Box::new(Fake::default()),
+    );
+    let last = app.entries().last().unwrap();
+    assert_eq!(last.vault, 1);
+    assert_eq!(
+        last.account.as_ref().unwrap_err(),
+        "cannot be opened: cannot decrypt 'fin.age': no identity matched"
+    );
+}
+
+#[test]
+fn a_reload_keeps_selection_and_filter_and_says_what_changed() {
+    let mut app = two_vaults();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "a");
+    press(&mut app, KeyCode::Enter);
+    // Select GitHub? It has no 'a'... select Bank (finance).
+    let bank = app
+        .visible()
+        .iter()
+        .position(|&i| app.entries()[i].label == "Bank")
+        .unwrap();
+    while app.selected() != Some(bank) {
+        press(&mut app, KeyCode::Down);
+    }
+    let changed = vault_of(
+        "fin.age",
+        "name,secret\nSlack,ONSWG4TFOQQHGZLDOJSXIIDTNRQWG2ZA\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\nAnalytics,JBSWY3DPEHPK3PXP\n",
+    );
+    app.reload(1, Ok(&changed));
+    assert_eq!(app.filter(), "a");
+    assert_eq!(
+        selected_label(&app),
+        "Bank",
+        "the selected account stays selected"
+    );
+    assert_eq!(
+        app.status().unwrap().text,
+        "finance: reloaded, +2 -1 accounts"
+    );
+    assert!(visible_labels(&app).contains(&"Slack".to_string()));
+    assert!(!visible_labels(&app).contains(&"AWS billing".to_string()));
+    // The other vault's rows are untouched and still first.
+    assert_eq!(app.entries()[0].label, "AWS");
+}
+
+#[test]
+fn a_failed_reload_keeps_the_accounts_and_says_why() {
+    let mut app = two_vaults();
+    let before = visible_labels(&app);
+    app.reload(
+        0,
+        Err("cannot decrypt 'infra.age': the file is damaged".into()),
+    );
+    assert_eq!(visible_labels(&app), before);
+    assert_eq!(
+        app.status().unwrap().text,
+        "infra: reload failed, showing the accounts read before: cannot decrypt 'infra.age': the file is damaged"
+    );
+}

@@ -11,8 +11,8 @@ use super::write::{
 };
 use crate::error::UserError;
 use crate::output::printable;
-use crate::vault::pin;
 use crate::vault::recipients::{self, Kind, Member};
+use crate::vault::{Reenrol, pin};
 
 /// Where a current member stands for the post-quantum switch.
 enum Readiness {
@@ -271,6 +271,15 @@ pub fn members_rm(
     let mut open = locked.read(ctx, err)?;
     // The backup must not open with the removed member's key either.
     open.reencrypt_backup = true;
+    // They could read every account: each waits for a new secret at its service (docs/team-sharing.md).
+    let label = member
+        .label
+        .clone()
+        .unwrap_or_else(|| recipients::short(&member.key));
+    open.document.mark_all(&Reenrol {
+        since: crate::time::date(ctx.now),
+        members: vec![label],
+    });
     commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
@@ -288,7 +297,8 @@ pub fn members_rm(
     if !names.is_empty() {
         let _ = writeln!(
             err,
-            "teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp edit NAME --secret'):"
+            "teamotp: hint: re-enrol these accounts (new secret at each service, then 'teamotp rotate NAME'); \
+             'teamotp check' lists them until then:"
         );
         for name in names {
             let _ = writeln!(err, "    {}", printable(&name));

@@ -12,4 +12,5 @@ pub mod help;
 pub mod keys;
 pub mod members;
 pub mod read;
+pub mod vaults;
 pub mod write;

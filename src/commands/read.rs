@@ -35,38 +35,71 @@ pub fn warn_invalid(vault: &Loaded, err: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `teamotp list`: exit 0, or 1 when a QUERY matched nothing.
+/// The vaults a read command shows: those that opened, by name, and the names of those that could not
+/// be opened (already reported on stderr).
+pub struct Shown {
+    pub vaults: Vec<(String, Loaded)>,
+    pub failed: Vec<String>,
+}
+
+impl Shown {
+    /// One vault, under its name.
+    pub fn one(name: impl Into<String>, vault: Loaded) -> Shown {
+        Shown {
+            vaults: vec![(name.into(), vault)],
+            failed: Vec::new(),
+        }
+    }
+
+    /// More than one vault is shown: accounts are named `VAULT/NAME`.
+    pub fn several(&self) -> bool {
+        self.vaults.len() + self.failed.len() > 1
+    }
+}
+
+/// `teamotp list`: exit 0, or 1 when a QUERY matched nothing, or 2 when a vault could not be opened.
 pub fn list(
-    vault: &Loaded,
+    shown: &Shown,
     query: Option<&str>,
     format: Format,
     now: u64,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8> {
-    let rows: Vec<&Row> = vault
-        .parsed
-        .rows
-        .iter()
-        .filter(|r| query.is_none_or(|q| matches(r, q)))
-        .collect();
-    for row in &rows {
-        if let Err(reason) = &row.entry {
-            writeln!(
-                err,
-                "teamotp: warning: {}",
-                printable(&vault.describe(row, reason))
-            )?;
+    let qualified = shown.several();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut matched = 0;
+    for (name, vault) in &shown.vaults {
+        let rows: Vec<&Row> = vault
+            .parsed
+            .rows
+            .iter()
+            .filter(|r| query.is_none_or(|q| matches(r, q)))
+            .collect();
+        matched += rows.len();
+        for row in &rows {
+            if let Err(reason) = &row.entry {
+                writeln!(
+                    err,
+                    "teamotp: warning: {}",
+                    printable(&vault.describe(row, reason))
+                )?;
+            }
+        }
+        lines.extend(rows.iter().filter_map(|r| {
+            let account = r.entry.as_ref().ok()?;
+            Some(Line {
+                account,
+                window: totp::window(account, now),
+                vault: name,
+                qualified,
+                reenrol: r.reenrol.as_ref(),
+            })
+        }));
+        if query.is_none() && vault.parsed.rows.is_empty() {
+            writeln!(err, "teamotp: {} has no accounts", vault.label)?;
         }
     }
-    let lines: Vec<Line> = rows
-        .iter()
-        .filter_map(|r| r.entry.as_ref().ok())
-        .map(|account| Line {
-            account,
-            window: totp::window(account, now),
-        })
-        .collect();
     let mut out = std::io::BufWriter::new(out);
     match format {
         Format::Table if lines.is_empty() => {}
@@ -75,51 +108,76 @@ pub fn list(
         Format::Json => output::json(&mut out, &lines)?,
     }
     out.flush()?;
+    if !shown.failed.is_empty() {
+        return Ok(2);
+    }
     match query {
-        Some(q) if rows.is_empty() => {
+        Some(q) if matched == 0 => {
             writeln!(err, "teamotp: no account matches '{}'", printable(q))?;
             Ok(1)
-        }
-        None if vault.parsed.rows.is_empty() => {
-            writeln!(err, "teamotp: {} has no accounts", vault.label)?;
-            Ok(0)
         }
         _ => Ok(0),
     }
 }
 
-/// The single account `query` names: an exact (case-insensitive) name wins, else the only row whose
-/// name or issuer contains it. Errors carry exit code 1 for no match and 2 for several or an invalid row.
-pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError> {
+/// The rows `query` names in one vault: the exact (case-insensitive) names if any (`true`), else every
+/// row whose name or issuer contains it.
+fn candidates<'a>(vault: &'a Loaded, query: &str) -> (Vec<&'a Row>, bool) {
     let lower = query.to_lowercase();
     let rows = &vault.parsed.rows;
     let exact: Vec<&Row> = rows
         .iter()
         .filter(|r| r.name.to_lowercase() == lower)
         .collect();
-    let found = if exact.is_empty() {
-        rows.iter().filter(|r| matches(r, query)).collect()
+    if exact.is_empty() {
+        (rows.iter().filter(|r| matches(r, query)).collect(), false)
     } else {
-        exact
-    };
-    match found.as_slice() {
+        (exact, true)
+    }
+}
+
+/// The single account `query` names: an exact (case-insensitive) name wins, else the only row whose
+/// name or issuer contains it. Errors carry exit code 1 for no match and 2 for several or an invalid row.
+pub fn find<'a>(vault: &'a Loaded, query: &str) -> Result<&'a Account, UserError> {
+    let (found, _) = candidates(vault, query);
+    one_of(
+        &found.iter().map(|r| (vault, *r, None)).collect::<Vec<_>>(),
+        query,
+    )
+}
+
+/// The account among `found` (each with its vault and, when several vaults are shown, the vault's name).
+fn one_of<'a>(
+    found: &[(&'a Loaded, &'a Row, Option<&str>)],
+    query: &str,
+) -> Result<&'a Account, UserError> {
+    match found {
         [] => Err(UserError::new(format!("no account matches '{}'", printable(query))).code(1)),
-        [row] => row.entry.as_ref().map_err(|reason| {
+        [(vault, row, _)] => row.entry.as_ref().map_err(|reason| {
             UserError::new(printable(&vault.describe(row, reason)).into_owned())
                 .hint("run 'teamotp check' to see every problem in the vault")
         }),
         several => {
             let names: Vec<String> = several
                 .iter()
-                .map(|r| format!("'{}'", printable(&r.name)))
+                .map(|(_, r, vault)| match vault {
+                    Some(v) => format!("'{}/{}'", printable(v), printable(&r.name)),
+                    None => format!("'{}'", printable(&r.name)),
+                })
                 .collect();
-            Err(UserError::new(format!(
+            let vaults: Vec<&str> = several.iter().filter_map(|(_, _, v)| *v).collect();
+            let in_several = vaults.windows(2).any(|w| w[0] != w[1]);
+            let error = UserError::new(format!(
                 "'{}' matches {} accounts: {}",
                 printable(query),
                 several.len(),
                 names.join(", ")
-            ))
-            .hint("give the exact account name, or more of it"))
+            ));
+            Err(if in_several {
+                error.hint("name the vault too: teamotp code VAULT/NAME")
+            } else {
+                error.hint("give the exact account name, or more of it")
+            })
         }
     }
 }
@@ -132,18 +190,47 @@ pub struct CodeOptions<'a> {
     pub clip: Option<&'a crate::env::Env>,
 }
 
+/// The single account `query` names across the shown vaults (exact names first, as [`find`]). With a
+/// vault that could not be opened, finding nothing is an error (exit 2): the account may be there.
+pub fn find_in<'a>(shown: &'a Shown, query: &str) -> Result<&'a Account, UserError> {
+    let several = shown.several();
+    let mut exact = Vec::new();
+    let mut partial = Vec::new();
+    for (name, vault) in &shown.vaults {
+        let (rows, is_exact) = candidates(vault, query);
+        let into = if is_exact { &mut exact } else { &mut partial };
+        into.extend(
+            rows.into_iter()
+                .map(|r| (vault, r, several.then_some(name.as_str()))),
+        );
+    }
+    let found = if exact.is_empty() { partial } else { exact };
+    one_of(&found, query).map_err(|e| {
+        if e.code == 1 && !shown.failed.is_empty() {
+            let names: Vec<String> = shown.failed.iter().map(|n| format!("'{n}'")).collect();
+            UserError::new(format!(
+                "no account matches '{}' in the vaults that opened; {} could not be opened",
+                printable(query),
+                names.join(", ")
+            ))
+        } else {
+            e
+        }
+    })
+}
+
 /// `teamotp code QUERY`: the current code on `out` (or, with `--clip`, on a clipboard). With
 /// `min_remaining`, a code with fewer seconds left is waited out (only when `may_wait`, i.e. not at a
 /// fixed `--at` time) and the next one printed.
 pub fn code(
-    vault: &Loaded,
+    shown: &Shown,
     query: &str,
     options: &CodeOptions,
     now: u64,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8> {
-    let account = find(vault, query)?;
+    let account = find_in(shown, query)?;
     let (wait, mut code) = code_plan(account, now, options.min_remaining)?;
     let mut at = now.saturating_add(wait);
     if wait > 0 && options.may_wait {
@@ -200,8 +287,57 @@ pub fn code_plan(
     Ok((wait, totp::code(account, at)))
 }
 
-/// `teamotp check`: every problem on `out`, a summary on `err`; exit 0 when clean, else 1.
-pub fn check(vault: &Loaded, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+/// `teamotp check`: every problem on `out`, a summary per vault on `err`, then the accounts waiting for
+/// re-enrolment under "re-enrol". Exit 0 when clean, 1 with a problem (or, with `strict`, an account to
+/// re-enrol), 2 when a vault could not be opened.
+pub fn check(shown: &Shown, strict: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    let mut code = 0;
+    let mut marked = Vec::new();
+    for (name, vault) in &shown.vaults {
+        code = code.max(check_one(vault, out, err)?);
+        for row in &vault.parsed.rows {
+            if let Some(mark) = &row.reenrol {
+                let shown_name = if shown.several() {
+                    format!("{name}/{}", row.name)
+                } else {
+                    row.name.clone()
+                };
+                marked.push((shown_name, mark));
+            }
+        }
+    }
+    if !marked.is_empty() {
+        writeln!(out, "re-enrol:")?;
+        for (name, mark) in &marked {
+            let since = if mark.since.is_empty() {
+                "an unknown date"
+            } else {
+                &mark.since
+            };
+            writeln!(
+                out,
+                "  '{}': since {since}, removed: {}",
+                printable(name),
+                printable(&mark.who())
+            )?;
+        }
+        writeln!(
+            err,
+            "teamotp: {} account{} to re-enrol: set a new secret at each service, then 'teamotp rotate NAME'",
+            marked.len(),
+            if marked.len() == 1 { "" } else { "s" }
+        )?;
+        if strict {
+            code = code.max(1);
+        }
+    }
+    if !shown.failed.is_empty() {
+        code = 2;
+    }
+    Ok(code)
+}
+
+fn check_one(vault: &Loaded, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     let mut problems = 0;
     for (row, reason) in vault.parsed.invalid() {
         writeln!(out, "{}", printable(&vault.describe(row, reason)))?;

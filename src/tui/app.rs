@@ -50,6 +50,12 @@ impl Which {
 pub struct Entry {
     /// Name (with the issuer when it adds information), safe to print.
     pub label: String,
+    /// Index of its vault in [`App::vaults`].
+    pub vault: usize,
+    /// The account waits for re-enrolment (a member who could read it was removed).
+    pub reenrol: bool,
+    /// The account's name as written, to keep it selected across a reload.
+    name: String,
     /// What the filter matches against: name and issuer.
     haystack: String,
     pub account: Result<Account, String>,
@@ -72,6 +78,59 @@ impl Entry {
                 self.counter = counter;
             }
         }
+    }
+}
+
+/// The rows of one vault, valid or not, in file order.
+fn entries_of(vault: &Loaded, index: usize) -> Vec<Entry> {
+    vault
+        .parsed
+        .rows
+        .iter()
+        .map(|row| match &row.entry {
+            Ok(account) => Entry {
+                label: printable(&account.label()).into_owned(),
+                vault: index,
+                reenrol: row.reenrol.is_some(),
+                name: account.name.clone(),
+                haystack: format!(
+                    "{} {}",
+                    account.name,
+                    account.issuer.as_deref().unwrap_or("")
+                ),
+                account: Ok(account.clone()),
+                window: None,
+                counter: 0,
+            },
+            Err(reason) => Entry {
+                label: if row.name.is_empty() {
+                    format!("line {}", row.line)
+                } else {
+                    printable(&row.name).into_owned()
+                },
+                vault: index,
+                reenrol: false,
+                name: row.name.clone(),
+                haystack: row.name.clone(),
+                account: Err(format!("line {}: {reason}", row.line)),
+                window: None,
+                counter: 0,
+            },
+        })
+        .collect()
+}
+
+/// The row standing for a vault that could not be opened.
+fn unopened(name: &str, index: usize, reason: &str) -> Entry {
+    Entry {
+        label: printable(name).into_owned(),
+        vault: index,
+        reenrol: false,
+        name: String::new(),
+        haystack: name.to_owned(),
+        account: Err(format!("cannot be opened: {reason}")),
+        window: None,
+        counter: 0,
     }
 }
 
@@ -110,8 +169,22 @@ const STATUS_SECONDS: u64 = 4;
 /// Two clicks on the same row within this many milliseconds are a double click.
 const DOUBLE_CLICK_MS: u128 = 500;
 
+/// A line of the table: a vault's header (when several are shown) or a row (a position in `visible`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Header(usize),
+    Row(usize),
+}
+
+/// How long a reload's message stays.
+const RELOAD_SECONDS: u64 = 10;
+/// How long a failed reload's message stays.
+const RELOAD_FAILED_SECONDS: u64 = 30;
+
 pub struct App {
     title: String,
+    /// The vaults shown, by name, in order.
+    vaults: Vec<String>,
     entries: Vec<Entry>,
     /// Indices into `entries` of the rows shown, in display order.
     visible: Vec<usize>,
@@ -138,38 +211,28 @@ pub struct App {
 impl App {
     /// Builds the state for `vault` at `now`. Invalid rows stay in place with their reason.
     pub fn new(vault: &Loaded, now: u64, clipboard: Box<dyn Clipboard>) -> Self {
-        let entries: Vec<Entry> = vault
-            .parsed
-            .rows
-            .iter()
-            .map(|row| match &row.entry {
-                Ok(account) => Entry {
-                    label: printable(&account.label()).into_owned(),
-                    haystack: format!(
-                        "{} {}",
-                        account.name,
-                        account.issuer.as_deref().unwrap_or("")
-                    ),
-                    account: Ok(account.clone()),
-                    window: None,
-                    counter: 0,
-                },
-                Err(reason) => Entry {
-                    label: if row.name.is_empty() {
-                        format!("line {}", row.line)
-                    } else {
-                        printable(&row.name).into_owned()
-                    },
-                    haystack: row.name.clone(),
-                    account: Err(format!("line {}: {reason}", row.line)),
-                    window: None,
-                    counter: 0,
-                },
-            })
-            .collect();
+        Self::with_vaults(&[(vault.label.clone(), Ok(vault))], now, clipboard)
+    }
+
+    /// Builds the state for several vaults (by name; one that could not be opened is shown as a row
+    /// saying why) at `now`.
+    pub fn with_vaults(
+        vaults: &[(String, Result<&Loaded, String>)],
+        now: u64,
+        clipboard: Box<dyn Clipboard>,
+    ) -> Self {
+        let mut entries = Vec::new();
+        for (index, (name, vault)) in vaults.iter().enumerate() {
+            match vault {
+                Ok(vault) => entries.extend(entries_of(vault, index)),
+                Err(reason) => entries.push(unopened(name, index, reason)),
+            }
+        }
         let visible = (0..entries.len()).collect();
+        let names: Vec<String> = vaults.iter().map(|(n, _)| n.clone()).collect();
         let mut app = App {
-            title: vault.label.clone(),
+            title: names.join(", "),
+            vaults: names,
             entries,
             visible,
             selected: 0,
@@ -194,6 +257,65 @@ impl App {
         app
     }
 
+    /// Replaces a vault's accounts with a fresh read of its file, keeping the filter and the selected
+    /// account, and says what changed. A failed read keeps the accounts on screen and says why.
+    pub fn reload(&mut self, vault: usize, read: Result<&Loaded, String>) {
+        let Some(name) = self.vaults.get(vault).cloned() else {
+            return;
+        };
+        let loaded = match read {
+            Ok(loaded) => loaded,
+            Err(reason) => {
+                self.set_status(
+                    format!("{name}: reload failed, showing the accounts read before: {reason}"),
+                    RELOAD_FAILED_SECONDS,
+                );
+                return;
+            }
+        };
+        let kept = self
+            .selected_entry()
+            .map(|e| (e.vault, e.name.clone(), e.label.clone()));
+        let old: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.vault == vault && e.account.is_ok())
+            .map(|e| e.name.clone())
+            .collect();
+        let mut fresh = entries_of(loaded, vault);
+        for entry in &mut fresh {
+            entry.refresh(self.now);
+        }
+        let new: Vec<String> = fresh
+            .iter()
+            .filter(|e| e.account.is_ok())
+            .map(|e| e.name.clone())
+            .collect();
+        let added = new.iter().filter(|n| !old.contains(n)).count();
+        let removed = old.iter().filter(|n| !new.contains(n)).count();
+        let at = self
+            .entries
+            .iter()
+            .position(|e| e.vault == vault)
+            .unwrap_or_else(|| self.entries.iter().filter(|e| e.vault < vault).count());
+        self.entries.retain(|e| e.vault != vault);
+        self.entries.splice(at..at, fresh);
+        let position = self.selected;
+        self.apply_filter(false);
+        let found = kept.and_then(|(v, n, l)| {
+            self.visible.iter().position(|&i| {
+                let e = &self.entries[i];
+                e.vault == v && e.name == n && e.label == l
+            })
+        });
+        self.selected = found.unwrap_or(position.min(self.visible.len().saturating_sub(1)));
+        self.scroll_to_selection();
+        self.set_status(
+            format!("{name}: reloaded, +{added} -{removed} accounts"),
+            RELOAD_SECONDS,
+        );
+    }
+
     pub fn with_hidden(mut self, hidden: bool) -> Self {
         self.hidden = hidden;
         self
@@ -208,6 +330,25 @@ impl App {
 
     pub fn title(&self) -> &str {
         &self.title
+    }
+    /// The vaults shown, by name.
+    pub fn vaults(&self) -> &[String] {
+        &self.vaults
+    }
+    /// Accounts are grouped under a header per vault (more than one is shown).
+    pub fn grouped(&self) -> bool {
+        self.vaults.len() > 1
+    }
+    /// The table's lines from `offset()` on: vault headers (when grouped) and rows.
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut slots = Vec::with_capacity(self.visible.len() + self.vaults.len());
+        for (position, &index) in self.visible.iter().enumerate() {
+            if self.starts_group(position) {
+                slots.push(Slot::Header(self.entries[index].vault));
+            }
+            slots.push(Slot::Row(position));
+        }
+        slots
     }
     pub fn now(&self) -> u64 {
         self.now
@@ -510,13 +651,39 @@ impl App {
         if self.viewport == usize::MAX {
             return;
         }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + self.viewport {
-            self.offset = self.selected + 1 - self.viewport;
+        let line = self.line_of(self.selected);
+        // The header of the selected row's group shows with it.
+        let top = if self.starts_group(self.selected) {
+            line.saturating_sub(1)
+        } else {
+            line
+        };
+        if top < self.offset {
+            self.offset = top;
+        } else if line >= self.offset + self.viewport {
+            self.offset = line + 1 - self.viewport;
         }
-        let max_offset = self.visible.len().saturating_sub(self.viewport);
+        let lines = self.line_of(self.visible.len().saturating_sub(1)) + 1;
+        let max_offset = lines.saturating_sub(self.viewport);
         self.offset = self.offset.min(max_offset);
+    }
+
+    /// True when the row at `position` of `visible` is the first of its vault's group (grouped only).
+    fn starts_group(&self, position: usize) -> bool {
+        self.grouped()
+            && self.visible.get(position).is_some_and(|&i| {
+                position == 0
+                    || self.entries[self.visible[position - 1]].vault != self.entries[i].vault
+            })
+    }
+
+    /// The table line of the row at `position` of `visible` (rows plus the headers before it).
+    fn line_of(&self, position: usize) -> usize {
+        if !self.grouped() || self.visible.is_empty() {
+            return position;
+        }
+        let position = position.min(self.visible.len() - 1);
+        position + (0..=position).filter(|&p| self.starts_group(p)).count()
     }
 
     /// Re-ranks the rows for the filter (fuzzy, case-insensitive, on name and issuer). While typing the
@@ -542,6 +709,8 @@ impl App {
                 })
                 .collect();
             scored.sort_by_key(|(_, score)| std::cmp::Reverse(*score));
+            // Grouped: each vault's matches under its header, best first.
+            scored.sort_by_key(|(i, _)| self.entries[*i].vault);
             self.visible = scored.into_iter().map(|(i, _)| i).collect();
         }
         self.selected = keep

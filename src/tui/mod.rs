@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod terminal;
 pub mod ui;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,7 +22,88 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
 use crate::env::Env;
 use crate::time;
 use crate::vault::Loaded;
+use crate::vault::load::{self, Keys};
 use app::App;
+
+/// A vault the TUI shows: its name, its file (none for the demo), and what opening it gave: the vault
+/// and the keys that opened it (kept to reload it without asking), or why it could not be opened.
+pub struct Vault {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub opened: Result<(Loaded, Keys), String>,
+}
+
+/// What identifies a version of a file on disk: a rename over it (every teamotp write, a `git pull`)
+/// changes the inode, an edit in place the size or the modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &std::path::Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    Some(Stamp {
+        inode: metadata.ino(),
+        len: metadata.len(),
+        modified: metadata.modified().ok(),
+    })
+}
+
+/// A vault's name and what opening it gave.
+type Opened = (String, Result<Loaded, String>);
+
+/// Watches the shown vault files: one `stat` per vault and second (the vault file itself, so its lock,
+/// backup and staging files never count), and a reload with the kept keys when one changed.
+struct Watch {
+    /// Per vault: its file, the keys, and the stamp last read (None: no file to watch).
+    files: Vec<Option<(PathBuf, Keys, Option<Stamp>)>>,
+}
+
+impl Watch {
+    fn new(vaults: Vec<Vault>) -> (Watch, Vec<Opened>) {
+        let mut files = Vec::new();
+        let mut shown = Vec::new();
+        for vault in vaults {
+            match (vault.path, vault.opened) {
+                (Some(path), Ok((loaded, keys))) => {
+                    let seen = stamp(&path);
+                    files.push(Some((path, keys, seen)));
+                    shown.push((vault.name, Ok(loaded)));
+                }
+                (_, opened) => {
+                    files.push(None);
+                    shown.push((vault.name, opened.map(|(loaded, _)| loaded)));
+                }
+            }
+        }
+        (Watch { files }, shown)
+    }
+
+    /// Reloads every vault whose file changed since the last look.
+    fn poll(&mut self, app: &mut App, env: &Env) -> bool {
+        let mut changed = false;
+        for (index, file) in self.files.iter_mut().enumerate() {
+            let Some((path, keys, seen)) = file else {
+                continue;
+            };
+            let now = stamp(path);
+            if now == *seen {
+                continue;
+            }
+            *seen = now;
+            let label = path.display().to_string();
+            match load::reload(path, label, keys, env) {
+                Ok(loaded) => app.reload(index, Ok(&loaded)),
+                Err(e) => app.reload(index, Err(e.message)),
+            }
+            changed = true;
+        }
+        changed
+    }
+}
 
 /// How the TUI starts.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +120,7 @@ pub struct Options {
 const SIGNAL_CHECK: Duration = Duration::from_millis(250);
 
 /// Runs the TUI until the user quits (exit 0) or a signal arrives (the process then ends with it).
-pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
+pub fn run(vaults: Vec<Vault>, env: &Env, options: Options) -> Result<u8> {
     let started = time::now();
     let shift = options
         .at
@@ -49,11 +131,18 @@ pub fn run(vault: &Loaded, env: &Env, options: Options) -> Result<u8> {
     let signal = Arc::new(AtomicUsize::new(0));
     watch_signals(Arc::clone(&signal))?;
 
-    let mut app = App::new(vault, shifted(started), clipboard::choose(env))
+    let (mut watch, shown) = Watch::new(vaults);
+    let shown: Vec<(String, Result<&Loaded, String>)> = shown
+        .iter()
+        .map(|(name, vault)| (name.clone(), vault.as_ref().map_err(Clone::clone)))
+        .collect();
+    let mut app = App::with_vaults(&shown, shifted(started), clipboard::choose(env))
         .with_hidden(options.hide)
         .with_color(options.color);
+    drop(shown);
     let mut terminal = terminal::enter().context("cannot set up the terminal")?;
-    let result = event_loop(&mut terminal, &mut app, &signal, &shifted);
+    let mut reload = |app: &mut App| watch.poll(app, env);
+    let result = event_loop(&mut terminal, &mut app, &signal, &shifted, &mut reload);
     if signal.load(Ordering::SeqCst) != 0 {
         app.quit();
     }
@@ -93,6 +182,7 @@ fn event_loop(
     app: &mut App,
     signal: &AtomicUsize,
     shifted: &dyn Fn(Duration) -> u64,
+    reload: &mut dyn FnMut(&mut App) -> bool,
 ) -> Result<()> {
     let mut drawn_at = None;
     let mut dirty = true;
@@ -100,6 +190,8 @@ fn event_loop(
         let real = time::now();
         let now = shifted(real);
         if drawn_at != Some(now) {
+            // Once a second: the vault files changed on disk?
+            reload(app);
             app.tick(now);
             dirty = true;
         }

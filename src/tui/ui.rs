@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::app::{App, Entry};
+use super::app::{App, Entry, Slot};
 use crate::output::printable;
 
 /// Smallest terminal that can show at least one account.
@@ -40,6 +40,12 @@ const BAR_EXPIRING: Style = Style::new().fg(Color::Red);
 const INVALID: Style = Style::new().fg(Color::Red);
 const STATUS: Style = Style::new().fg(Color::Yellow);
 const KEY: Style = Style::new().add_modifier(Modifier::BOLD);
+const GROUP: Style = Style::new()
+    .fg(Color::Cyan)
+    .add_modifier(Modifier::BOLD.union(Modifier::UNDERLINED));
+const REENROL: Style = Style::new().fg(Color::Yellow);
+/// Shown after the name of an account that waits for re-enrolment.
+pub const REENROL_MARK: &str = " ⚑re-enrol";
 
 /// How many account rows fit in a terminal of `height` lines.
 pub fn viewport_rows(height: u16) -> usize {
@@ -52,8 +58,14 @@ pub fn row_at(app: &App, area: Rect, y: u16) -> Option<usize> {
     if y < first || y >= area.y + area.height.saturating_sub(2) {
         return None;
     }
-    let index = app.offset() + usize::from(y - first);
-    (index < app.visible().len()).then_some(index)
+    let line = app.offset() + usize::from(y - first);
+    if !app.grouped() {
+        return (line < app.visible().len()).then_some(line);
+    }
+    match app.slots().get(line) {
+        Some(Slot::Row(position)) => Some(*position),
+        _ => None,
+    }
 }
 
 /// Draws the whole screen.
@@ -82,7 +94,26 @@ pub fn render(app: &App, frame: &mut Frame) {
         line(1),
     );
     let rows = viewport_rows(area.height);
-    for (n, position) in (app.offset()..app.visible().len()).take(rows).enumerate() {
+    let slots = if app.grouped() {
+        app.slots()
+    } else {
+        (app.offset()..app.visible().len().min(app.offset() + rows))
+            .map(Slot::Row)
+            .collect()
+    };
+    let skip = if app.grouped() { app.offset() } else { 0 };
+    for (n, slot) in slots.iter().skip(skip).take(rows).enumerate() {
+        let position = match *slot {
+            Slot::Row(position) => position,
+            Slot::Header(vault) => {
+                let name = app.vaults().get(vault).map_or("", String::as_str);
+                frame.render_widget(
+                    Paragraph::new(format!(" {}", printable(name))).style(paint.style(GROUP)),
+                    line(2 + n as u16),
+                );
+                continue;
+            }
+        };
         let entry = &app.entries()[app.visible()[position]];
         let selected = app.selected() == Some(position);
         let show_codes = !app.is_hidden() || selected;
@@ -293,7 +324,7 @@ impl Columns {
         let name = app
             .entries()
             .iter()
-            .map(|e| e.label.width())
+            .map(|e| e.label.width() + if e.reenrol { REENROL_MARK.width() } else { 0 })
             .max()
             .unwrap_or(0)
             .max("Account".len());
@@ -338,7 +369,20 @@ impl Columns {
     }
 
     fn row(&self, entry: &Entry, show_codes: bool, paint: &Painter) -> Line<'static> {
-        let mut spans = vec![Span::raw(format!(" {}", pad(&entry.label, self.name)))];
+        let mut spans = if entry.reenrol {
+            let room = self.name.saturating_sub(REENROL_MARK.width());
+            let name = fit(&entry.label, room);
+            let fill = self
+                .name
+                .saturating_sub(name.width() + REENROL_MARK.width());
+            vec![
+                Span::raw(format!(" {name}")),
+                Span::styled(REENROL_MARK, paint.style(REENROL)),
+                Span::raw(" ".repeat(fill)),
+            ]
+        } else {
+            vec![Span::raw(format!(" {}", pad(&entry.label, self.name)))]
+        };
         let window = match (&entry.account, &entry.window) {
             (Ok(_), Some(window)) => window,
             (Err(reason), _) => {

@@ -15,6 +15,7 @@ enum Column {
     Period,
     Algorithm,
     Type,
+    Reenrol,
     Other,
 }
 
@@ -28,6 +29,7 @@ impl Column {
             "period" => Column::Period,
             "algorithm" => Column::Algorithm,
             "type" => Column::Type,
+            super::reenrol::COLUMN => Column::Reenrol,
             _ => Column::Other,
         }
     }
@@ -170,11 +172,15 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
             secret,
         })
     })();
+    let reenrol = cell(Column::Reenrol)
+        .flatten()
+        .and_then(super::Reenrol::parse);
     Row {
         line: record.line,
         name,
         entry,
         extra,
+        reenrol,
     }
 }
 
@@ -327,6 +333,21 @@ mod tests {
         let rows = parse_ok("secret,name\n,JBSWY3DPEHPK3PXP\n");
         assert_eq!(rows[0].name, "");
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NameOnly);
+    }
+
+    #[test]
+    fn the_reenrol_column_is_known_and_parsed() {
+        let rows = parse_ok(
+            "name,secret,reenrol,owner\nA,JBSWY3DPEHPK3PXP,since=2026-11-29;by=bob,ops\nB,JBSWY3DPEHPK3PXP,,ops\n",
+        );
+        let mark = rows[0].reenrol.as_ref().unwrap();
+        assert_eq!(mark.since, "2026-11-29");
+        assert_eq!(mark.members, vec!["bob".to_string()]);
+        assert_eq!(
+            rows[0].extra,
+            vec![("owner".to_string(), "ops".to_string())]
+        );
+        assert_eq!(rows[1].reenrol, None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use zeroize::Zeroizing;
 
 use super::records::{self, Item};
+use super::reenrol::{self, Reenrol};
 use super::{FileError, Format, Parsed};
 use crate::account::{Account, Kind};
 
@@ -155,6 +156,22 @@ impl Changes {
     }
 }
 
+/// A row's cells without its re-enrolment mark, and the mark. A cell that is not a mark (written by
+/// hand) stays a cell and merges like any other.
+fn split_mark(row: Option<&RowMap>) -> (RowMap, Option<Reenrol>) {
+    let mut row = row.cloned().unwrap_or_default();
+    let mark = row
+        .get(reenrol::COLUMN)
+        .and_then(|cell| Reenrol::parse(cell))
+        .filter(|mark| {
+            Reenrol::parse(&mark.render()).as_ref() == Some(mark) && !mark.since.is_empty()
+        });
+    if mark.is_some() {
+        row.remove(reenrol::COLUMN);
+    }
+    (row, mark)
+}
+
 impl Document {
     /// An empty vault: the header only.
     pub fn new() -> Self {
@@ -274,8 +291,10 @@ impl Document {
         self.set(old, "name", Zeroizing::new(new.to_owned()))
     }
 
-    /// Replaces a row's secret (re-enrolment). Returns false when there is no such row.
+    /// Replaces a row's secret (re-enrolment, which clears its mark). Returns false when there is no
+    /// such row.
     pub fn set_secret(&mut self, name: &str, secret: &crate::secret::Secret) -> bool {
+        self.set_mark(name, None);
         self.set(name, "secret", secret.to_base32())
     }
 
@@ -337,10 +356,28 @@ impl Document {
                 None if b.map(|b| &b.map) == Some(&o.map) => removed.push(o.line),
                 None => conflicts.push(o.shown.clone()),
                 Some(t) => {
-                    let empty = RowMap::new();
-                    let (row, clash) = merge_fields(b.map_or(&empty, |b| &b.map), &o.map, &t.map);
+                    // The re-enrolment mark is merged on its own, so a mark on one side and an edit on
+                    // the other is not a conflict.
+                    let (b_map, b_mark) = split_mark(b.map(|b| &b.map));
+                    let (o_map, o_mark) = split_mark(Some(&o.map));
+                    let (t_map, t_mark) = split_mark(Some(&t.map));
+                    let (mut row, clash) = merge_fields(&b_map, &o_map, &t_map);
                     if clash {
                         conflicts.push(o.shown.clone());
+                    }
+                    // A mark survives unless the other side re-enrolled (a new secret) after it was
+                    // made: a mark made on one side after the common base always stays.
+                    let secret = |row: &RowMap| row.get("secret").cloned();
+                    let reenrolled = |side: &RowMap| b.is_some() && secret(side) != secret(&b_map);
+                    let keep = |mark: Option<Reenrol>, other: &RowMap| {
+                        mark.filter(|m| Some(m) != b_mark.as_ref() || !reenrolled(other))
+                    };
+                    let mark = match (keep(o_mark, &t_map), keep(t_mark, &o_map)) {
+                        (Some(a), Some(b)) => Some(a.join(&b)),
+                        (a, b) => a.or(b),
+                    };
+                    if let Some(mark) = mark {
+                        row.insert(reenrol::COLUMN.to_owned(), Zeroizing::new(mark.render()));
                     }
                     if row != o.map {
                         merged.put_at(o.line, &row);
@@ -365,6 +402,40 @@ impl Document {
             merged.lines.remove(line);
         }
         (merged, conflicts)
+    }
+
+    /// Marks every account as waiting for re-enrolment (joined with a mark it already has).
+    pub fn mark_all(&mut self, mark: &Reenrol) {
+        for name in self.names() {
+            let existing = self.mark(&name);
+            let joined = match existing {
+                Some(old) => old.join(mark),
+                None => mark.clone(),
+            };
+            self.set_mark(&name, Some(&joined));
+        }
+    }
+
+    /// The re-enrolment mark of the row named `name`.
+    pub fn mark(&self, name: &str) -> Option<Reenrol> {
+        let column = self.column(reenrol::COLUMN)?;
+        match &self.lines[self.find(name)?] {
+            Line::Row(cells) => Reenrol::parse(cells.get(column)?),
+            Line::Other(_) => None,
+        }
+    }
+
+    /// Sets or clears (`None`) the re-enrolment mark of a row; no column is added to clear one.
+    pub fn set_mark(&mut self, name: &str, mark: Option<&Reenrol>) {
+        match mark {
+            Some(mark) => {
+                self.set(name, reenrol::COLUMN, Zeroizing::new(mark.render()));
+            }
+            None if self.column(reenrol::COLUMN).is_some() => {
+                self.set(name, reenrol::COLUMN, Zeroizing::new(String::new()));
+            }
+            None => {}
+        }
     }
 
     /// Rows as entries for merging: where the row is, its name, its decoded secret and its cells.
@@ -662,6 +733,57 @@ mod tests {
             "name,issuer,secret,digits\nBee,y,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8\n"
         );
         assert_eq!(doc.names(), ["Bee"]);
+    }
+
+    #[test]
+    fn marks_are_set_joined_cleared_by_a_new_secret_and_never_on_a_new_row() {
+        let mut doc = document("name,secret\nA,AAAAAAAA\nB,BBBBBBBB\n");
+        doc.mark_all(&Reenrol::parse("since=2026-11-29;by=bob").unwrap());
+        doc.mark_all(&Reenrol::parse("since=2026-12-01;by=carol").unwrap());
+        assert_eq!(
+            text(&doc),
+            "name,secret,reenrol\nA,AAAAAAAA,\"since=2026-11-29;by=bob,carol\"\nB,BBBBBBBB,\"since=2026-11-29;by=bob,carol\"\n"
+        );
+        doc.set_secret("a", &crate::secret::decode("JBSWY3DPEHPK3PXP").unwrap());
+        assert_eq!(doc.mark("A"), None);
+        assert_eq!(doc.mark("B").unwrap().members, ["bob", "carol"]);
+        doc.push(&account("C", Params::default()));
+        assert_eq!(doc.mark("C"), None);
+        // A rename keeps the mark.
+        doc.rename("B", "B2");
+        assert!(doc.mark("B2").is_some());
+    }
+
+    #[test]
+    fn merge_keeps_marks_unless_the_other_side_re_enrolled() {
+        let base = document(
+            "name,secret,reenrol\nA,AAAAAAAA,since=2026-01-01;by=old\nB,BBBBBBBB,\nC,CCCCCCCC,\n",
+        );
+        // Ours: removed bob (marks B and C), edited nothing else. Theirs: re-enrolled A, changed C's issuer.
+        let ours = document(
+            "name,secret,reenrol\nA,AAAAAAAA,since=2026-01-01;by=old\nB,BBBBBBBB,since=2026-11-29;by=bob\nC,CCCCCCCC,since=2026-11-29;by=bob\n",
+        );
+        let theirs =
+            document("name,secret,reenrol,issuer\nA,AAAAAAA2,,\nB,BBBBBBBB,,\nC,CCCCCCCC,,Cee\n");
+        let (merged, conflicts) = Document::merge(&base, &ours, &theirs);
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        assert_eq!(merged.mark("A"), None, "theirs re-enrolled A");
+        assert_eq!(merged.mark("B").unwrap().members, ["bob"]);
+        assert_eq!(
+            merged.mark("C").unwrap().members,
+            ["bob"],
+            "mark and edit both kept"
+        );
+        assert!(
+            text(&merged).contains("C,CCCCCCCC,\"since=2026-11-29;by=bob\",Cee")
+                || text(&merged).contains("C,CCCCCCCC,since=2026-11-29;by=bob,Cee"),
+            "{}",
+            text(&merged)
+        );
+        // The same the other way round: their mark survives our unrelated edit.
+        let (merged, _) = Document::merge(&base, &theirs, &ours);
+        assert_eq!(merged.mark("B").unwrap().members, ["bob"]);
+        assert_eq!(merged.mark("A"), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ fn row(line: usize, bytes: &[u8]) -> Row {
         name,
         entry,
         extra: Vec::new(),
+        reenrol: None,
     }
 }
 

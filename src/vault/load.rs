@@ -260,6 +260,69 @@ pub fn load_candidates(
     })
 }
 
+/// The keys that opened a vault, kept (by the TUI) to open it again without asking: the TUI cannot
+/// prompt over its own screen.
+pub struct Keys {
+    identities: Identities,
+    passphrase: Option<Zeroizing<String>>,
+}
+
+/// [`load`], keeping the keys that opened the vault for [`reload`].
+pub fn load_keeping(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+) -> Result<(Loaded, Keys), UserError> {
+    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let loaded = parse(&plain)?;
+    let Plaintext {
+        identities,
+        passphrase,
+        ..
+    } = plain;
+    Ok((
+        loaded,
+        Keys {
+            identities,
+            passphrase,
+        },
+    ))
+}
+
+/// Reads the vault file again and opens it with the keys that opened it before; nothing is asked (a
+/// vault now encrypted to other keys, or a passphrase vault never unlocked, is an error).
+pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Loaded, UserError> {
+    let raw = read_file(path, env)?;
+    if raw.is_empty() && path.extension().is_some_and(|e| e == "age") {
+        return Err(UserError::new(format!("'{label}' is empty")));
+    }
+    if !decrypt::is_age(&raw) {
+        let plain = open_hashing(
+            &raw,
+            label,
+            || Ok(Identities::empty()),
+            || Err(Failure::NoTerminal),
+            env,
+            false,
+        )?;
+        return parse(&plain);
+    }
+    let bytes = decrypt::decrypt(&raw, &keys.identities.list, || {
+        keys.passphrase
+            .as_ref()
+            .map(|p| age::secrecy::SecretString::from(p.to_string()))
+            .ok_or(Failure::NoTerminal)
+    })
+    .map_err(|e| failure(&label, e, &keys.identities, env))?;
+    let parsed = super::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
+    Ok(Loaded {
+        label,
+        parsed,
+        encrypted: true,
+    })
+}
+
 /// Parses a decrypted vault.
 pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
     let parsed =

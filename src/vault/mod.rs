@@ -14,6 +14,8 @@ pub mod pin;
 pub mod pq;
 pub mod recipients;
 pub mod records;
+pub mod reenrol;
+pub mod select;
 pub mod store;
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use crate::account::{Account, ParamError};
 use crate::secret::SecretError;
 
 pub use load::{Loaded, Plaintext, Source};
+pub use reenrol::Reenrol;
 
 /// The two layouts a secrets file can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +85,8 @@ pub struct Row {
     pub entry: Result<Account, Reason>,
     /// Cells of columns teamotp does not know, as (header, value), kept for writing the file back.
     pub extra: Vec<(String, String)>,
+    /// The account waits for re-enrolment (team CSV's `reenrol` column).
+    pub reenrol: Option<Reenrol>,
 }
 
 /// A whole file, parsed.

@@ -31,7 +31,37 @@ pub const CREATED_V_AGE: &str = "teamotp: wrote the recipients file ./.age-recip
                              teamotp: this machine now trusts these recipients of v.age (pinned: a change \
                              to the recipients file is shown for 'teamotp members ack' before the next \
                              write)\n\
+                             teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n\
+                             teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n";
+
+/// What `init` of v.age says before its closing line.
+pub const CREATED: &str = "teamotp: wrote the recipients file ./.age-recipients (1 recipient)\n\
+                             teamotp: this machine now trusts these recipients of v.age (pinned: a change \
+                             to the recipients file is shown for 'teamotp members ack' before the next \
+                             write)\n\
                              teamotp: created the vault v.age; add accounts with 'teamotp add NAME'\n";
+
+/// `init`'s closing line for a vault found from the directory it was made in.
+pub const FOUND_HERE: &str = "teamotp: commands run in this directory (or below it in its git work tree) find it without -f\n";
+
+/// `init`'s closing lines for a vault at `rel` in the sandbox, not found from the sandbox's directory.
+pub fn elsewhere(sb: &Sandbox, rel: &str) -> String {
+    let vault = fs::canonicalize(sb.path(rel)).unwrap();
+    let name = vault
+        .parent()
+        .and_then(Path::file_name)
+        .unwrap()
+        .to_string_lossy()
+        .replace(['/', ' ', '.'], "-");
+    let config = sb.home().join(".config/teamotp/config.toml");
+    format!(
+        "teamotp: hint: other commands find it with -f '{v}', or name it in {c}:\n    [vaults.{name}]\n    \
+         file = \"{v}\"\n\
+         teamotp: hint: or let teamotp add that: run it again with --register {name} (see docs/config.md)\n",
+        v = vault.display(),
+        c = config.display()
+    )
+}
 
 pub const RECIPIENTS_PREAMBLE: &str =
     "# teamotp recipients: every write encrypts the vault to exactly these keys.\n\n";
@@ -130,7 +160,16 @@ impl Sandbox {
 
     /// `init` of `v.age` encrypted to ME (the caller's own key: no `-r`).
     pub fn init(&self) {
-        assert_eq!(self.me(&["init"]), out(0, "", CREATED_V_AGE));
+        let got = self.me(&["init"]);
+        // Where the sandbox holds another *.age file, init's closing line offers the config instead.
+        if got.stderr.contains("other commands find it with -f") {
+            assert_eq!(
+                got,
+                out(0, "", &format!("{CREATED}{}", elsewhere(self, "v.age")))
+            );
+        } else {
+            assert_eq!(got, out(0, "", CREATED_V_AGE));
+        }
         assert_eq!(
             self.read(".age-recipients"),
             format!("{RECIPIENTS_PREAMBLE}{}\n", x25519_pub())

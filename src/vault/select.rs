@@ -1,0 +1,243 @@
+//! Which vault (or vaults) a command uses, first match wins: `-f` / `TEAMOTP_FILE`; `--vault NAME`; the
+//! vault of the current directory or of the enclosing git work tree (one `*.age` file with
+//! `.age-recipients` beside it); the config's `default`; for read commands with several configured
+//! vaults and none chosen (or `--all`), all of them; else the default path. A discovered vault is read
+//! like any other, and written under the same pinning rules (finding it is not trusting it).
+
+use std::path::{Path, PathBuf};
+
+use super::Source;
+use super::recipients;
+use crate::config::Config;
+use crate::env::Env;
+use crate::error::UserError;
+
+/// One vault to use: its name (the config's name, else the file name), where it is, and the identity
+/// files the config gives it.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub name: String,
+    pub source: Source,
+    pub identity: Vec<PathBuf>,
+    /// How it was found (for `init`'s closing line and messages).
+    pub how: How,
+}
+
+/// How a vault was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Demo,
+    File,
+    Named,
+    Discovered,
+    Default,
+    All,
+    Fallback,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Request<'a> {
+    pub file: Option<&'a Path>,
+    pub vault: Option<&'a str>,
+    pub all: bool,
+    pub demo: bool,
+    /// A command that only reads (it may show several vaults).
+    pub read: bool,
+}
+
+/// Chooses the vaults. A read command may get several; a write command gets exactly one or an error.
+pub fn choose(
+    request: Request,
+    config: Option<&Config>,
+    env: &Env,
+) -> Result<Vec<Chosen>, UserError> {
+    let one = |name: String, path: PathBuf, identity: Vec<PathBuf>, how| {
+        Ok(vec![Chosen {
+            name,
+            source: Source::File(path),
+            identity,
+            how,
+        }])
+    };
+    if request.demo {
+        return Ok(vec![Chosen {
+            name: "demo".into(),
+            source: Source::Demo,
+            identity: Vec::new(),
+            how: How::Demo,
+        }]);
+    }
+    if request.file.is_some() && (request.vault.is_some() || request.all) {
+        return Err(UserError::new(
+            "-f/--file names one vault; it cannot be used with --vault or --all",
+        )
+        .hint("give either the vault's path or its config name"));
+    }
+    if request.vault.is_some() && request.all {
+        return Err(UserError::new("--vault and --all cannot be used together"));
+    }
+    if request.all && !request.read {
+        return Err(
+            UserError::new("--all is for reading: a write goes to one vault")
+                .hint("choose it with --vault NAME"),
+        );
+    }
+    let configured = |path: PathBuf, how| {
+        // A path the config names keeps its config name and identities.
+        let found = config.and_then(|c| c.vaults.iter().find(|v| same_file(&v.file, &path)));
+        match found {
+            Some(v) => one(v.name.clone(), path, v.identity.clone(), how),
+            None => one(file_name(&path), path, Vec::new(), how),
+        }
+    };
+    if let Some(path) = request.file {
+        return configured(path.to_owned(), How::File);
+    }
+    if let Some(name) = request.vault {
+        let Some(vault) = config.and_then(|c| c.vault(name)) else {
+            let error = UserError::new(format!("no vault is named '{name}' in the config"));
+            return Err(match config {
+                Some(c) if !c.vaults.is_empty() => {
+                    error.hint(format!("the configured vaults are {}", c.names()))
+                }
+                _ => error.hint(format!(
+                    "name vaults in {} (see docs/config.md)",
+                    env.config_file()
+                        .map_or("config.toml".into(), |p| p.display().to_string())
+                )),
+            });
+        };
+        return one(
+            vault.name.clone(),
+            vault.file.clone(),
+            vault.identity.clone(),
+            How::Named,
+        );
+    }
+    if let Some(path) = env.var("TEAMOTP_FILE").filter(|p| !p.is_empty()) {
+        return configured(PathBuf::from(path), How::File);
+    }
+    if !request.all
+        && let Some(dir) = env.cwd()
+        && let Some(path) = discover(dir)?
+    {
+        return configured(path, How::Discovered);
+    }
+    let vaults = config.map_or(&[][..], |c| c.vaults.as_slice());
+    if !request.all
+        && let Some(name) = config.and_then(|c| c.default.as_deref())
+        && let Some(vault) = vaults.iter().find(|v| v.name == name)
+    {
+        return one(
+            vault.name.clone(),
+            vault.file.clone(),
+            vault.identity.clone(),
+            How::Default,
+        );
+    }
+    match vaults {
+        [vault] => one(
+            vault.name.clone(),
+            vault.file.clone(),
+            vault.identity.clone(),
+            How::Default,
+        ),
+        [] if request.all => Err(UserError::new(
+            "--all shows the configured vaults, and there are none",
+        )
+        .hint("name vaults in the config: see docs/config.md")),
+        [] => {
+            let path = env
+                .config_dir()
+                .map(|dir| dir.join("teamotp").join("secrets.csv.age"))
+                .ok_or_else(|| {
+                    UserError::new("no vault given and no home directory to look in")
+                        .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")
+                })?;
+            one(file_name(&path), path, Vec::new(), How::Fallback)
+        }
+        several if request.read => Ok(several
+            .iter()
+            .map(|v| Chosen {
+                name: v.name.clone(),
+                source: Source::File(v.file.clone()),
+                identity: v.identity.clone(),
+                how: How::All,
+            })
+            .collect()),
+        _ => {
+            let names = config.map(Config::names).unwrap_or_default();
+            Err(UserError::new(format!(
+                "several vaults are configured ({names}) and none is chosen: a write goes to one vault"
+            ))
+            .hint("choose it with --vault NAME, or set default = \"NAME\" in the config"))
+        }
+    }
+}
+
+/// The vault of `dir` or of the git work tree around it: the one `*.age` file that has `.age-recipients`
+/// beside it. Several are an error listing them.
+pub fn discover(dir: &Path) -> Result<Option<PathBuf>, UserError> {
+    if let Some(found) = vault_in(dir)? {
+        return Ok(Some(found));
+    }
+    match work_tree(dir) {
+        Some(top) if top != dir => vault_in(&top),
+        _ => Ok(None),
+    }
+}
+
+/// The one `*.age` file in `dir` when `.age-recipients` is there too.
+fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
+    if !dir.join(recipients::FILE_NAME).is_file() {
+        return Ok(None);
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "age") && p.is_file())
+        .collect();
+    found.sort();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => {
+            let names: Vec<String> = found.iter().map(|p| format!("'{}'", p.display())).collect();
+            Err(UserError::new(format!(
+                "{} holds several vaults: {}",
+                dir.display(),
+                names.join(", ")
+            ))
+            .hint(
+                "choose one with -f/--file PATH, or name them in the config and use --vault NAME",
+            ))
+        }
+    }
+}
+
+/// The nearest directory at or above `dir` that holds `.git` (a directory, or a file for a worktree).
+fn work_tree(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_owned)
+}
+
+/// The file name of a vault path, for showing it.
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+}
