@@ -87,7 +87,7 @@ Version: $version
 Architecture: $arch
 Maintainer: teamotp contributors <teamotp@users.noreply.github.com>
 Installed-Size: $size
-Depends: libc6
+Depends: libc6, libgcc-s1
 Section: utils
 Priority: optional
 Homepage: https://github.com/teamotp/teamotp
