@@ -14,15 +14,15 @@
 # gcc-mingw-w64-x86-64 links, wine 8 runs. Wine 8 lacks bcryptprimitives.dll (ProcessPrng, Rust std's random
 # source): scripts/wine/bcryptprimitives.c is a shim built beside the exe.
 #
-# Times measured on the 2-core CI machine (2026-11-29), cold = empty target/cross, warm = second run:
-#   step                          cold      warm
-#   1. macOS x86_64 check         ~5 min    ~40 s
-#   1. macOS aarch64 check        ~4 min    ~40 s
-#   2. Windows exe                ~6 min    ~30 s
-#   2b. Windows clippy            ~1 min    ~25 s
-#   3. smoke suite under wine     ~40 s     ~15 s  (a new wine prefix takes most of it)
-#   total                         ~17 min   ~2.5 min
-# (see the run's own timing lines; update these when they drift)
+# Times measured on the 2-core machine (2026-11-29, other builds running beside it, so upper bounds):
+#   step                               first run (std built for the target)   later runs
+#   1. macOS x86_64 check              not timed alone (as aarch64)           26 s
+#   1. macOS aarch64 check             299 s                                  not timed (as x86_64)
+#   2. Windows exe                     10 min (beside a release build)        2 min 54 s after a source change
+#   2b. Windows clippy (lib, bin)      2 min 27 s (deps already checked)      same order: teamotp only
+#   3. smoke suite, 20 commands        19 s, wine prefix included (the Linux binary already built by
+#                                      `cargo test`; building it from nothing adds the debug build)
+#   total, cold                        about 21 min; warm about 5 min
 #
 # Usage: scripts/cross-check.sh [all|macos|windows|smoke]   (default all; smoke needs the exe already built)
 # Needs: apt-get install rustc-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine (.ci/run does it).

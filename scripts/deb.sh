@@ -9,9 +9,10 @@
 #   /usr/share/doc/teamotp/copyright                   machine-readable, MIT OR Apache-2.0
 #
 # How: dpkg-deb from a staged tree (the default), or cargo-deb (`scripts/deb.sh --cargo-deb`, installed with
-# `cargo install cargo-deb --locked` when missing). Measured on the 2-core CI machine with the release binary
-# already built: dpkg-deb 1 s and nothing to install; cargo-deb 1 s per package too, but installing it first
-# costs about 2 min of compiling in every fresh CI run. Both make the same files; CI uses dpkg-deb.
+# `cargo install cargo-deb --locked` when missing). Measured on the 2-core machine (2026-11-29) with the
+# release binary already built: dpkg-deb 2.5 s, nothing to install; cargo-deb 2.2 s, but installing it
+# first took 1 min 48 s (beside other builds) in every CI run without a cache. Both hold the same six
+# files; CI uses dpkg-deb, the cheaper one.
 #
 # Usage: scripts/deb.sh [--cargo-deb]   prints the path of the .deb on stdout.
 set -euo pipefail
