@@ -15,6 +15,15 @@
 //!
 //! Only this module knows the platform: on Unix it uses `rustix` (`openat`, `renameat`, `fstat`); the lock is
 //! std's portable file lock.
+//!
+//! On Windows (no `openat`, no modes, no directory fsync; std only, since `unsafe` is forbidden) the same
+//! steps go by path: the staging directory is created exclusively and checked not to be a reparse point,
+//! the file in it is created new without following a reparse point (`FILE_FLAG_OPEN_REPARSE_POINT`), written,
+//! flushed and read back through its handle, then renamed over the target (`MoveFileEx` with
+//! `MOVEFILE_REPLACE_EXISTING`, which keeps the old file until the new one is in place). A rename that a
+//! virus scanner or an editor blocks for a moment (sharing violation, access denied) is retried a few times
+//! ([`retry_blocked`]). Write targets that are links are refused there (their owner is not checked), and
+//! the lock file stays beside the vault after use (removing a file others hold open is not reliable).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -27,6 +36,24 @@ use zeroize::Zeroizing;
 /// The largest file teamotp reads: vaults, identities, recipients files and import files (64 MiB, about
 /// 600,000 accounts). `-f /dev/zero` or a runaway file stops here instead of filling memory.
 pub const READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// A directory every later operation is relative to: its descriptor on Unix, its path elsewhere.
+#[cfg(unix)]
+type Dir = File;
+#[cfg(not(unix))]
+type Dir = PathBuf;
+
+/// `CreateFile` flag: open a reparse point (symbolic link, junction) itself instead of its target.
+#[cfg(windows)]
+const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+
+/// Options that never follow a reparse point in the last component, on Windows.
+#[cfg(not(unix))]
+fn no_follow(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::custom_flags(options, FILE_FLAG_OPEN_REPARSE_POINT);
+    options
+}
 
 fn refused(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
@@ -75,10 +102,24 @@ fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
     };
     #[cfg(not(unix))]
     let file = {
-        let _ = follow;
-        File::open(path)?
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        if !follow {
+            no_follow(&mut options);
+        }
+        match options.open(path) {
+            // Windows opens no directory as a file: say what it is.
+            Err(e) if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) => {
+                let _ = e;
+                return Err(refused("it is a directory, not a regular file".into()));
+            }
+            other => other?,
+        }
     };
     let metadata = file.metadata()?;
+    if metadata.file_type().is_symlink() && !follow {
+        return Err(refused("it is a symbolic link".into()));
+    }
     if !metadata.is_file() {
         return Err(refused(format!(
             "it is {}, not a regular file",
@@ -225,7 +266,7 @@ impl Target {
     }
 
     /// The directory, opened once: every later operation is relative to it.
-    fn open_dir(&self) -> io::Result<File> {
+    fn open_dir(&self) -> io::Result<Dir> {
         #[cfg(unix)]
         {
             use rustix::fs::{Mode, OFlags};
@@ -237,7 +278,15 @@ impl Target {
             Ok(File::from(fd))
         }
         #[cfg(not(unix))]
-        File::open(&self.dir)
+        {
+            if !std::fs::metadata(&self.dir)?.is_dir() {
+                return Err(refused(format!(
+                    "'{}' is not a directory",
+                    self.dir.display()
+                )));
+            }
+            Ok(self.dir.clone())
+        }
     }
 }
 
@@ -264,40 +313,84 @@ fn check_link_owner(path: &Path, metadata: &std::fs::Metadata) -> io::Result<()>
     )))
 }
 
+/// Windows: a link's owner is not checked (that needs the security API), so no write goes through one.
 #[cfg(not(unix))]
-fn check_link_owner(_: &Path, _: &std::fs::Metadata) -> io::Result<()> {
-    Ok(())
+fn check_link_owner(path: &Path, _: &std::fs::Metadata) -> io::Result<()> {
+    Err(refused(format!(
+        "'{}' is a symbolic link or junction; on Windows teamotp does not write through links (name \
+         the real file instead)",
+        path.display()
+    )))
+}
+
+/// A permission mode for rustix (`mode_t` is 16 bits on macOS, 32 on Linux).
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)]
+fn raw_mode(mode: u32) -> rustix::fs::Mode {
+    rustix::fs::Mode::from_raw_mode((mode & 0o7777) as rustix::fs::RawMode)
 }
 
 /// Creates `name` in `dir` exclusively, never following a link, for reading and writing.
-fn create_new_in(dir: &File, name: &OsStr, mode: u32) -> io::Result<File> {
+fn create_new_in(dir: &Dir, name: &OsStr, mode: u32) -> io::Result<File> {
     #[cfg(unix)]
     {
-        use rustix::fs::{Mode, OFlags};
+        use rustix::fs::OFlags;
         let fd = rustix::fs::openat(
             dir,
             name,
             OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(mode),
+            raw_mode(mode),
         )?;
         let file = File::from(fd);
         // The mode above was reduced by the umask: set it exactly (a shared 0660 vault stays 0660).
-        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
+        rustix::fs::fchmod(&file, raw_mode(mode))?;
         Ok(file)
     }
     #[cfg(not(unix))]
     {
-        let _ = (dir, mode);
-        unreachable_platform()
+        // No modes here: the file takes the directory's inherited ACL.
+        let _ = mode;
+        no_follow(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true),
+        )
+        .open(dir.join(name))
     }
 }
 
-#[cfg(not(unix))]
-fn unreachable_platform<T>() -> io::Result<T> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "writing files is not supported on this platform yet",
-    ))
+/// How many times a replace blocked by another program is tried, and the longest pause between tries
+/// (pauses double from 10 ms: about 1.3 s in all).
+const REPLACE_ATTEMPTS: u32 = 10;
+const REPLACE_PAUSE_MAX: Duration = Duration::from_millis(200);
+
+/// True for the errors Windows gives while another program (a virus scanner, an indexer, an editor) has
+/// the file open for a moment: `ERROR_ACCESS_DENIED` (5), `ERROR_SHARING_VIOLATION` (32),
+/// `ERROR_LOCK_VIOLATION` (33).
+fn is_blocked(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(5 | 32 | 33))
+}
+
+/// Runs `attempt` (a rename over the target) until it succeeds, fails for another reason, or has been
+/// blocked [`REPLACE_ATTEMPTS`] times, pausing with `sleep` in between. A failed rename leaves the old file
+/// in place, so the vault is never missing, only not yet replaced.
+#[cfg_attr(unix, allow(dead_code))]
+fn retry_blocked(
+    attempt: &mut dyn FnMut() -> io::Result<()>,
+    sleep: &mut dyn FnMut(Duration),
+) -> io::Result<()> {
+    let mut pause = Duration::from_millis(10);
+    for _ in 1..REPLACE_ATTEMPTS {
+        match attempt() {
+            Err(e) if is_blocked(&e) => {
+                sleep(pause);
+                pause = (pause * 2).min(REPLACE_PAUSE_MAX);
+            }
+            other => return other,
+        }
+    }
+    attempt()
 }
 
 /// A name nobody can predict, for the private staging directory beside `target`.
@@ -322,8 +415,8 @@ const STAGED: &str = "new";
 /// else can rename, replace or link anything inside it, so the rename by name moves exactly the file that
 /// was written, even in a folder the whole team can write to.
 pub struct Staged {
-    dir: File,
-    stage: File,
+    dir: Dir,
+    stage: Dir,
     stage_name: OsString,
     file: File,
     target: Target,
@@ -383,7 +476,10 @@ impl Staged {
         #[cfg(unix)]
         rustix::fs::renameat(&self.stage, STAGED, &self.dir, &self.target.name)?;
         #[cfg(not(unix))]
-        unreachable_platform::<()>()?;
+        {
+            let (from, to) = (self.stage.join(STAGED), self.dir.join(&self.target.name));
+            retry_blocked(&mut || std::fs::rename(&from, &to), &mut std::thread::sleep)?;
+        }
         self.finish()
     }
 
@@ -409,14 +505,20 @@ impl Staged {
             let _ = rustix::fs::unlinkat(&self.stage, STAGED, rustix::fs::AtFlags::empty());
         }
         #[cfg(not(unix))]
-        unreachable_platform::<()>()?;
+        {
+            let from = self.stage.join(STAGED);
+            std::fs::hard_link(&from, self.dir.join(&self.target.name))?;
+            let _ = std::fs::remove_file(from);
+        }
         self.finish()
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.committed = true;
         remove_stage(&self.dir, &self.stage, &self.stage_name);
-        // The rename is in the directory: sync it too (best effort: some file systems refuse).
+        // The rename is in the directory: sync it too (best effort: some file systems refuse; Windows has
+        // no directory fsync).
+        #[cfg(unix)]
         let _ = self.dir.sync_all();
         // Only a process of the same user (or root) could have replaced it since: say so rather than
         // claim success.
@@ -440,11 +542,11 @@ impl Drop for Staged {
 
 /// Makes the private staging directory and opens it, checking that the directory opened is the one made
 /// (ours, 0700: nobody else can make such a directory).
-fn create_stage(dir: &File, name: &OsStr) -> io::Result<File> {
+fn create_stage(dir: &Dir, name: &OsStr) -> io::Result<Dir> {
     #[cfg(unix)]
     {
         use rustix::fs::{Mode, OFlags};
-        rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700))?;
+        rustix::fs::mkdirat(dir, name, raw_mode(0o700))?;
         let replaced = || {
             io::Error::other(
                 "another process replaced teamotp's temporary directory; nothing was changed",
@@ -467,20 +569,33 @@ fn create_stage(dir: &File, name: &OsStr) -> io::Result<File> {
     }
     #[cfg(not(unix))]
     {
-        let _ = (dir, name);
-        unreachable_platform()
+        // create_dir fails on anything already there, a planted link or junction included; the check
+        // after it catches a swap in between.
+        let stage = dir.join(name);
+        std::fs::create_dir(&stage)?;
+        let metadata = std::fs::symlink_metadata(&stage)?;
+        if !metadata.is_dir() || metadata.file_type().is_symlink() {
+            return Err(io::Error::other(
+                "another process replaced teamotp's temporary directory; nothing was changed",
+            ));
+        }
+        Ok(stage)
     }
 }
 
 /// Removes the staging directory's file (if still there) and the directory (if it is still ours).
-fn remove_stage(dir: &File, stage: &File, name: &OsStr) {
+fn remove_stage(dir: &Dir, stage: &Dir, name: &OsStr) {
     #[cfg(unix)]
     {
         let _ = rustix::fs::unlinkat(stage, STAGED, rustix::fs::AtFlags::empty());
         let _ = rustix::fs::unlinkat(dir, name, rustix::fs::AtFlags::REMOVEDIR);
     }
     #[cfg(not(unix))]
-    let _ = (dir, stage, name);
+    {
+        let _ = (dir, name);
+        let _ = std::fs::remove_file(stage.join(STAGED));
+        let _ = std::fs::remove_dir(stage);
+    }
 }
 
 /// Replaces `path` (the real file behind the caller's links) with `bytes`, atomically, with `mode`.
@@ -535,7 +650,10 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
 /// itself is the operating system's, so a holder that dies releases it at once, and the file it leaves
 /// behind blocks nobody.
 pub struct Lock {
-    dir: File,
+    // Only Unix removes the lock file on release (see the module comment).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    dir: Dir,
+    #[cfg_attr(not(unix), allow(dead_code))]
     name: OsString,
     file: File,
 }
@@ -625,7 +743,7 @@ impl Drop for Lock {
 }
 
 /// True when `file` is still the file called `name` in `dir`.
-fn is_current(dir: &File, name: &OsStr, file: &File) -> bool {
+fn is_current(dir: &Dir, name: &OsStr, file: &File) -> bool {
     #[cfg(unix)]
     {
         let (Ok(open), Ok(named)) = (
@@ -636,7 +754,20 @@ fn is_current(dir: &File, name: &OsStr, file: &File) -> bool {
         };
         open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
-    #[cfg(not(unix))]
+    // Windows: the same creation time, last write and size (std gives no stable file index).
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::MetadataExt;
+        let (Ok(open), Ok(named)) = (file.metadata(), std::fs::symlink_metadata(dir.join(name)))
+        else {
+            return false;
+        };
+        named.is_file()
+            && open.creation_time() == named.creation_time()
+            && open.last_write_time() == named.last_write_time()
+            && open.file_size() == named.file_size()
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = (dir, name, file);
         true
@@ -645,23 +776,22 @@ fn is_current(dir: &File, name: &OsStr, file: &File) -> bool {
 
 /// Opens (creating if needed) the lock file without following a link and without blocking on a FIFO;
 /// read-write when allowed, else read-only (a lock needs no write access).
-fn open_lock_file(dir: &File, name: &OsStr, mode: u32) -> io::Result<File> {
+fn open_lock_file(dir: &Dir, name: &OsStr, mode: u32) -> io::Result<File> {
     #[cfg(unix)]
     {
         use rustix::fs::{Mode, OFlags};
         let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let fd =
-            match rustix::fs::openat(dir, name, flags | OFlags::RDWR, Mode::from_raw_mode(mode)) {
-                Err(rustix::io::Errno::ACCESS) => {
-                    rustix::fs::openat(dir, name, flags | OFlags::RDONLY, Mode::empty())?
-                }
-                Err(rustix::io::Errno::LOOP) => {
-                    return Err(refused(
-                        "its lock file is a symbolic link; remove it".into(),
-                    ));
-                }
-                other => other?,
-            };
+        let fd = match rustix::fs::openat(dir, name, flags | OFlags::RDWR, raw_mode(mode)) {
+            Err(rustix::io::Errno::ACCESS) => {
+                rustix::fs::openat(dir, name, flags | OFlags::RDONLY, Mode::empty())?
+            }
+            Err(rustix::io::Errno::LOOP) => {
+                return Err(refused(
+                    "its lock file is a symbolic link; remove it".into(),
+                ));
+            }
+            other => other?,
+        };
         let file = File::from(fd);
         let metadata = file.metadata()?;
         if !metadata.is_file() {
@@ -674,8 +804,29 @@ fn open_lock_file(dir: &File, name: &OsStr, mode: u32) -> io::Result<File> {
     }
     #[cfg(not(unix))]
     {
-        let _ = (dir, name, mode);
-        unreachable_platform()
+        let _ = mode;
+        let path = dir.join(name);
+        let file = match no_follow(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true),
+        )
+        .open(&path)
+        {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                no_follow(std::fs::OpenOptions::new().read(true)).open(&path)?
+            }
+            other => other?,
+        };
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Err(refused(format!(
+                "its lock file is {}; remove it",
+                kind_of(&metadata.file_type())
+            )));
+        }
+        Ok(file)
     }
 }
 
@@ -702,7 +853,7 @@ mod tests {
         assert_eq!(e.to_string(), "it is a device, not a regular file");
         let e = read(dir.path()).unwrap_err();
         assert_eq!(e.to_string(), "it is a directory, not a regular file");
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             let fifo = dir.path().join("fifo");
             rustix::fs::mknodat(
@@ -803,11 +954,54 @@ mod tests {
         }
         assert_eq!(told, ["alice@box pid 42 since 1700000000"]);
         drop(first);
+        #[cfg(unix)]
         assert!(
             !dir.path().join("v.age.lock").exists(),
             "removed on release"
         );
         let again = Lock::acquire(&target, &holder, Duration::ZERO, &mut |_| {});
         assert!(again.is_ok(), "released on drop");
+    }
+
+    /// A fake rename: blocked (`code`) `blocked` times, then `last`.
+    fn fake(blocked: u32, code: i32, last: io::Result<()>) -> impl FnMut() -> io::Result<()> {
+        let mut calls = 0;
+        let mut last = Some(last);
+        move || {
+            calls += 1;
+            if calls <= blocked {
+                Err(io::Error::from_raw_os_error(code))
+            } else {
+                last.take().expect("no call after the last")
+            }
+        }
+    }
+
+    #[test]
+    fn a_replace_blocked_for_a_moment_is_retried_with_growing_pauses() {
+        let mut pauses = Vec::new();
+        let mut attempt = fake(3, 32, Ok(()));
+        retry_blocked(&mut attempt, &mut |d| pauses.push(d.as_millis())).unwrap();
+        assert_eq!(pauses, [10, 20, 40]);
+    }
+
+    #[test]
+    fn a_replace_blocked_for_good_fails_after_the_last_attempt() {
+        let mut pauses = Vec::new();
+        let mut attempt = fake(u32::MAX, 5, Ok(()));
+        let e = retry_blocked(&mut attempt, &mut |d| pauses.push(d)).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(5));
+        assert_eq!(pauses.len() as u32, REPLACE_ATTEMPTS - 1);
+        assert!(pauses.iter().sum::<Duration>() < Duration::from_secs(2));
+        assert!(pauses.iter().all(|&p| p <= REPLACE_PAUSE_MAX));
+    }
+
+    #[test]
+    fn other_replace_errors_are_not_retried() {
+        let mut pauses = 0;
+        let mut attempt = fake(1, 33, Err(io::Error::from(io::ErrorKind::NotFound)));
+        let e = retry_blocked(&mut attempt, &mut |_| pauses += 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert_eq!(pauses, 1, "one pause for the lock violation, none after");
     }
 }

@@ -6,13 +6,28 @@ use std::io::{self, BufRead, BufReader, Write};
 use age::secrecy::SecretString;
 
 /// Opens the controlling terminal for reading and writing, if the process has one.
+#[cfg(unix)]
 fn open() -> io::Result<File> {
     OpenOptions::new().read(true).write(true).open("/dev/tty")
 }
 
+/// The console's input (`CONIN$`): Windows' `/dev/tty`, present even when stdin is redirected.
+#[cfg(not(unix))]
+fn open() -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open("CONIN$")
+}
+
+/// Where prompts are written: the terminal, or on Windows the console's screen (`CONOUT$`).
+fn open_output() -> io::Result<File> {
+    #[cfg(unix)]
+    return open();
+    #[cfg(not(unix))]
+    OpenOptions::new().read(true).write(true).open("CONOUT$")
+}
+
 /// True when there is a controlling terminal to ask on.
 pub fn available() -> bool {
-    open().is_ok()
+    open().is_ok() && open_output().is_ok()
 }
 
 /// How many times a passphrase is asked before giving up, as ssh does.
@@ -31,6 +46,7 @@ const MAX_SECRET: usize = 4096;
 /// Asks for a secret on the terminal without echo. Echo is turned off *before* the prompt is written,
 /// so an answer typed or pasted the moment the prompt appears is never shown; the answer is read into a
 /// buffer sized once and wiped.
+#[cfg(unix)]
 pub fn prompt_hidden(prompt: &str) -> io::Result<SecretString> {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
     let tty = open()?;
@@ -47,6 +63,55 @@ pub fn prompt_hidden(prompt: &str) -> io::Result<SecretString> {
     Ok(SecretString::from(text.to_owned()))
 }
 
+/// Windows: the console in raw mode (crossterm: no echo, no line editing, Ctrl-C arrives as a key), turned
+/// on before the prompt is written and restored however the answer ends, Ctrl-C included (which then
+/// fails with `Interrupted`).
+#[cfg(not(unix))]
+pub fn prompt_hidden(prompt: &str) -> io::Result<SecretString> {
+    let out = open_output()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let answer =
+        write_prompt(&out, prompt).and_then(|()| hidden_answer(&mut crossterm::event::read));
+    let restored = crossterm::terminal::disable_raw_mode();
+    let _ = (&out).write_all(b"\r\n");
+    let answer = answer?;
+    restored?;
+    Ok(SecretString::from(String::from(answer.as_str())))
+}
+
+/// The answer typed at a hidden prompt, from console key events: characters up to Enter, Backspace
+/// removes one, Ctrl-C and Esc cancel (`Interrupted`). The events come from a function so the rules are
+/// tested without a console (wine has no console echo to test against).
+#[cfg_attr(unix, allow(dead_code))]
+fn hidden_answer(
+    next: &mut dyn FnMut() -> io::Result<crossterm::event::Event>,
+) -> io::Result<zeroize::Zeroizing<String>> {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+    let mut answer = zeroize::Zeroizing::new(String::with_capacity(MAX_SECRET));
+    loop {
+        let Event::Key(key) = next()? else { continue };
+        if key.kind == KeyEventKind::Release {
+            continue;
+        }
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c') if control => {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            }
+            KeyCode::Esc => return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled")),
+            KeyCode::Enter => return Ok(answer),
+            KeyCode::Backspace => {
+                answer.pop();
+            }
+            KeyCode::Char(c) if !control && answer.len() + c.len_utf8() <= MAX_SECRET => {
+                answer.push(c);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(unix)]
 fn read_hidden(tty: &File, prompt: &str) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
     use std::io::Read;
     write_prompt(tty, prompt)?;
@@ -79,7 +144,7 @@ fn write_prompt(tty: &File, prompt: &str) -> io::Result<()> {
 /// Asks a visible question on the terminal and returns the answer line (without its newline).
 pub fn prompt_line(prompt: &str) -> io::Result<String> {
     let tty = open()?;
-    write_prompt(&tty, prompt)?;
+    write_prompt(&open_output()?, prompt)?;
     let mut line = String::new();
     BufReader::new(tty).read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
@@ -119,4 +184,52 @@ impl age::Callbacks for TtyCallbacks {
 /// as stray marks, so they are removed.
 fn plain(message: &str) -> String {
     message.replace(['\u{2068}', '\u{2069}'], "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    fn keys(codes: Vec<KeyEvent>) -> impl FnMut() -> io::Result<Event> {
+        let mut codes = codes.into_iter();
+        move || {
+            codes
+                .next()
+                .map(Event::Key)
+                .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))
+        }
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn hidden_answer_takes_characters_until_enter_with_backspace() {
+        let mut release = key(KeyCode::Char('z'));
+        release.kind = KeyEventKind::Release;
+        let mut next = keys(vec![
+            key(KeyCode::Char('p')),
+            key(KeyCode::Char('x')),
+            key(KeyCode::Backspace),
+            release,
+            key(KeyCode::Char('é')),
+            key(KeyCode::Enter),
+            key(KeyCode::Char('!')),
+        ]);
+        assert_eq!(hidden_answer(&mut next).unwrap().as_str(), "pé");
+    }
+
+    #[test]
+    fn hidden_answer_is_cancelled_by_ctrl_c_and_esc() {
+        for cancel in [
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            key(KeyCode::Esc),
+        ] {
+            let mut next = keys(vec![key(KeyCode::Char('a')), cancel]);
+            let e = hidden_answer(&mut next).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::Interrupted);
+        }
+    }
 }

@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use crossterm::event::{
     self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
+#[cfg(unix)]
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
 
 use crate::env::Env;
@@ -150,6 +151,7 @@ pub fn run(vaults: Vec<Vault>, env: &Env, options: Options) -> Result<u8> {
     let sig = signal.load(Ordering::SeqCst);
     if sig != 0 {
         // Die the conventional way (status 128 + signal), now that the terminal is restored.
+        #[cfg(unix)]
         let _ = signal_hook::low_level::emulate_default_handler(sig as i32);
         return Ok(128 + sig as u8);
     }
@@ -158,10 +160,12 @@ pub fn run(vaults: Vec<Vault>, env: &Env, options: Options) -> Result<u8> {
 
 /// How long the loop has to notice a signal before the watcher restores the terminal and ends the process
 /// itself. A terminal that hung up can keep crossterm's input reader busy, so the loop may never get to it.
+#[cfg(unix)]
 const SIGNAL_GRACE: Duration = Duration::from_millis(750);
 
 /// Records SIGINT, SIGTERM and SIGHUP for the loop (which clears a copied code, restores the terminal and
 /// ends with the signal), and ends the process the same way if the loop has not done so in time.
+#[cfg(unix)]
 fn watch_signals(signal: Arc<AtomicUsize>) -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .context("cannot install signal handlers")?;
@@ -174,6 +178,24 @@ fn watch_signals(signal: Arc<AtomicUsize>) -> Result<()> {
             std::process::exit(128 + sig);
         }
     });
+    Ok(())
+}
+
+/// Windows has no SIGHUP and no signal iterator: Ctrl-C arrives as a key in raw mode (the app quits on it),
+/// and a Ctrl-C or Ctrl-Break sent to the console by another program sets the flag the loop checks, so
+/// the console is restored before the process ends. A closed console window takes the screen with it.
+#[cfg(windows)]
+fn watch_signals(signal: Arc<AtomicUsize>) -> Result<()> {
+    use signal_hook::consts::{SIGBREAK, SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM, SIGBREAK] {
+        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("cannot install signal handlers")?;
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn watch_signals(_: Arc<AtomicUsize>) -> Result<()> {
     Ok(())
 }
 
@@ -235,9 +257,14 @@ fn event_loop(
     }
 }
 
-/// Ctrl-Z: give the terminal back, stop like any job, and take it again on `fg`.
+/// Ctrl-Z: give the terminal back, stop like any job, and take it again on `fg`. Windows has no job
+/// control: there Ctrl-Z does nothing.
 fn suspend(terminal: &mut terminal::Tui) -> Result<()> {
+    if cfg!(not(unix)) {
+        return Ok(());
+    }
     terminal::leave();
+    #[cfg(unix)]
     signal_hook::low_level::raise(SIGTSTP)?;
     terminal::resume()?;
     // A fresh terminal object has empty buffers, so the next frame redraws everything (without the

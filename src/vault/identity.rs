@@ -5,7 +5,6 @@ use std::io::BufReader;
 
 use age::Callbacks;
 use age::secrecy::SecretString;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -79,6 +78,16 @@ pub fn read(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
         UserError::new(format!("cannot read identity file '{shown}': {e}"))
             .hint("pass another identity with -i/--identity PATH, or set TEAMOTP_IDENTITY")
     })?;
+    check_private(&metadata, &shown)?;
+    let bytes = crate::files::read(path)
+        .map_err(|e| UserError::new(format!("cannot read identity file '{shown}': {e}")))?;
+    parse(&bytes, &shown)
+}
+
+/// Refuses an identity file that group or others can access (as OpenSSH does).
+#[cfg(unix)]
+fn check_private(metadata: &std::fs::Metadata, shown: &str) -> Result<(), UserError> {
+    use std::os::unix::fs::PermissionsExt;
     let mode = metadata.permissions().mode();
     if metadata.is_file() && mode & 0o077 != 0 {
         return Err(UserError::new(format!(
@@ -87,9 +96,15 @@ pub fn read(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, UserError> {
         ))
         .hint(format!("make it private: chmod 600 '{shown}'")));
     }
-    let bytes = crate::files::read(path)
-        .map_err(|e| UserError::new(format!("cannot read identity file '{shown}': {e}")))?;
-    parse(&bytes, &shown)
+    Ok(())
+}
+
+/// On Windows the file's ACL is not read: no maintained crate reads it without `unsafe` in teamotp, so
+/// what is checked is only that it is a regular file (docs/security.md, "Windows"), and the README says
+/// how to make it private with `icacls`.
+#[cfg(not(unix))]
+fn check_private(_: &std::fs::Metadata, _: &str) -> Result<(), UserError> {
+    Ok(())
 }
 
 /// Parses identity bytes: an age-passphrase-encrypted identity file, an OpenSSH private key (ed25519 or

@@ -1,7 +1,6 @@
 //! The imperative shell of vault reading: find the file, read it, decrypt it with the right keys, parse it.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
@@ -370,7 +369,14 @@ fn gauth_file(env: &Env) -> Option<PathBuf> {
         .filter(|p| p.is_file())
 }
 
+/// Warns about a plaintext vault others may read (Unix modes; Windows ACLs are not read, see
+/// docs/security.md).
+#[cfg(not(unix))]
+fn warn_if_exposed(_: &Path, _: &mut dyn Write) {}
+
+#[cfg(unix)]
 fn warn_if_exposed(path: &Path, warn: &mut dyn Write) {
+    use std::os::unix::fs::PermissionsExt;
     let Ok(metadata) = std::fs::metadata(path) else {
         return;
     };

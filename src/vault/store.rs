@@ -69,19 +69,25 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn lock(path: &Path, env: &Env, now: u64, err: &mut dyn Write) -> Result<Lock, UserError> {
     let shown = path.display().to_string();
     let target = Target::resolve(path).map_err(|e| cannot("write", &shown, &e))?;
-    let user = ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|name| env.var(name).filter(|v| !v.is_empty()))
-        .map_or_else(
-            || format!("uid {}", rustix::process::getuid().as_raw()),
-            |v| v.to_string_lossy().into_owned(),
-        );
-    let holder = Holder {
-        user,
-        host: rustix::system::uname()
+    #[cfg(unix)]
+    let (uid, host) = (
+        format!("uid {}", rustix::process::getuid().as_raw()),
+        rustix::system::uname()
             .nodename()
             .to_string_lossy()
             .into_owned(),
+    );
+    #[cfg(not(unix))]
+    let (uid, host) = (
+        "unknown user".to_owned(),
+        env.var("COMPUTERNAME").map_or_else(
+            || "unknown host".to_owned(),
+            |v| v.to_string_lossy().into_owned(),
+        ),
+    );
+    let holder = Holder {
+        user: env.user().unwrap_or(uid),
+        host,
         pid: std::process::id(),
         since: now,
     };
@@ -281,6 +287,7 @@ fn backup(target: &Target, bytes: &[u8], mode: u32, shown: &str) -> Result<(), U
 mod tests {
     use super::*;
     use std::fs;
+    #[cfg(unix)]
     use std::os::unix::fs::PermissionsExt;
 
     fn identity() -> (Identities, Member) {

@@ -6,7 +6,9 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+#[cfg(target_os = "linux")]
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -247,6 +249,8 @@ fn a_busy_vault_names_its_writer_and_waits_for_it() {
     sb.ok(&me("v.age", &["add", "AWS"]), &format!("{SECRET}\n"));
 }
 
+// inotify is Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_temporary_file_swapped_for_a_link_is_never_written_through() {
     // Attack (item 4): the vault's temporary file was created exclusively but then opened again by name
@@ -358,6 +362,16 @@ fn run_briefly(sb: &Sandbox, args: &[&str]) -> Out {
 }
 
 fn mkfifo(path: &Path) -> PathBuf {
+    // macOS has no mknodat in rustix: the mkfifo tool there.
+    #[cfg(not(target_os = "linux"))]
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    #[cfg(target_os = "linux")]
     rustix::fs::mknodat(
         rustix::fs::CWD,
         path,
