@@ -128,6 +128,28 @@ fn refuse_passphrase(passphrase: bool, path: &Path) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Locks a recipients vault and reads its accepted recipients file (path, members, text), all before
+/// anything is decrypted.
+fn lock_members(
+    ctx: &Context,
+    err: &mut dyn Write,
+) -> Result<
+    (
+        super::write::Locked,
+        std::path::PathBuf,
+        Vec<Member>,
+        String,
+    ),
+    UserError,
+> {
+    let locked = lock(ctx, err)?;
+    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
+    let path = ctx.recipients_path()?;
+    let (members, text) = read_members(&path, err)?;
+    check_accepted(ctx, &text, &members)?;
+    Ok((locked, path, members, text))
+}
+
 /// `teamotp members add RECIPIENT [--name LABEL]`: adds the key and re-encrypts the vault.
 pub fn members_add(
     ctx: &Context,
@@ -137,11 +159,7 @@ pub fn members_add(
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     // Everything that needs no key comes before the vault is decrypted (and a passphrase asked).
-    let locked = lock(ctx, err)?;
-    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
-    let path = ctx.recipients_path()?;
-    let (members, text) = read_members(&path, err)?;
-    check_accepted(ctx, &text, &members)?;
+    let (locked, path, members, text) = lock_members(ctx, err)?;
     // An argument naming an existing file is a recipients file (a .pub, or a list as `init -R` takes);
     // anything else is a key.
     let file = Path::new(recipient);
@@ -240,11 +258,7 @@ pub fn members_rm(
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     // The y/N question and the pin check come before the vault is decrypted (and a passphrase asked).
-    let locked = lock(ctx, err)?;
-    refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
-    let path = ctx.recipients_path()?;
-    let (members, text) = read_members(&path, err)?;
-    check_accepted(ctx, &text, &members)?;
+    let (locked, path, members, text) = lock_members(ctx, err)?;
     let member = find_member(&members, who)?;
     if members.len() == 1 {
         return Err(UserError::new(format!(
