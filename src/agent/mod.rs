@@ -18,6 +18,7 @@ pub mod server;
 #[cfg(unix)]
 pub mod unlock;
 
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -107,6 +107,7 @@ fn system(code: &str, expires_at: u64) -> Result<(), String> {
 /// says so on stdout, then clears it at `until` if it still holds the code.
 pub fn helper(until: u64) -> Result<u8, UserError> {
     // Its own session: the terminal's hangup or Ctrl-C does not reach it, and it holds no terminal.
+    #[cfg(unix)]
     let _ = rustix::process::setsid();
     let code = crate::files::read_limited(std::io::stdin().lock(), MAX_CODE)
         .map_err(|e| UserError::new(format!("cannot read the code: {e}")))?;
@@ -125,6 +126,7 @@ pub fn helper(until: u64) -> Result<u8, UserError> {
     let _ = writeln!(out, "{COPIED}");
     let _ = out.flush();
     // Close stdout (and stdin): the caller is waiting for the end of that pipe. 0 and 1 become /dev/null.
+    #[cfg(unix)]
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -156,13 +158,23 @@ fn osc52(code: &str) -> Result<(), UserError> {
         UserError::new("no clipboard: there is no display and no terminal to send the code to")
             .hint("run it in a terminal, or without --clip to print the code")
     };
+    #[cfg(unix)]
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
         .map_err(|_| no_terminal())?;
+    // The console, where there is no /dev/tty: only when it is stdout.
+    #[cfg(not(unix))]
+    let tty = match std::io::stdout().is_terminal() {
+        true => std::io::stdout(),
+        false => return Err(no_terminal()),
+    };
+    #[cfg(unix)]
     let foreground =
         rustix::termios::tcgetpgrp(&tty).is_ok_and(|group| group == rustix::process::getpgrp());
+    #[cfg(not(unix))]
+    let foreground = true;
     if !foreground {
         return Err(
             UserError::new("not copied: teamotp runs in the background of its terminal")
@@ -174,10 +186,16 @@ fn osc52(code: &str) -> Result<(), UserError> {
         crossterm::execute!(out, CopyToClipboard::to_clipboard_from(code.as_bytes()))?;
         out.flush()
     }
+    #[cfg(unix)]
     let result = if stdout.is_terminal() {
         send(stdout.lock(), code)
     } else {
         send(&tty, code)
+    };
+    #[cfg(not(unix))]
+    let result = {
+        let _ = tty;
+        send(stdout.lock(), code)
     };
     result.map_err(|e| UserError::new(format!("cannot write to the terminal: {e}")))
 }

@@ -142,7 +142,44 @@ fn suggested_name(vault: &Path) -> String {
 }
 
 fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
+    let path = std::fs::canonicalize(path)
         .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_owned())
+        .unwrap_or_else(|_| path.to_owned());
+    plain(path)
+}
+
+/// Windows' canonical paths are verbatim (`\\?\C:\x`, `\\?\UNC\server\share`): shown to people and
+/// written into the config, they are the ordinary forms (`C:\x`, `\\server\share`).
+fn plain(path: PathBuf) -> PathBuf {
+    let Some(text) = path.to_str() else {
+        return path;
+    };
+    if let Some(rest) = text.strip_prefix(r"\\?\UNC\") {
+        return PathBuf::from(format!(r"\\{rest}"));
+    }
+    match text.strip_prefix(r"\\?\") {
+        Some(rest) => PathBuf::from(rest),
+        None => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_windows_paths_are_shown_plain() {
+        assert_eq!(
+            plain(PathBuf::from(r"\\?\C:\v\team.age")),
+            PathBuf::from(r"C:\v\team.age")
+        );
+        assert_eq!(
+            plain(PathBuf::from(r"\\?\UNC\srv\share\v.age")),
+            PathBuf::from(r"\\srv\share\v.age")
+        );
+        assert_eq!(
+            plain(PathBuf::from("/home/u/v.age")),
+            PathBuf::from("/home/u/v.age")
+        );
+    }
 }

@@ -44,10 +44,14 @@ struct Stamp {
 }
 
 fn stamp(path: &std::path::Path) -> Option<Stamp> {
-    use std::os::unix::fs::MetadataExt;
     let metadata = std::fs::metadata(path).ok()?;
+    // Windows has no inode number in std: a rename over the file still changes its modification time.
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+    #[cfg(not(unix))]
+    let inode = 0;
     Some(Stamp {
-        inode: metadata.ino(),
+        inode,
         len: metadata.len(),
         modified: metadata.modified().ok(),
     })
