@@ -198,37 +198,11 @@ pub fn passphrase_recipient(
     Ok(Box::new(recipient))
 }
 
-/// The public key of an OpenSSH private key file (`openssh-key-v1`; the public part is never encrypted),
-/// as `TYPE BASE64`: tells an ssh-ed25519 key (which the agent may hold) from an ssh-rsa key (which stays
-/// with the client), and is what `unlock` and `agent status` show.
+/// The public key of an OpenSSH private key file, as `TYPE BASE64` (see
+/// [`crate::vault::identity::ssh_public_key`]): tells an ssh-ed25519 key (which the agent may hold) from an
+/// ssh-rsa key (which stays with the client), and is what `unlock` and `agent status` show.
 pub fn ssh_public_key(pem: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(pem).ok()?;
-    let body: String = text
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .map(str::trim)
-        .collect();
-    let bytes = data_encoding::BASE64.decode(body.as_bytes()).ok()?;
-    let mut rest = bytes.strip_prefix(b"openssh-key-v1\0")?;
-    fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        let value = rest.get(..n)?;
-        *rest = &rest[n..];
-        Some(value)
-    }
-    fn field<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-        let len = u32::from_be_bytes(take(rest, 4)?.try_into().ok()?) as usize;
-        take(rest, len)
-    }
-    for _ in 0..3 {
-        field(&mut rest)?; // cipher, KDF, KDF options
-    }
-    take(&mut rest, 4)?; // the number of keys
-    let blob = field(&mut rest)?;
-    let kind_len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-    let kind = std::str::from_utf8(blob.get(4..4 + kind_len)?).ok()?;
-    Some(format!("{kind} {}", data_encoding::BASE64.encode(blob)))
+    crate::vault::identity::ssh_public_key(pem)
 }
 
 /// Reads one frame's body; `Ok(None)` at a clean end of the stream. An oversized length is refused before

@@ -170,7 +170,7 @@ pub(crate) fn public_keys(path: &Path) -> Result<(Vec<String>, Vec<String>), Use
         {
             return Ok((vec![member.key], Vec::new()));
         }
-        return ssh_public(&bytes)
+        return crate::vault::identity::ssh_public_key(&bytes)
             .map(|key| (vec![key], Vec::new()))
             .ok_or_else(|| {
                 UserError::new(format!("cannot tell the public key of '{shown}'"))
@@ -211,44 +211,4 @@ fn key_lines(bytes: &[u8], shown: &str) -> Result<(Vec<String>, Vec<String>), Us
         return Err(UserError::new(format!("'{shown}' holds no age key")));
     }
     Ok((keys, notes))
-}
-
-/// The public key of an OpenSSH private key file (`openssh-key-v1`), which holds it unencrypted even when
-/// the private part is encrypted: `ssh-ed25519 BASE64` or `ssh-rsa BASE64`.
-fn ssh_public(pem: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(pem).ok()?;
-    let body: String = text
-        .lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    let blob = data_encoding::BASE64.decode(body.as_bytes()).ok()?;
-    let mut rest = blob.strip_prefix(b"openssh-key-v1\0")?;
-    let (_cipher, _kdf, _options) = (
-        ssh_string(&mut rest)?,
-        ssh_string(&mut rest)?,
-        ssh_string(&mut rest)?,
-    );
-    let count = ssh_u32(&mut rest)?;
-    if count != 1 {
-        return None;
-    }
-    let public = ssh_string(&mut rest)?;
-    let kind = std::str::from_utf8(ssh_string(&mut &public[..])?).ok()?;
-    (kind == "ssh-ed25519" || kind == "ssh-rsa")
-        .then(|| format!("{kind} {}", data_encoding::BASE64.encode(public)))
-}
-
-fn ssh_u32(rest: &mut &[u8]) -> Option<u32> {
-    let value = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
-    *rest = &rest[4..];
-    Some(value)
-}
-
-fn ssh_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let len = ssh_u32(rest)? as usize;
-    let value = rest.get(..len)?;
-    *rest = &rest[len..];
-    Some(value)
 }

@@ -344,3 +344,40 @@ impl age::Identity for EncryptedSsh {
         }
     }
 }
+
+/// The public key of an OpenSSH private key file (`openssh-key-v1`, whose public part is never encrypted),
+/// as `ssh-ed25519 BASE64` or `ssh-rsa BASE64`: what `whoami` prints, and how the agent tells a key it may
+/// hold (ed25519) from one that stays with the client (RSA).
+pub fn ssh_public_key(pem: &[u8]) -> Option<String> {
+    fn u32_be(rest: &mut &[u8]) -> Option<u32> {
+        let value = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+        *rest = &rest[4..];
+        Some(value)
+    }
+    fn string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let len = u32_be(rest)? as usize;
+        let value = rest.get(..len)?;
+        *rest = &rest[len..];
+        Some(value)
+    }
+    let text = std::str::from_utf8(pem).ok()?;
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .map(str::trim)
+        .collect();
+    let blob = data_encoding::BASE64.decode(body.as_bytes()).ok()?;
+    let mut rest = blob.strip_prefix(b"openssh-key-v1\0")?;
+    for _ in 0..3 {
+        string(&mut rest)?; // cipher, KDF, KDF options
+    }
+    if u32_be(&mut rest)? != 1 {
+        return None;
+    }
+    let public = string(&mut rest)?;
+    let kind = std::str::from_utf8(string(&mut &public[..])?).ok()?;
+    (kind == "ssh-ed25519" || kind == "ssh-rsa")
+        .then(|| format!("{kind} {}", data_encoding::BASE64.encode(public)))
+}
