@@ -132,12 +132,19 @@ fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
 /// Reads a whole regular file of at most [`READ_LIMIT`] bytes. Errors keep their kind (`NotFound` stays
 /// `NotFound`); a refused file is `InvalidInput` with a message that says why.
 pub fn read(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
-    read_limited(open_regular(path, true)?, READ_LIMIT)
+    read_regular(open_regular(path, true)?)
 }
 
 /// [`read`], refusing a symbolic link as well (files inside a repository someone else committed).
 pub fn read_no_follow(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
-    read_limited(open_regular(path, false)?, READ_LIMIT)
+    read_regular(open_regular(path, false)?)
+}
+
+/// A regular file's bytes, into a buffer of the file's size (one allocation, no copy to a bigger one
+/// unless the file grows while it is read).
+fn read_regular(file: File) -> io::Result<Zeroizing<Vec<u8>>> {
+    let size = file.metadata()?.len().min(READ_LIMIT + 1);
+    read_limited_sized(file, READ_LIMIT, usize::try_from(size).unwrap_or(0))
 }
 
 /// [`read`] as UTF-8 text.
@@ -159,7 +166,16 @@ pub fn read_to_string(path: &Path) -> io::Result<Zeroizing<String>> {
 /// Reads at most `limit` bytes from `reader` (an error past that), into a buffer that never reallocates
 /// while it holds data (a reallocation would leave an unwiped copy behind).
 pub fn read_limited(reader: impl Read, limit: u64) -> io::Result<Zeroizing<Vec<u8>>> {
-    let mut bytes = Zeroizing::new(Vec::new());
+    read_limited_sized(reader, limit, 0)
+}
+
+/// [`read_limited`] into a buffer of `expected` bytes to start with.
+fn read_limited_sized(
+    reader: impl Read,
+    limit: u64,
+    expected: usize,
+) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(expected));
     let mut taken = reader.take(limit + 1);
     let mut chunk = Zeroizing::new([0u8; 64 * 1024]);
     loop {

@@ -138,7 +138,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             tui::run(vaults, env, options)
         }
         None => read::list(
-            &shown(&chosen, &cli.identity, env, err)?,
+            &shown_unparsed(&chosen, &cli.identity, env, err)?,
             None,
             Format::Table,
             now,
@@ -146,7 +146,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             err,
         ),
         Some(Command::List { format, .. }) => read::list(
-            &shown(&chosen, &cli.identity, env, err)?,
+            &shown_unparsed(&chosen, &cli.identity, env, err)?,
             query.as_deref(),
             format,
             now,
@@ -339,18 +339,39 @@ fn shown_for(
     query: Option<&str>,
     err: &mut dyn Write,
 ) -> Result<read::Shown, UserError> {
+    open_each(chosen, identity, err, |source, paths, err| match query {
+        Some(query) => vault::load::load_candidates(source, paths, env, err, query),
+        None => vault::load::load(source, paths, env, err),
+    })
+}
+
+/// [`shown`] for `list`: decrypted and checked, the rows parsed as they are written.
+fn shown_unparsed(
+    chosen: &[select::Chosen],
+    identity: &[std::path::PathBuf],
+    env: &Env,
+    err: &mut dyn Write,
+) -> Result<read::Shown<vault::load::Unparsed>, UserError> {
+    open_each(chosen, identity, err, |source, paths, err| {
+        vault::load::load_unparsed(source, paths, env, err)
+    })
+}
+
+/// Opens each chosen vault with `open` (given its source, its identities and the warning stream).
+fn open_each<V>(
+    chosen: &[select::Chosen],
+    identity: &[std::path::PathBuf],
+    err: &mut dyn Write,
+    open: impl Fn(&Source, &[std::path::PathBuf], &mut dyn Write) -> Result<V, UserError>,
+) -> Result<read::Shown<V>, UserError> {
     let mut shown = read::Shown {
         vaults: Vec::new(),
         failed: Vec::new(),
     };
     for vault in chosen {
         let paths: Vec<_> = identity.iter().chain(&vault.identity).cloned().collect();
-        let loaded = match query {
-            Some(query) => vault::load::load_candidates(&vault.source, &paths, env, err, query),
-            None => vault::load::load(&vault.source, &paths, env, err),
-        };
-        match loaded {
-            Ok(loaded) => shown.vaults.push((vault.name.clone(), loaded)),
+        match open(&vault.source, &paths, err) {
+            Ok(opened) => shown.vaults.push((vault.name.clone(), opened)),
             Err(e) if chosen.len() == 1 => return Err(e),
             Err(e) => {
                 report_vault(&vault.name, &e, err);

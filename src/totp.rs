@@ -7,13 +7,105 @@ use totp_rs::{Builder, Totp};
 
 use crate::account::{Account, Algorithm, Kind};
 
+/// One code: up to 10 ASCII characters (6 to 8 digits, or Steam's 5 letters and digits), held inline so
+/// that printing 30,000 codes allocates nothing. Reads as a `&str`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    bytes: [u8; Code::CAPACITY],
+    len: u8,
+}
+
+impl Code {
+    const CAPACITY: usize = 10;
+
+    /// `value` as exactly `digits` decimal digits, zero-padded (`value` < 10^digits, digits <= 10).
+    fn decimal(mut value: u32, digits: u8) -> Code {
+        let mut bytes = [b'0'; Code::CAPACITY];
+        let len = usize::from(digits).min(Code::CAPACITY);
+        for slot in bytes[..len].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        Code {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// A code produced as text (Steam's), cut at the capacity on a character boundary (never needed:
+    /// Steam codes are 5 ASCII characters).
+    fn text(text: &str) -> Code {
+        let mut len = text.len().min(Code::CAPACITY);
+        while !text.is_char_boundary(len) {
+            len -= 1;
+        }
+        let mut bytes = [0; Code::CAPACITY];
+        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+        Code {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from ASCII digits or from a `&str` cut on a character boundary.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+/// A copied code is wiped after use (the TUI's clipboard path).
+impl zeroize::Zeroize for Code {
+    fn zeroize(&mut self) {
+        self.bytes.zeroize();
+        self.len.zeroize();
+    }
+}
+
+impl std::ops::Deref for Code {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Code {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// The previous, current and next codes of one account at one instant, and the seconds the current code
 /// has left. All four come from the same timestamp.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
-    pub prev: String,
-    pub curr: String,
-    pub next: String,
+    pub prev: Code,
+    pub curr: Code,
+    pub next: Code,
     /// Seconds until `curr` expires: 1 ..= period.
     pub remaining: u64,
     /// The account's period, so callers can draw a countdown without the account.
@@ -28,7 +120,7 @@ pub fn window(account: &Account, unix: u64) -> Window {
 }
 
 /// The code of `account` at `unix`.
-pub fn code(account: &Account, unix: u64) -> String {
+pub fn code(account: &Account, unix: u64) -> Code {
     Generator::new(account).code(unix)
 }
 
@@ -47,9 +139,10 @@ pub struct Generator {
     period: u64,
 }
 
-/// The keyed HMAC states are as secret as the key: the `zeroize` feature of `hmac` wipes them on drop.
+/// The keyed HMAC states are as secret as the key: the `zeroize` feature of `hmac` wipes them on drop
+/// (and [`Sha1Key`] wipes its own).
 enum Mac {
-    Sha1(Hmac<sha1::Sha1>),
+    Sha1(Sha1Key),
     Sha256(Hmac<sha2_011::Sha256>),
     Sha512(Hmac<sha2_011::Sha512>),
     Steam(Box<Totp>),
@@ -69,9 +162,7 @@ impl Generator {
         // HMAC takes keys of any length, so `new_from_slice` cannot fail.
         let mac = match (account.params.kind, account.params.algorithm) {
             (Kind::Steam, _) => Mac::Steam(Box::new(steam(account))),
-            (Kind::Totp, Algorithm::Sha1) => {
-                Mac::Sha1(Hmac::new_from_slice(key).expect("HMAC takes any key length"))
-            }
+            (Kind::Totp, Algorithm::Sha1) => Mac::Sha1(Sha1Key::new(key)),
             (Kind::Totp, Algorithm::Sha256) => {
                 Mac::Sha256(Hmac::new_from_slice(key).expect("HMAC takes any key length"))
             }
@@ -99,24 +190,103 @@ impl Generator {
     }
 
     /// The code at `unix` (RFC 6238: HOTP of the counter `unix / period`, dynamic truncation).
-    pub fn code(&self, unix: u64) -> String {
+    pub fn code(&self, unix: u64) -> Code {
         let counter = (unix / self.period).to_be_bytes();
         let value = match &self.mac {
-            Mac::Sha1(mac) => truncate(&mac.clone().chain_update(counter).finalize().into_bytes()),
+            Mac::Sha1(key) => truncate(&key.mac(counter)),
             Mac::Sha256(mac) => {
                 truncate(&mac.clone().chain_update(counter).finalize().into_bytes())
             }
             Mac::Sha512(mac) => {
                 truncate(&mac.clone().chain_update(counter).finalize().into_bytes())
             }
-            Mac::Steam(totp) => return totp.generate(unix).to_string(),
+            Mac::Steam(totp) => return Code::text(&totp.generate(unix).to_string()),
         };
-        let digits = u32::from(self.digits);
-        format!(
-            "{:0width$}",
-            value % 10_u32.pow(digits),
-            width = usize::from(self.digits)
-        )
+        // Validated when the account was read: 6 ..= 8 digits.
+        let digits = self.digits.min(9);
+        Code::decimal(value % 10_u32.pow(u32::from(digits)), digits)
+    }
+}
+
+/// HMAC-SHA-1 (RFC 2104) of 8-byte messages, on the SHA-1 compression function itself: the key's inner
+/// and outer padded blocks are compressed once, then each code costs exactly two compressions and no
+/// buffer handling. Nearly every account is SHA-1, and a 10,000-account `list` computes 30,000 codes,
+/// where the `hmac` crate's copying and wiping of whole buffers per code cost more than the hashing
+/// (measured: docs/performance.md). Tested against the `hmac` crate and totp-rs.
+struct Sha1Key {
+    /// The SHA-1 state after the block `key ^ ipad`, and after `key ^ opad`: key-equivalent, wiped on
+    /// drop.
+    inner: [u32; 5],
+    outer: [u32; 5],
+}
+
+/// SHA-1's initial state (FIPS 180-4, 5.3.1).
+const SHA1_INIT: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
+
+impl Sha1Key {
+    fn new(key: &[u8]) -> Sha1Key {
+        use sha1::Digest as _;
+        // A key longer than the block is hashed first (RFC 2104); shorter ones are zero-padded.
+        let mut block = zeroize::Zeroizing::new([0u8; 64]);
+        if key.len() > 64 {
+            let mut digest: [u8; 20] = sha1::Sha1::digest(key).into();
+            block[..20].copy_from_slice(&digest);
+            zeroize::Zeroize::zeroize(&mut digest);
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let pad = |with: u8| {
+            let mut padded = zeroize::Zeroizing::new(*block);
+            padded.iter_mut().for_each(|b| *b ^= with);
+            let mut state = SHA1_INIT;
+            sha1::block_api::compress(&mut state, std::slice::from_ref(&*padded));
+            state
+        };
+        Sha1Key {
+            inner: pad(0x36),
+            outer: pad(0x5c),
+        }
+    }
+
+    /// HMAC-SHA-1 of the 8-byte `message`. Only the compressions' results remain on the stack: the
+    /// inner hash of a public counter and the MAC itself, the code's material, neither of which gives
+    /// the key (the copies of the key states are overwritten by the compressions).
+    fn mac(&self, message: [u8; 8]) -> [u8; 20] {
+        // The inner hash's last block: the message, then padding for 64 + 8 bytes.
+        let mut block = [0u8; 64];
+        block[..8].copy_from_slice(&message);
+        block[8] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 8) * 8).to_be_bytes());
+        let mut inner = self.inner;
+        sha1::block_api::compress(&mut inner, std::slice::from_ref(&block));
+        // The outer hash's last block: the inner digest, then padding for 64 + 20 bytes.
+        let mut block = [0u8; 64];
+        for (chunk, word) in block[..20].chunks_exact_mut(4).zip(inner) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        block[20] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut outer = self.outer;
+        sha1::block_api::compress(&mut outer, std::slice::from_ref(&block));
+        let mut mac = [0u8; 20];
+        for (chunk, word) in mac.chunks_exact_mut(4).zip(outer) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        mac
+    }
+}
+
+impl Drop for Sha1Key {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.inner.zeroize();
+        self.outer.zeroize();
     }
 }
 
@@ -223,6 +393,53 @@ mod tests {
         );
     }
 
+    /// The direct HMAC-SHA-1 is the `hmac` crate's on keys of every length around the block size (a
+    /// key longer than 64 bytes is hashed first) and on any message.
+    #[test]
+    fn sha1_key_matches_the_hmac_crate() {
+        use proptest::prelude::*;
+        let config = ProptestConfig {
+            cases: 2000,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(
+            key in proptest::collection::vec(any::<u8>(), 0..200),
+            message in any::<[u8; 8]>(),
+        )| {
+            let reference = Hmac::<sha1::Sha1>::new_from_slice(&key)
+                .unwrap()
+                .chain_update(message)
+                .finalize()
+                .into_bytes();
+            prop_assert_eq!(&Sha1Key::new(&key).mac(message)[..], &reference[..]);
+        });
+        // RFC 2202 test case 6: a 80-byte key.
+        let key = [0xaa; 80];
+        let reference = Hmac::<sha1::Sha1>::new_from_slice(&key)
+            .unwrap()
+            .chain_update(*b"Test Usi")
+            .finalize()
+            .into_bytes();
+        assert_eq!(&Sha1Key::new(&key).mac(*b"Test Usi")[..], &reference[..]);
+    }
+
+    #[test]
+    fn codes_are_zero_padded_to_their_digits() {
+        assert_eq!(Code::decimal(42, 6), "000042");
+        assert_eq!(Code::decimal(0, 8), "00000000");
+        assert_eq!(Code::decimal(1_234_567, 7), "1234567");
+        assert_eq!(
+            format!("{:>8}|{:<7}|", Code::decimal(7, 6), Code::decimal(7, 6)),
+            "  000007|000007 |"
+        );
+        assert_eq!(format!("{:?}", Code::text("2BC4D")), "\"2BC4D\"");
+        assert_eq!(
+            Code::text("ÉÉÉÉÉÉ").as_str(),
+            "ÉÉÉÉÉ",
+            "cut on a character boundary"
+        );
+    }
+
     #[test]
     fn previous_code_before_the_first_period_repeats_current() {
         let a = account("JBSWY3DPEHPK3PXP", Params::default());
@@ -273,9 +490,9 @@ mod tests {
             };
             let totp = reference(&a);
             let w = window(&a, unix);
-            prop_assert_eq!(&w.prev, &totp.generate(unix.saturating_sub(period)).to_string());
-            prop_assert_eq!(&w.curr, &totp.generate(unix).to_string());
-            prop_assert_eq!(&w.next, &totp.generate(unix.saturating_add(period)).to_string());
+            prop_assert_eq!(w.prev.to_string(), totp.generate(unix.saturating_sub(period)).to_string());
+            prop_assert_eq!(w.curr.to_string(), totp.generate(unix).to_string());
+            prop_assert_eq!(w.next.to_string(), totp.generate(unix.saturating_add(period)).to_string());
         });
     }
 }

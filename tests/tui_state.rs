@@ -357,10 +357,10 @@ fn help_overlay_opens_and_any_key_closes_it() {
 fn ticks_across_period_boundaries_with_30_and_60_second_rows() {
     // T is a multiple of 60, so T - 30 is a 30 s boundary in the middle of a 60 s period.
     let (mut app, _, vault) = app_at(T - 31);
-    let before: Vec<_> = app.entries().iter().map(|e| e.window.clone()).collect();
+    let before: Vec<_> = app.entries().iter().map(|e| e.window).collect();
     app.tick(T - 30);
     assert_codes_match(&app, &vault);
-    let after: Vec<_> = app.entries().iter().map(|e| e.window.clone()).collect();
+    let after: Vec<_> = app.entries().iter().map(|e| e.window).collect();
     // 30 s row: new codes, shifted by one; 60 s row: same codes, one second less.
     let (aws_before, aws_after) = (before[0].as_ref().unwrap(), after[0].as_ref().unwrap());
     assert_eq!(aws_after.prev, aws_before.curr);

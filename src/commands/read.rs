@@ -9,18 +9,31 @@ use crate::account::Account;
 use crate::error::UserError;
 use crate::output::{self, Format, Line, printable};
 use crate::totp;
+use crate::vault::load::{Unparsed, describe_row};
 use crate::vault::{Loaded, Row};
 
 /// True when the account's name or issuer contains `query`, case-insensitively.
 pub fn matches(row: &Row, query: &str) -> bool {
-    let query = query.to_lowercase();
-    row.name.to_lowercase().contains(&query)
-        || row
-            .entry
-            .as_ref()
-            .ok()
-            .and_then(|a| a.issuer.as_deref())
-            .is_some_and(|i| i.to_lowercase().contains(&query))
+    Query::new(query).matches(row)
+}
+
+/// A `list`/`code` query, lower-cased once (not once per row).
+struct Query(String);
+
+impl Query {
+    fn new(query: &str) -> Query {
+        Query(query.to_lowercase())
+    }
+
+    fn matches(&self, row: &Row) -> bool {
+        row.name.to_lowercase().contains(&self.0)
+            || row
+                .entry
+                .as_ref()
+                .ok()
+                .and_then(|a| a.issuer.as_deref())
+                .is_some_and(|i| i.to_lowercase().contains(&self.0))
+    }
 }
 
 /// Reports invalid rows on `err` as warnings.
@@ -36,15 +49,16 @@ pub fn warn_invalid(vault: &Loaded, err: &mut dyn Write) -> Result<()> {
 }
 
 /// The vaults a read command shows: those that opened, by name, and the names of those that could not
-/// be opened (already reported on stderr).
-pub struct Shown {
-    pub vaults: Vec<(String, Loaded)>,
+/// be opened (already reported on stderr). `list` keeps them unparsed ([`Unparsed`]) to parse them row
+/// by row; `code` and `check` hold their rows ([`Loaded`]).
+pub struct Shown<V = Loaded> {
+    pub vaults: Vec<(String, V)>,
     pub failed: Vec<String>,
 }
 
-impl Shown {
+impl<V> Shown<V> {
     /// One vault, under its name.
-    pub fn one(name: impl Into<String>, vault: Loaded) -> Shown {
+    pub fn one(name: impl Into<String>, vault: V) -> Shown<V> {
         Shown {
             vaults: vec![(name.into(), vault)],
             failed: Vec::new(),
@@ -58,8 +72,13 @@ impl Shown {
 }
 
 /// `teamotp list`: exit 0, or 1 when a QUERY matched nothing, or 2 when a vault could not be opened.
+///
+/// CSV is written row by row as the vault is parsed, each row's codes computed and the row dropped: a
+/// 10,000-account vault is never held as rows, lines or code strings (a warning for an invalid row
+/// comes when the row does). The table needs its widths and JSON its whole array first: they parse
+/// every vault, then write the warnings, then the lines.
 pub fn list(
-    shown: &Shown,
+    shown: &Shown<Unparsed>,
     query: Option<&str>,
     format: Format,
     now: u64,
@@ -67,52 +86,88 @@ pub fn list(
     err: &mut dyn Write,
 ) -> Result<u8> {
     let qualified = shown.several();
-    let mut lines: Vec<Line> = Vec::new();
+    let query = query.map(|q| (q, Query::new(q)));
+    let wanted = |row: &Row| query.as_ref().is_none_or(|(_, q)| q.matches(row));
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let mut matched = 0;
-    for (name, vault) in &shown.vaults {
-        let rows: Vec<&Row> = vault
-            .parsed
-            .rows
-            .iter()
-            .filter(|r| query.is_none_or(|q| matches(r, q)))
-            .collect();
-        matched += rows.len();
-        for row in &rows {
-            if let Err(reason) = &row.entry {
-                writeln!(
-                    err,
-                    "teamotp: warning: {}",
-                    printable(&vault.describe(row, reason))
-                )?;
+    if format == Format::Csv {
+        output::csv_header(&mut out)?;
+        for (name, vault) in &shown.vaults {
+            let mut rows = 0;
+            let mut failed = None;
+            vault.each_row(|row| {
+                rows += 1;
+                if failed.is_some() || !wanted(&row) {
+                    return;
+                }
+                matched += 1;
+                let written = match &row.entry {
+                    Err(reason) => writeln!(
+                        err,
+                        "teamotp: warning: {}",
+                        printable(&describe_row(&vault.label, &row, reason))
+                    ),
+                    Ok(account) => output::csv_line(
+                        &mut out,
+                        &Line {
+                            account,
+                            window: totp::window(account, now),
+                            vault: name,
+                            qualified,
+                            reenrol: row.reenrol.as_ref(),
+                        },
+                    ),
+                };
+                failed = written.err();
+            });
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            if query.is_none() && rows == 0 {
+                writeln!(err, "teamotp: {} has no accounts", vault.label)?;
             }
         }
-        lines.extend(rows.iter().filter_map(|r| {
-            let account = r.entry.as_ref().ok()?;
-            Some(Line {
-                account,
-                window: totp::window(account, now),
-                vault: name,
-                qualified,
-                reenrol: r.reenrol.as_ref(),
-            })
-        }));
-        if query.is_none() && vault.parsed.rows.is_empty() {
-            writeln!(err, "teamotp: {} has no accounts", vault.label)?;
+    } else {
+        let vaults = shown
+            .vaults
+            .iter()
+            .map(|(name, vault)| Ok((name, vault.parse()?)))
+            .collect::<Result<Vec<_>, UserError>>()?;
+        let mut lines: Vec<Line> = Vec::new();
+        for (name, vault) in &vaults {
+            for row in vault.parsed.rows.iter().filter(|r| wanted(r)) {
+                matched += 1;
+                match &row.entry {
+                    Err(reason) => writeln!(
+                        err,
+                        "teamotp: warning: {}",
+                        printable(&vault.describe(row, reason))
+                    )?,
+                    Ok(account) => lines.push(Line {
+                        account,
+                        window: totp::window(account, now),
+                        vault: name,
+                        qualified,
+                        reenrol: row.reenrol.as_ref(),
+                    }),
+                }
+            }
+            if query.is_none() && vault.parsed.rows.is_empty() {
+                writeln!(err, "teamotp: {} has no accounts", vault.label)?;
+            }
         }
-    }
-    let mut out = std::io::BufWriter::new(out);
-    match format {
-        Format::Table if lines.is_empty() => {}
-        Format::Table => output::table(&mut out, &lines)?,
-        Format::Csv => output::csv(&mut out, &lines)?,
-        Format::Json => output::json(&mut out, &lines)?,
+        match format {
+            Format::Table if lines.is_empty() => {}
+            Format::Table => output::table(&mut out, &lines)?,
+            _ => output::json(&mut out, &lines)?,
+        }
     }
     out.flush()?;
     if !shown.failed.is_empty() {
         return Ok(2);
     }
     match query {
-        Some(q) if matched == 0 => {
+        Some((q, _)) if matched == 0 => {
             writeln!(err, "teamotp: no account matches '{}'", printable(q))?;
             Ok(1)
         }
@@ -130,7 +185,8 @@ fn candidates<'a>(vault: &'a Loaded, query: &str) -> (Vec<&'a Row>, bool) {
         .filter(|r| r.name.to_lowercase() == lower)
         .collect();
     if exact.is_empty() {
-        (rows.iter().filter(|r| matches(r, query)).collect(), false)
+        let query = Query::new(query);
+        (rows.iter().filter(|r| query.matches(r)).collect(), false)
     } else {
         (exact, true)
     }
@@ -284,7 +340,7 @@ pub fn code_plan(
     let at = now
         .checked_add(wait)
         .ok_or_else(|| UserError::new(format!("the time '{now}' is too late to compute a code")))?;
-    Ok((wait, totp::code(account, at)))
+    Ok((wait, totp::code(account, at).to_string()))
 }
 
 /// `teamotp check`: every problem on `out`, a summary per vault on `err`, then the accounts waiting for

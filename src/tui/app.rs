@@ -160,7 +160,7 @@ impl Status {
 
 /// What we put on the clipboard, so we clear it only while it still holds our value.
 struct Copied {
-    text: Zeroizing<String>,
+    text: Zeroizing<crate::totp::Code>,
     expires_at: u64,
 }
 
@@ -582,9 +582,9 @@ impl App {
                     .saturating_add(period),
             ),
         };
-        let code = Zeroizing::new(code.clone());
+        let code = Zeroizing::new(*code);
         let label = entry.label.clone();
-        match self.clipboard.set(&code) {
+        match self.clipboard.set(code.as_str()) {
             Ok(()) => {
                 let seconds = expires_at.saturating_sub(self.now);
                 let text = format!(
@@ -624,7 +624,7 @@ impl App {
             let ours = self
                 .clipboard
                 .get()
-                .is_none_or(|current| current == *copied.text);
+                .is_none_or(|current| *copied.text == current);
             if ours {
                 let _ = self.clipboard.clear();
             }

@@ -1,6 +1,6 @@
 //! Team CSV: a header row names the columns (case-insensitive, any order); `name` and `secret` required.
 
-use super::records::{self, Record};
+use super::records::{self, RecordRef};
 use super::{FileError, Reason, Row};
 use crate::account::{self, Account, Params};
 use crate::secret;
@@ -54,41 +54,86 @@ pub fn is_header(bytes: &[u8]) -> bool {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
-    parse_where(bytes, |_| true)
+    // Every line may be a row: sized once, so a large vault's rows are never copied to a bigger list.
+    let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+    each_where(bytes, |_| true, |row| rows.push(row))?;
+    Ok(rows)
 }
 
 /// [`parse`], leaving out the rows whose raw record `keep` refuses (the header is always read).
 pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Row>, FileError> {
-    // Rows are built as the records are split: no list of every record is held at once.
-    let mut names: Option<Vec<(String, Column)>> = None;
     let mut rows = Vec::new();
+    each_where(bytes, keep, |row| rows.push(row))?;
+    Ok(rows)
+}
+
+/// Checks the header alone (the rows are skipped, not parsed): the errors [`parse`] can return.
+pub fn check_header(bytes: &[u8]) -> Result<(), FileError> {
+    each_where(bytes, |_| false, |_| {})
+}
+
+/// The rows of [`parse_where`], handed to `each` one at a time as the records are split (nothing is
+/// kept). A header error comes before any row.
+pub fn each_where(
+    bytes: &[u8],
+    keep: impl Fn(&[u8]) -> bool,
+    mut each: impl FnMut(Row),
+) -> Result<(), FileError> {
+    let mut layout: Option<Layout> = None;
     let mut failed = None;
     records::each_record(
         bytes,
         |index, raw| index == 0 || keep(raw),
-        |record| match &names {
+        |record| match &layout {
             _ if failed.is_some() => {}
             None => match header(&record) {
-                Ok(columns) => names = Some(columns),
+                Ok(columns) => layout = Some(columns),
                 Err(e) => failed = Some(e),
             },
-            Some(columns) => {
+            Some(layout) => {
                 if !record.is_blank() {
-                    rows.push(row(columns, record));
+                    each(row(layout, &record));
                 }
             }
         },
     );
     match failed {
         Some(e) => Err(e),
-        None => Ok(rows),
+        None => Ok(()),
+    }
+}
+
+/// The header: each column's name and kind, and where the known columns are.
+struct Layout {
+    columns: Vec<(String, Column)>,
+    /// The index of the first column of each kind (by `Column as usize`), if the header has one.
+    index: [Option<usize>; Column::Other as usize],
+}
+
+impl Layout {
+    fn new(columns: Vec<(String, Column)>) -> Layout {
+        let mut index = [None; Column::Other as usize];
+        for (i, (_, column)) in columns.iter().enumerate().rev() {
+            if *column != Column::Other {
+                index[*column as usize] = Some(i);
+            }
+        }
+        Layout { columns, index }
+    }
+
+    fn position(&self, column: Column) -> Option<usize> {
+        *self.index.get(column as usize)?
+    }
+
+    fn len(&self) -> usize {
+        self.columns.len()
     }
 }
 
 /// The header's column names and kinds; a repeated column is an error.
-fn header(header: &Record) -> Result<Vec<(String, Column)>, FileError> {
+fn header(header: &RecordRef) -> Result<Layout, FileError> {
     let mut names = Vec::with_capacity(header.fields.len());
-    for field in &header.fields {
+    for field in header.fields.iter() {
         let name = std::str::from_utf8(field)
             .map_err(|_| FileError::HeaderNotUtf8 { line: header.line })?
             .trim()
@@ -106,31 +151,42 @@ fn header(header: &Record) -> Result<Vec<(String, Column)>, FileError> {
         }
         names.push((name, column));
     }
-    Ok(names)
+    Ok(Layout::new(names))
 }
 
-fn text(field: &[u8]) -> Option<&str> {
-    std::str::from_utf8(field).ok().map(str::trim)
-}
+/// Cells of a row of up to this many columns are looked at without an allocation.
+const INLINE_CELLS: usize = 16;
 
-fn row(columns: &[(String, Column)], record: Record) -> Row {
+fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     // Each cell checked and trimmed once (None: not UTF-8).
-    let texts: Vec<Option<&str>> = record.fields.iter().map(text).collect();
+    let mut inline = [None; INLINE_CELLS];
+    let many: Vec<Option<&str>>;
+    let trimmed = |field: Option<&'a str>| field.map(str::trim);
+    let texts: &[Option<&str>] = if record.fields.len() <= INLINE_CELLS {
+        for (slot, field) in inline.iter_mut().zip(record.fields.texts()) {
+            *slot = trimmed(field);
+        }
+        &inline[..record.fields.len()]
+    } else {
+        many = record.fields.texts().map(trimmed).collect();
+        &many
+    };
     let cell = |wanted: Column| -> Option<Option<&str>> {
-        let index = columns.iter().position(|(_, c)| *c == wanted)?;
+        let index = layout.position(wanted)?;
         Some(texts.get(index).copied().unwrap_or(Some("")))
     };
     // A lone field under a wider header, or a name with every other cell (the secret's too) empty, is
     // most likely a secret pasted on a line of its own or into the name column: never show it as the
     // account's name (not in a message, a table cell, or textconv's lines in `git log -p`).
-    let lone_field = record.fields.len() == 1 && columns.len() > 1;
-    let name_only = name_only(columns, &texts);
+    let lone_field = record.fields.len() == 1 && layout.len() > 1;
+    let name_only = name_only(layout, texts);
     let name = if lone_field || name_only {
         String::new()
     } else {
         cell(Column::Name).flatten().unwrap_or("").to_owned()
     };
-    let extra = columns
+    let extra = layout
+        .columns
         .iter()
         .zip(texts.iter())
         .filter(|((_, c), _)| *c == Column::Other)
@@ -138,17 +194,15 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
         .collect();
     let entry = (|| {
         if lone_field {
-            return Err(Reason::LoneField {
-                want: columns.len(),
-            });
+            return Err(Reason::LoneField { want: layout.len() });
         }
         if name_only {
             return Err(Reason::NameOnly);
         }
-        if record.fields.len() > columns.len() {
+        if record.fields.len() > layout.len() {
             return Err(Reason::Fields {
                 got: record.fields.len(),
-                want: columns.len(),
+                want: layout.len(),
             });
         }
         let get = |c: Column| cell(c).map_or(Ok(""), |v| v.ok_or(Reason::NotUtf8));
@@ -185,8 +239,8 @@ fn row(columns: &[(String, Column)], record: Record) -> Row {
 }
 
 /// True when the row's name cell is its only non-empty cell (so its secret cell is empty or missing).
-fn name_only(columns: &[(String, Column)], texts: &[Option<&str>]) -> bool {
-    let Some(index) = columns.iter().position(|(_, c)| *c == Column::Name) else {
+fn name_only(layout: &Layout, texts: &[Option<&str>]) -> bool {
+    let Some(index) = layout.position(Column::Name) else {
         return false;
     };
     let empty = |field: &Option<&str>| field.is_some_and(str::is_empty);

@@ -10,10 +10,16 @@ pub fn parse(bytes: &[u8]) -> Vec<Row> {
 
 /// [`parse`], leaving out the lines `keep` refuses.
 pub fn parse_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    each_where(bytes, keep, |row| rows.push(row));
+    rows
+}
+
+/// The rows of [`parse_where`], handed to `each` one at a time.
+pub fn each_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool, mut each: impl FnMut(Row)) {
     records::lines(bytes)
         .filter(|(_, line)| !records::is_blank(line) && !records::is_comment(line) && keep(line))
-        .map(|(number, line)| row(number, line))
-        .collect()
+        .for_each(|(number, line)| each(row(number, line)));
 }
 
 fn row(line: usize, bytes: &[u8]) -> Row {

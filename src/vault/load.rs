@@ -240,6 +240,49 @@ pub fn load(
     parse(&plain)
 }
 
+/// A decrypted vault whose rows are parsed as they are used, one at a time (`list`): its header was
+/// checked when it was loaded, so it fails where [`load`] would have.
+pub struct Unparsed {
+    pub label: String,
+    bytes: Zeroizing<Vec<u8>>,
+    encrypted: bool,
+}
+
+impl Unparsed {
+    /// Hands each row to `each` as it is parsed (the rows of [`super::parse`], in order).
+    pub fn each_row(&self, each: impl FnMut(Row)) {
+        // The header was checked by `load_unparsed`: the same bytes cannot fail now.
+        let _ = super::each_row(&self.bytes, each);
+    }
+
+    /// Every row at once.
+    pub fn parse(&self) -> Result<Loaded, UserError> {
+        let parsed = super::parse(&self.bytes)
+            .map_err(|e| UserError::new(format!("{}: {e}", self.label)))?;
+        Ok(Loaded {
+            label: self.label.clone(),
+            parsed,
+            encrypted: self.encrypted,
+        })
+    }
+}
+
+/// [`load`] without parsing the rows: read, decrypted, its header checked.
+pub fn load_unparsed(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+) -> Result<Unparsed, UserError> {
+    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    super::check(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    Ok(Unparsed {
+        label: plain.label,
+        bytes: plain.bytes,
+        encrypted: plain.encrypted,
+    })
+}
+
 /// [`load`] for `code QUERY`: only the rows that could match `query` are parsed (see
 /// [`super::parse_candidates`]).
 pub fn load_candidates(

@@ -173,6 +173,29 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
     }
 }
 
+/// The rows of [`parse`], handed to `each` one at a time as they are parsed and not kept (`list` of a
+/// large vault never holds them all). A file error comes before any row.
+pub fn each_row(bytes: &[u8], each: impl FnMut(Row)) -> Result<Format, FileError> {
+    if csv::is_header(bytes) {
+        csv::each_where(bytes, |_| true, each)?;
+        Ok(Format::TeamCsv)
+    } else {
+        gauth::each_where(bytes, |_| true, each);
+        Ok(Format::Gauth)
+    }
+}
+
+/// The errors [`parse`] would return, found without parsing the rows (only a team CSV header can be
+/// wrong as a whole).
+pub fn check(bytes: &[u8]) -> Result<Format, FileError> {
+    if csv::is_header(bytes) {
+        csv::check_header(bytes)?;
+        Ok(Format::TeamCsv)
+    } else {
+        Ok(Format::Gauth)
+    }
+}
+
 /// Detects the format and parses every row. One bad row never hides the others.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     if csv::is_header(bytes) {
@@ -264,6 +287,37 @@ mod tests {
             }
             assert_candidates_keep_every_match(&csv, &query);
             assert_candidates_keep_every_match(&gauth, &query);
+        }
+    }
+
+    /// `each_row` hands over exactly the rows `parse` returns, and `check` fails exactly when `parse`
+    /// does, on files with quotes, comments, bad rows, a repeated column and gauth lines.
+    #[test]
+    fn each_row_and_check_agree_with_parse() {
+        let files: [&[u8]; 6] = [
+            b"name,issuer,secret\nAWS,Amazon,JBSWY3DPEHPK3PXP\n# c\n\"a,\"\"b\",x,JBSWY3DPEHPK3PXP\nbad,,!!\n,,\n",
+            b"# team\nname,secret,name\nx,JBSWY3DPEHPK3PXP,y\n",
+            b"name,secret\n\"open,JBSWY3DPEHPK3PXP\n",
+            b"a:JBSWY3DPEHPK3PXP\nb\n:x\n",
+            b"\xEF\xBB\xBFName , Secret\r\nx,JBSWY3DPEHPK3PXP\r\n",
+            b"name,secret\n\xff,JBSWY3DPEHPK3PXP\n",
+        ];
+        for bytes in files {
+            let parsed = parse(bytes);
+            let mut rows = Vec::new();
+            let each = each_row(bytes, |row| rows.push(format!("{row:?}")));
+            assert_eq!(check(bytes), each);
+            match parsed {
+                Ok(parsed) => {
+                    assert_eq!(each, Ok(parsed.format));
+                    let want: Vec<String> = parsed.rows.iter().map(|r| format!("{r:?}")).collect();
+                    assert_eq!(rows, want);
+                }
+                Err(e) => {
+                    assert_eq!(each, Err(e));
+                    assert!(rows.is_empty(), "no row before a file error");
+                }
+            }
         }
     }
 

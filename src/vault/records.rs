@@ -57,6 +57,79 @@ impl Record {
     }
 }
 
+/// A record's fields as the splitter hands them over, borrowed for one call: ranges of the decrypted
+/// file itself when no field is quoted (nothing copied), else of a zeroizing scratch buffer holding the
+/// unescaped fields (reused from record to record).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldsRef<'a> {
+    data: &'a [u8],
+    /// `data` as text when it is UTF-8 (checked once per record, not once per field).
+    text: Option<&'a str>,
+    ranges: &'a [std::ops::Range<usize>],
+}
+
+impl<'a> FieldsRef<'a> {
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The bytes of field `index` (not yet checked to be UTF-8).
+    pub fn get(&self, index: usize) -> Option<&'a [u8]> {
+        let range = self.ranges.get(index)?;
+        self.data.get(range.clone())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let data = self.data;
+        self.ranges.iter().filter_map(move |r| data.get(r.clone()))
+    }
+
+    /// Each field as text, or `None` for a field that is not UTF-8. A record that is UTF-8 as a whole
+    /// has only UTF-8 fields (they are cut at ASCII bytes): then nothing is checked again.
+    pub fn texts(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let (data, text) = (self.data, self.text);
+        self.ranges.iter().map(move |r| match text {
+            Some(text) => text.get(r.clone()),
+            None => std::str::from_utf8(data.get(r.clone())?).ok(),
+        })
+    }
+}
+
+/// A record as the splitter hands it over (see [`FieldsRef`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub line: usize,
+    pub fields: FieldsRef<'a>,
+}
+
+impl RecordRef<'_> {
+    /// True when every field is empty after trimming (a line of bare commas): treated like a blank line.
+    pub fn is_blank(&self) -> bool {
+        self.fields.iter().all(|f| f.trim_ascii().is_empty())
+    }
+
+    /// The record in a zeroizing buffer of its own, sized exactly.
+    pub fn to_record(&self) -> Record {
+        let total = self.fields.iter().map(<[u8]>::len).sum();
+        let mut fields = Fields {
+            data: Zeroizing::new(Vec::with_capacity(total)),
+            ends: Vec::with_capacity(self.fields.len()),
+        };
+        for field in self.fields.iter() {
+            fields.data.extend_from_slice(field);
+            fields.ends.push(fields.data.len());
+        }
+        Record {
+            line: self.line,
+            fields,
+        }
+    }
+}
+
 /// Removes a UTF-8 byte order mark.
 pub fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -94,6 +167,12 @@ pub enum Item {
     Other(Zeroizing<Vec<u8>>),
 }
 
+/// What the splitter hands over, borrowed for one call.
+enum ItemRef<'a> {
+    Record(RecordRef<'a>),
+    Other(&'a [u8]),
+}
+
 /// Splits RFC 4180 CSV into records. Blank lines and comment lines (`#` first) between records are skipped.
 /// Fields are trimmed of surrounding spaces and tabs unless quoted; quoted fields may hold commas, `""`
 /// and newlines. An unterminated quote runs to the end of the file, as in every CSV reader.
@@ -105,18 +184,19 @@ pub fn records(bytes: &[u8]) -> Vec<Record> {
 /// (`index` counts records from 0; line numbers stay those of the whole file).
 pub fn records_where(bytes: &[u8], keep: impl FnMut(usize, &[u8]) -> bool) -> Vec<Record> {
     let mut out = Vec::new();
-    each_record(bytes, keep, |record| out.push(record));
+    each_record(bytes, keep, |record| out.push(record.to_record()));
     out
 }
 
-/// Hands each kept record to `each` as soon as it is split (no list of every record held at once).
+/// Hands each kept record to `each` as soon as it is split, borrowed: no list of every record is held at
+/// once, and a record without quotes is not copied at all.
 pub fn each_record(
     bytes: &[u8],
     keep: impl FnMut(usize, &[u8]) -> bool,
-    mut each: impl FnMut(Record),
+    mut each: impl FnMut(RecordRef<'_>),
 ) {
     split(bytes, keep, &mut |item| {
-        if let Item::Record(record) = item {
+        if let ItemRef::Record(record) = item {
             each(record);
         }
     });
@@ -125,25 +205,38 @@ pub fn each_record(
 /// Like [`records`], but keeps comment and blank lines in their places.
 pub fn items(bytes: &[u8]) -> Vec<Item> {
     let mut out = Vec::new();
-    split(bytes, |_, _| true, &mut |item| out.push(item));
+    split(bytes, |_, _| true, &mut |item| {
+        out.push(match item {
+            ItemRef::Record(record) => Item::Record(record.to_record()),
+            ItemRef::Other(text) => Item::Other(Zeroizing::new(text.to_vec())),
+        })
+    });
     out
 }
 
-/// The splitter behind [`items`] and [`records_where`]: hands each kept record (and every comment or
+/// The splitter behind [`items`] and [`each_record`]: hands each kept record (and every comment or
 /// blank line) to `emit`.
-fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dyn FnMut(Item)) {
+fn split(
+    bytes: &[u8],
+    mut keep: impl FnMut(usize, &[u8]) -> bool,
+    emit: &mut dyn FnMut(ItemRef<'_>),
+) {
     let bytes = strip_bom(bytes);
     let mut index = 0;
     let mut pos = 0;
     let mut line = 1;
-    // One list of field positions for the whole file, cleared per record (not one allocation per row).
+    // Reused for every record (not one allocation per row): where each field is, the ranges handed
+    // over, and the unescaped fields of a record with quotes.
     let mut spans = Vec::with_capacity(16);
+    let mut ranges = Vec::with_capacity(16);
+    let mut scratch: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
     while pos < bytes.len() {
         let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
         let this_line = &bytes[pos..line_end];
         if is_blank(this_line) || is_comment(this_line) {
-            let text = this_line.strip_suffix(b"\r").unwrap_or(this_line);
-            emit(Item::Other(Zeroizing::new(text.to_vec())));
+            emit(ItemRef::Other(
+                this_line.strip_suffix(b"\r").unwrap_or(this_line),
+            ));
             pos = line_end + 1;
             line += 1;
             continue;
@@ -157,7 +250,6 @@ fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dy
         }
         let start_line = line;
         let start = pos;
-        // First pass: where each field is; second: copy them into one buffer sized exactly.
         spans.clear();
         loop {
             let span = field(bytes, pos);
@@ -186,18 +278,36 @@ fn split(bytes: &[u8], mut keep: impl FnMut(usize, &[u8]) -> bool, emit: &mut dy
         if !keep(index - 1, &bytes[start..pos.min(bytes.len())]) {
             continue;
         }
-        let total = spans.iter().map(|s| s.len(bytes)).sum();
-        let mut fields = Fields {
-            data: Zeroizing::new(Vec::with_capacity(total)),
-            ends: Vec::with_capacity(spans.len()),
+        ranges.clear();
+        let record = &bytes[start..pos.min(bytes.len())];
+        let data: &[u8] = if spans.iter().any(|s| s.quoted) {
+            let total: usize = spans.iter().map(|s| s.len(bytes)).sum();
+            if total > scratch.capacity() {
+                // A new buffer rather than a reallocation, which would leave an unwiped copy behind.
+                scratch = Zeroizing::new(Vec::with_capacity(total.max(256)));
+            }
+            scratch.clear();
+            for span in &spans {
+                let from = scratch.len();
+                span.copy(bytes, &mut scratch);
+                ranges.push(from..scratch.len());
+            }
+            &scratch
+        } else {
+            ranges.extend(
+                spans
+                    .iter()
+                    .map(|s| s.content.start - start..s.content.end - start),
+            );
+            record
         };
-        for span in &spans {
-            span.copy(bytes, &mut fields.data);
-            fields.ends.push(fields.data.len());
-        }
-        emit(Item::Record(Record {
+        emit(ItemRef::Record(RecordRef {
             line: start_line,
-            fields,
+            fields: FieldsRef {
+                data,
+                text: std::str::from_utf8(data).ok(),
+                ranges: &ranges,
+            },
         }));
     }
 }
