@@ -17,6 +17,8 @@
 
 set -euo pipefail
 export LC_ALL=C
+# A running teamotp agent would answer instead of the identity file: measure the file path.
+export TEAMOTP_NO_AGENT=1
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -27,7 +29,8 @@ AT_TEXT="2023-11-14 22:13:20 UTC"  # the same instant for oathtool --now
 CODE_ACCOUNTS=1000                 # vault size for the `code` comparison
 LIST_ACCOUNTS=10000                # vault size for `list`
 ACCOUNT=account-0501               # the account `code` asks for (30 s period, middle of the file)
-CODE_TARGET_RATIO=1.00             # teamotp code / age -d, at most
+CODE_TARGET_RATIO=0.60             # teamotp code / age -d of the same 1,000-account file, at most (issue 10)
+LIST_TARGET_RATIO=3.00             # teamotp list --format csv / age -d of the same 10,000-account file (issue 10)
 LIST_TARGET_MS=25                  # teamotp list --format csv, 10,000 accounts: mean wall time, at most
 LIST_TARGET_KIB=16384              # ... and peak RSS (16 MiB), at most
 GAUTH_REFERENCE_MS=71              # gauth printing 10,000 accounts from plaintext (team notes; NOT measured)
@@ -149,6 +152,7 @@ bench code \
 
 bench list \
     -n "teamotp list encrypted" "$bin list --format csv -f $list_enc -i $key --at $AT" \
+    -n "age -d 10k" "age -d -i $key -o /dev/null $list_enc" \
     -n "teamotp list plaintext" "$bin list --format csv -f $list_plain --at $AT"
 
 # Where the time goes: process start, the embedded 5-account demo vault, `code` on plaintext (no
@@ -216,7 +220,7 @@ plain_kib=$(mem list-plaintext)
     line code "age -d"
     line code oathtool
     echo "   teamotp/age      = $code_vs_age on means, $(ratio "$(stat code "teamotp code" 4)" "$(stat code "age -d" 4)") on medians" \
-        "(target <= $CODE_TARGET_RATIO: $(at_most "$code_vs_age" "$CODE_TARGET_RATIO"))"
+        "(target <= $CODE_TARGET_RATIO on medians: $(at_most "$(ratio "$(stat code "teamotp code" 4)" "$(stat code "age -d" 4)")" "$CODE_TARGET_RATIO"))"
     echo "   teamotp/oathtool = $(ratio "$code_mean" "$oath_mean") on means, $(ratio "$(stat code "teamotp code" 4)" "$(stat code oathtool 4)") on medians"
     echo
     echo "2. list --format csv, $LIST_ACCOUNTS accounts (target: mean <= $LIST_TARGET_MS ms and peak RSS <= $((LIST_TARGET_KIB / 1024)) MiB)"
@@ -225,6 +229,10 @@ plain_kib=$(mem list-plaintext)
     printf '   %-28s time %s, peak RSS %d KiB = %.1f MiB %s\n' \
         encrypted "$(at_most "$enc_mean" "$LIST_TARGET_MS")" "$enc_kib" "$(awk -v k="$enc_kib" 'BEGIN {print k / 1024}')" "$(at_most "$enc_kib" "$LIST_TARGET_KIB")" \
         plaintext "$(at_most "$plain_mean" "$LIST_TARGET_MS")" "$plain_kib" "$(awk -v k="$plain_kib" 'BEGIN {print k / 1024}')" "$(at_most "$plain_kib" "$LIST_TARGET_KIB")"
+    echo "   teamotp encrypted/age -d = $(ratio "$(stat list "teamotp list encrypted" 4)" "$(stat list "age -d 10k" 4)") on medians," \
+        "$(ratio "$enc_mean" "$(stat list "age -d 10k" 2)") on means," \
+        "$(ratio "$(awk -F, '$1 == "teamotp list encrypted" {print $5 + $6}' "$results/list.csv")" "$(awk -F, '$1 == "age -d 10k" {print $5 + $6}' "$results/list.csv")") on CPU time" \
+        "(target <= $LIST_TARGET_RATIO on medians: $(at_most "$(ratio "$(stat list "teamotp list encrypted" 4)" "$(stat list "age -d 10k" 4)")" "$LIST_TARGET_RATIO"))"
     echo "   reference, NOT measured here: gauth printing $LIST_ACCOUNTS accounts from plaintext took" \
         "$GAUTH_REFERENCE_MS ms on this machine (team notes; gauth is not installable here);" \
         "teamotp plaintext / that = $(ratio "$plain_mean" "$GAUTH_REFERENCE_MS")"

@@ -63,6 +63,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's arguments are built only when it is the one run (or for help, completions and the
+// man page): building all of them cost a third of `teamotp code`'s time (docs/performance.md).
+#[command(defer = true)]
 pub enum Command {
     /// Print every account's previous, current and next code
     List {
@@ -249,6 +252,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AgentAction {
     /// Whether an agent runs, its pid, what it holds and when it locks (exit 0 when it holds something,
     /// 1 otherwise)
@@ -256,6 +260,7 @@ pub enum AgentAction {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum MembersAction {
     /// List the recipients with their comments
     List,

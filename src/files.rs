@@ -143,7 +143,8 @@ pub fn read_no_follow(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
 /// A regular file's bytes, into a buffer of the file's size (one allocation, no copy to a bigger one
 /// unless the file grows while it is read).
 fn read_regular(file: File) -> io::Result<Zeroizing<Vec<u8>>> {
-    let size = file.metadata()?.len().min(READ_LIMIT + 1);
+    // One byte more than the file: the read that finds its end needs room.
+    let size = file.metadata()?.len().min(READ_LIMIT) + 1;
     read_limited_sized(file, READ_LIMIT, usize::try_from(size).unwrap_or(0))
 }
 
@@ -169,7 +170,8 @@ pub fn read_limited(reader: impl Read, limit: u64) -> io::Result<Zeroizing<Vec<u
     read_limited_sized(reader, limit, 0)
 }
 
-/// [`read_limited`] into a buffer of `expected` bytes to start with.
+/// [`read_limited`] into a buffer of `expected` bytes to start with, read into directly (no copy through
+/// a second buffer).
 fn read_limited_sized(
     reader: impl Read,
     limit: u64,
@@ -177,20 +179,25 @@ fn read_limited_sized(
 ) -> io::Result<Zeroizing<Vec<u8>>> {
     let mut bytes = Zeroizing::new(Vec::with_capacity(expected));
     let mut taken = reader.take(limit + 1);
-    let mut chunk = Zeroizing::new([0u8; 64 * 1024]);
     loop {
-        let n = match taken.read(&mut chunk[..]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if bytes.len() + n > bytes.capacity() {
-            let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() + n).max(4096) * 2));
+        if bytes.len() == bytes.capacity() {
+            // A new buffer rather than a reallocation, which would leave an unwiped copy behind.
+            let mut bigger = Zeroizing::new(Vec::with_capacity((bytes.len() * 2).max(64 * 1024)));
             bigger.extend_from_slice(&bytes);
             bytes = bigger;
         }
-        bytes.extend_from_slice(&chunk[..n]);
+        let filled = bytes.len();
+        let capacity = bytes.capacity();
+        // The free space, zeroed (never reallocates: the length stays within the capacity).
+        bytes.resize(capacity, 0);
+        let result = taken.read(&mut bytes[filled..]);
+        bytes.truncate(filled + result.as_ref().map_or(0, |n| *n));
+        match result {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
     if bytes.len() as u64 > limit {
         return Err(refused(format!(

@@ -241,45 +241,55 @@ impl Sha1Key {
         } else {
             block[..key.len()].copy_from_slice(key);
         }
-        let pad = |with: u8| {
-            let mut padded = zeroize::Zeroizing::new(*block);
-            padded.iter_mut().for_each(|b| *b ^= with);
+        // One block, turned from `key ^ ipad` into `key ^ opad` in place, then wiped (once).
+        let mut pad = |with: u8| {
+            block.iter_mut().for_each(|b| *b ^= with);
             let mut state = SHA1_INIT;
-            sha1::block_api::compress(&mut state, std::slice::from_ref(&*padded));
+            sha1::block_api::compress(&mut state, std::slice::from_ref(&*block));
             state
         };
-        Sha1Key {
-            inner: pad(0x36),
-            outer: pad(0x5c),
-        }
+        let inner = pad(0x36);
+        let outer = pad(0x36 ^ 0x5c);
+        Sha1Key { inner, outer }
     }
 
     /// HMAC-SHA-1 of the 8-byte `message`. Only the compressions' results remain on the stack: the
     /// inner hash of a public counter and the MAC itself, the code's material, neither of which gives
     /// the key (the copies of the key states are overwritten by the compressions).
     fn mac(&self, message: [u8; 8]) -> [u8; 20] {
-        // The inner hash's last block: the message, then padding for 64 + 8 bytes.
-        let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&message);
-        block[8] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 8) * 8).to_be_bytes());
+        // The inner hash's last block: the message, then padding for 64 + 8 bytes. Blocks are built as
+        // big-endian words and turned into bytes in one pass (whole 16-byte stores, which the
+        // compression's loads read back without stalling).
+        let counter = u64::from_be_bytes(message);
+        let mut words = [0u32; 16];
+        words[0] = (counter >> 32) as u32;
+        words[1] = counter as u32;
+        words[2] = 0x8000_0000;
+        words[15] = (64 + 8) * 8;
         let mut inner = self.inner;
-        sha1::block_api::compress(&mut inner, std::slice::from_ref(&block));
+        sha1::block_api::compress(&mut inner, &[block(words)]);
         // The outer hash's last block: the inner digest, then padding for 64 + 20 bytes.
-        let mut block = [0u8; 64];
-        for (chunk, word) in block[..20].chunks_exact_mut(4).zip(inner) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        block[20] = 0x80;
-        block[56..].copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut words = [0u32; 16];
+        words[..5].copy_from_slice(&inner);
+        words[5] = 0x8000_0000;
+        words[15] = (64 + 20) * 8;
         let mut outer = self.outer;
-        sha1::block_api::compress(&mut outer, std::slice::from_ref(&block));
+        sha1::block_api::compress(&mut outer, &[block(words)]);
         let mut mac = [0u8; 20];
         for (chunk, word) in mac.chunks_exact_mut(4).zip(outer) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         mac
     }
+}
+
+/// A SHA-1 block from its 16 big-endian words.
+fn block(words: [u32; 16]) -> [u8; 64] {
+    let mut bytes = [0u8; 64];
+    for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    bytes
 }
 
 impl Drop for Sha1Key {

@@ -107,11 +107,15 @@ pub fn vault_parse(data: &[u8]) {
                     let Ok(read_back) = &after.entry else {
                         panic!(
                             "valid row '{}' is invalid after serialize: {:?}",
-                            before.name,
+                            before.name(),
                             lossy(&written)
                         );
                     };
-                    assert_eq!(before.name, after.name, "name changed through serialize");
+                    assert_eq!(
+                        before.name(),
+                        after.name(),
+                        "name changed through serialize"
+                    );
                     assert_same_account(account, read_back);
                 }
             }
@@ -280,7 +284,7 @@ fn check_rows(parsed: &vault::Parsed) {
     for row in &parsed.rows {
         match &row.entry {
             Ok(account) => {
-                assert_eq!(row.name, account.name);
+                assert_eq!(row.name(), account.name);
                 check_account(account);
             }
             Err(reason) => {

@@ -76,14 +76,14 @@ pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row,
     open.parsed
         .rows
         .iter()
-        .find(|r| r.name.trim().eq_ignore_ascii_case(name.trim()))
+        .find(|r| r.name().trim().eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| {
             let similar: Vec<String> = open
                 .parsed
                 .rows
                 .iter()
-                .filter(|r| r.name.to_lowercase().contains(&name.to_lowercase()))
-                .map(|r| format!("'{}'", printable(&r.name)))
+                .filter(|r| r.name().to_lowercase().contains(&name.to_lowercase()))
+                .map(|r| format!("'{}'", printable(r.name())))
                 .collect();
             let error = UserError::new(format!("no account is named '{}'", printable(name)));
             if similar.is_empty() {
@@ -97,7 +97,7 @@ pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row,
 /// `teamotp rm NAME`.
 pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
     let mut open = open(ctx, err)?;
-    let row_name = existing(&open, name)?.name.clone();
+    let row_name = existing(&open, name)?.name().to_owned();
     let question = format!(
         "Remove '{}' from {}? (the previous version stays in {}.bak until the next write)",
         printable(&row_name),
@@ -117,7 +117,7 @@ pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(
 /// `teamotp rename OLD NEW`.
 pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Result<(), UserError> {
     let mut open = open(ctx, err)?;
-    let old_name = existing(&open, old)?.name.clone();
+    let old_name = existing(&open, old)?.name().to_owned();
     let new = new.trim();
     if new.is_empty() {
         return Err(UserError::new("the new name is empty"));
@@ -153,7 +153,7 @@ pub fn edit(
         ));
     }
     let mut open = open(ctx, err)?;
-    let row_name = existing(&open, name)?.name.clone();
+    let row_name = existing(&open, name)?.name().to_owned();
     if new_secret {
         let text = read_secret(&format!("New secret for '{row_name}' (hidden): "))?;
         let secret = crate::secret::decode(&text)
@@ -167,7 +167,7 @@ pub fn edit(
     let row = reparsed
         .rows
         .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&row_name));
+        .find(|r| r.name().eq_ignore_ascii_case(&row_name));
     let account = match row.map(|r| &r.entry) {
         Some(Ok(account)) => account.clone(),
         Some(Err(reason)) => {

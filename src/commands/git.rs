@@ -229,10 +229,10 @@ pub fn textconv(
                     fingerprint(&a.secret)
                 )
             }
-            Err(reason) if row.name.is_empty() => {
+            Err(reason) if row.name().is_empty() => {
                 format!("(line {}) | invalid: {reason}", row.line)
             }
-            Err(reason) => format!("{} | invalid: {reason}", printable(&row.name)),
+            Err(reason) => format!("{} | invalid: {reason}", printable(row.name())),
         };
         // The whole line: a reason quotes the bad value too. This goes into `git log -p` on a terminal.
         crate::error::write_data(out, format!("{}\n", printable(&line)).as_bytes())?;

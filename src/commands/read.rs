@@ -26,7 +26,7 @@ impl Query {
     }
 
     fn matches(&self, row: &Row) -> bool {
-        row.name.to_lowercase().contains(&self.0)
+        row.name().to_lowercase().contains(&self.0)
             || row
                 .entry
                 .as_ref()
@@ -182,7 +182,7 @@ fn candidates<'a>(vault: &'a Loaded, query: &str) -> (Vec<&'a Row>, bool) {
     let rows = &vault.parsed.rows;
     let exact: Vec<&Row> = rows
         .iter()
-        .filter(|r| r.name.to_lowercase() == lower)
+        .filter(|r| r.name().to_lowercase() == lower)
         .collect();
     if exact.is_empty() {
         let query = Query::new(query);
@@ -217,8 +217,8 @@ fn one_of<'a>(
             let names: Vec<String> = several
                 .iter()
                 .map(|(_, r, vault)| match vault {
-                    Some(v) => format!("'{}/{}'", printable(v), printable(&r.name)),
-                    None => format!("'{}'", printable(&r.name)),
+                    Some(v) => format!("'{}/{}'", printable(v), printable(r.name())),
+                    None => format!("'{}'", printable(r.name())),
                 })
                 .collect();
             let vaults: Vec<&str> = several.iter().filter_map(|(_, _, v)| *v).collect();
@@ -354,9 +354,9 @@ pub fn check(shown: &Shown, strict: bool, out: &mut dyn Write, err: &mut dyn Wri
         for row in &vault.parsed.rows {
             if let Some(mark) = &row.reenrol {
                 let shown_name = if shown.several() {
-                    format!("{name}/{}", row.name)
+                    format!("{name}/{}", row.name())
                 } else {
-                    row.name.clone()
+                    row.name().to_owned()
                 };
                 marked.push((shown_name, mark));
             }

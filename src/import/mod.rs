@@ -149,16 +149,17 @@ fn lines(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     }
     let parsed = vault::parse(rest.as_bytes()).map_err(|e| e.to_string())?;
     for row in parsed.rows {
+        let name = row.name().to_owned();
         match row.entry {
             Ok(account) => entries.push(Entry::Account(account)),
             Err(Reason::Hotp) => entries.push(Entry::Unsupported {
-                name: row.name,
+                name,
                 reason: Reason::Hotp.to_string(),
             }),
-            Err(reason) if row.name.is_empty() => {
+            Err(reason) if name.is_empty() => {
                 problems.push(format!("line {}: {reason}", row.line));
             }
-            Err(reason) => problems.push(format!("line {}: '{}': {reason}", row.line, row.name)),
+            Err(reason) => problems.push(format!("line {}: '{name}': {reason}", row.line)),
         }
     }
     if !problems.is_empty() {

@@ -103,15 +103,15 @@ fn entries_of(vault: &Loaded, index: usize) -> Vec<Entry> {
                 counter: 0,
             },
             Err(reason) => Entry {
-                label: if row.name.is_empty() {
+                label: if row.name().is_empty() {
                     format!("line {}", row.line)
                 } else {
-                    printable(&row.name).into_owned()
+                    printable(row.name()).into_owned()
                 },
                 vault: index,
                 reenrol: false,
-                name: row.name.clone(),
-                haystack: row.name.clone(),
+                name: row.name().to_owned(),
+                haystack: row.name().to_owned(),
                 account: Err(format!("line {}: {reason}", row.line)),
                 window: None,
                 counter: 0,

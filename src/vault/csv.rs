@@ -180,10 +180,13 @@ fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     // account's name (not in a message, a table cell, or textconv's lines in `git log -p`).
     let lone_field = record.fields.len() == 1 && layout.len() > 1;
     let name_only = name_only(layout, texts);
-    let name = if lone_field || name_only {
-        String::new()
-    } else {
-        cell(Column::Name).flatten().unwrap_or("").to_owned()
+    // The name shown for an invalid row (a valid row's account holds its name).
+    let name = || {
+        if lone_field || name_only {
+            String::new()
+        } else {
+            cell(Column::Name).flatten().unwrap_or("").to_owned()
+        }
     };
     let extra = layout
         .columns
@@ -229,13 +232,12 @@ fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     let reenrol = cell(Column::Reenrol)
         .flatten()
         .and_then(super::Reenrol::parse);
-    Row {
-        line: record.line,
-        name,
-        entry,
+    Row::new(
+        record.line,
+        entry.map_err(|reason| (name(), reason)),
         extra,
         reenrol,
-    }
+    )
 }
 
 /// True when the row's name cell is its only non-empty cell (so its secret cell is empty or missing).
@@ -314,7 +316,7 @@ mod tests {
             .collect();
         // Only a name and nothing else: shown by its line only (it may be a secret in the name column).
         assert_eq!(reasons[0], Some(Reason::NameOnly));
-        assert_eq!(rows[0].name, "");
+        assert_eq!(rows[0].name(), "");
         assert!(matches!(
             reasons[1],
             Some(Reason::Secret(SecretError::InvalidCharacter { .. }))
@@ -351,7 +353,7 @@ mod tests {
     #[test]
     fn a_lone_field_is_not_shown_as_a_name() {
         let rows = parse_ok("name,issuer,secret\nJBSWY3DPEHPK3PXPJBSWY3DP\n");
-        assert_eq!(rows[0].name, "");
+        assert_eq!(rows[0].name(), "");
         assert_eq!(
             rows[0].entry.as_ref().unwrap_err().to_string(),
             "the row has 1 field but the header has 3 (a secret on a line of its own?)"
@@ -369,7 +371,7 @@ mod tests {
              Digits,,,8\n",
         );
         for row in &rows[..3] {
-            assert_eq!(row.name, "", "line {}", row.line);
+            assert_eq!(row.name(), "", "line {}", row.line);
             assert_eq!(row.entry.as_ref().unwrap_err(), &Reason::NameOnly);
         }
         assert_eq!(
@@ -377,15 +379,15 @@ mod tests {
             "the row has no secret, only a name (is the secret in the name column?)"
         );
         // Another filled cell makes it a named row with an empty secret.
-        assert_eq!(rows[3].name, "Named");
+        assert_eq!(rows[3].name(), "Named");
         assert_eq!(
             rows[3].entry.as_ref().unwrap_err(),
             &Reason::Secret(SecretError::Empty)
         );
-        assert_eq!(rows[4].name, "Digits");
+        assert_eq!(rows[4].name(), "Digits");
         // The secret column first works the same.
         let rows = parse_ok("secret,name\n,JBSWY3DPEHPK3PXP\n");
-        assert_eq!(rows[0].name, "");
+        assert_eq!(rows[0].name(), "");
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NameOnly);
     }
 
@@ -424,7 +426,7 @@ mod tests {
     fn non_utf8_cell_invalidates_only_its_row() {
         let rows = parse(b"name,issuer,secret\nA,Caf\xE9,JBSWY3DPEHPK3PXP\nB,,JBSWY3DPEHPK3PXP\n")
             .unwrap();
-        assert_eq!(rows[0].name, "A");
+        assert_eq!(rows[0].name(), "A");
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NotUtf8);
         assert!(rows[1].entry.is_ok());
     }

@@ -24,13 +24,12 @@ pub fn each_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool, mut each: impl FnM
 
 fn row(line: usize, bytes: &[u8]) -> Row {
     let (name, entry) = entry(bytes);
-    Row {
+    Row::new(
         line,
-        name,
-        entry,
-        extra: Vec::new(),
-        reenrol: None,
-    }
+        entry.map_err(|reason| (name, reason)),
+        Vec::new(),
+        None,
+    )
 }
 
 fn entry(bytes: &[u8]) -> (String, Result<Account, Reason>) {
@@ -100,7 +99,7 @@ mod tests {
             b"Google:a2b3c4d5e6f7g8h9\njust-a-secret\n:JBSWY3DPEHPK3PXP\nOK:JBSWY3DPEHPK3PXP\n",
         );
         assert_eq!(rows.len(), 4);
-        assert_eq!(rows[0].name, "Google");
+        assert_eq!(rows[0].name(), "Google");
         assert!(matches!(
             rows[0].entry,
             Err(Reason::Secret(SecretError::InvalidCharacter {
@@ -108,7 +107,7 @@ mod tests {
                 ..
             }))
         ));
-        assert_eq!(rows[1].name, "");
+        assert_eq!(rows[1].name(), "");
         assert_eq!(rows[1].entry.as_ref().unwrap_err(), &Reason::NoColon);
         assert_eq!(rows[2].entry.as_ref().unwrap_err(), &Reason::EmptyName);
         assert!(rows[3].entry.is_ok());
@@ -118,7 +117,7 @@ mod tests {
     fn a_line_with_nothing_after_the_colon_is_not_shown_as_a_name() {
         let rows = parse(b"JBSWY3DPEHPK3PXP:\nJBSWY3DPEHPK3PXP : \nJBSWY3DPEHPK3PXP\n");
         for row in &rows {
-            assert_eq!(row.name, "", "line {}", row.line);
+            assert_eq!(row.name(), "", "line {}", row.line);
         }
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NameOnly);
         assert_eq!(rows[1].entry.as_ref().unwrap_err(), &Reason::NameOnly);
@@ -130,7 +129,7 @@ mod tests {
         let rows = parse(
             b"otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co\n",
         );
-        assert_eq!(rows[0].name, "ACME Co:ops@acme.example");
+        assert_eq!(rows[0].name(), "ACME Co:ops@acme.example");
         assert_eq!(
             rows[0].entry.as_ref().unwrap().issuer.as_deref(),
             Some("ACME Co")
@@ -141,9 +140,9 @@ mod tests {
     fn non_utf8_row_is_reported_with_its_name() {
         let rows = parse(b"Caf\xE9:JBSWY3DPEHPK3PXP\nok:JBSWY3DPEHPK3PXP\n");
         assert_eq!(rows[0].entry.as_ref().unwrap_err(), &Reason::NotUtf8);
-        assert_eq!(rows[0].name, "");
+        assert_eq!(rows[0].name(), "");
         assert!(rows[1].entry.is_ok());
         let rows = parse(b"Cafe:JBSWY3DP\xE9HPK3PXP\n");
-        assert_eq!(rows[0].name, "Cafe");
+        assert_eq!(rows[0].name(), "Cafe");
     }
 }

@@ -80,8 +80,9 @@ pub enum Reason {
 pub struct Row {
     /// 1-based line where the row starts.
     pub line: usize,
-    /// The account name as written (may be empty when the row is too broken to have one).
-    pub name: String,
+    /// The name of an invalid row as written (empty when the row is too broken to have one); a valid
+    /// row's name is its account's (held once: see [`Row::name`]).
+    invalid_name: String,
     pub entry: Result<Account, Reason>,
     /// Cells of columns teamotp does not know, as (header, value), kept for writing the file back.
     pub extra: Vec<(String, String)>,
@@ -94,6 +95,36 @@ pub struct Row {
 pub struct Parsed {
     pub format: Format,
     pub rows: Vec<Row>,
+}
+
+impl Row {
+    /// A row: its account, or why it is unusable and the name it was written with.
+    pub fn new(
+        line: usize,
+        entry: Result<Account, (String, Reason)>,
+        extra: Vec<(String, String)>,
+        reenrol: Option<Reenrol>,
+    ) -> Row {
+        let (invalid_name, entry) = match entry {
+            Ok(account) => (String::new(), Ok(account)),
+            Err((name, reason)) => (name, Err(reason)),
+        };
+        Row {
+            line,
+            invalid_name,
+            entry,
+            extra,
+            reenrol,
+        }
+    }
+
+    /// The account name as written (empty when the row is too broken to have one).
+    pub fn name(&self) -> &str {
+        match &self.entry {
+            Ok(account) => &account.name,
+            Err(_) => &self.invalid_name,
+        }
+    }
 }
 
 impl Parsed {
@@ -112,12 +143,12 @@ impl Parsed {
     pub fn duplicate_names(&self) -> Vec<(String, Vec<usize>)> {
         let mut seen: Vec<(String, Vec<usize>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::with_capacity(self.rows.len());
-        for row in self.rows.iter().filter(|r| !r.name.is_empty()) {
-            match index.entry(row.name.to_ascii_lowercase()) {
+        for row in self.rows.iter().filter(|r| !r.name().is_empty()) {
+            match index.entry(row.name().to_ascii_lowercase()) {
                 Entry::Occupied(at) => seen[*at.get()].1.push(row.line),
                 Entry::Vacant(slot) => {
                     slot.insert(seen.len());
-                    seen.push((row.name.clone(), vec![row.line]));
+                    seen.push((row.name().to_owned(), vec![row.line]));
                 }
             }
         }
@@ -151,14 +182,24 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
     }
     let needle = query.as_bytes();
     let keep = |raw: &[u8]| {
-        let Some(first) = needle.first().map(u8::to_ascii_lowercase) else {
+        let Some(first) = needle.first() else {
             return true;
         };
-        !raw.iter().all(plain)
-            || (0..raw.len().saturating_sub(needle.len() - 1)).any(|i| {
-                raw[i].to_ascii_lowercase() == first
-                    && raw[i..i + needle.len()].eq_ignore_ascii_case(needle)
-            })
+        if !raw.is_ascii() || memchr::memchr3(b'"', b'%', b'+', raw).is_some() {
+            return true;
+        }
+        // Jump from one occurrence of the query's first letter (either case) to the next.
+        let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+        let mut from = 0;
+        while let Some(found) = memchr::memchr2(lower, upper, &raw[from..]) {
+            let at = from + found;
+            match raw.get(at..at + needle.len()) {
+                Some(window) if window.eq_ignore_ascii_case(needle) => return true,
+                Some(_) => from = at + 1,
+                None => return false,
+            }
+        }
+        false
     };
     if csv::is_header(bytes) {
         Ok(Parsed {
@@ -223,7 +264,7 @@ mod tests {
             .rows
             .iter()
             .filter(|r| {
-                let name = r.name.to_lowercase();
+                let name = r.name().to_lowercase();
                 name == q
                     || name.contains(&q)
                     || r.entry
