@@ -263,13 +263,20 @@ pub fn csv_line(out: &mut impl Write, line: &Line) -> io::Result<()> {
     }
     out.write_all(b",")?;
     csv_field(out, line.account.issuer.as_deref().unwrap_or(""))?;
-    for code in [&w.prev, &w.curr, &w.next] {
-        out.write_all(b",")?;
-        csv_field(out, code)?;
+    // The codes (digits, or Steam's letters and digits: nothing to quote) and the seconds left, as one
+    // write.
+    let mut tail = [0u8; 64];
+    let mut at = 0;
+    for part in [w.prev.as_bytes(), w.curr.as_bytes(), w.next.as_bytes()] {
+        tail[at] = b',';
+        tail[at + 1..at + 1 + part.len()].copy_from_slice(part);
+        at += 1 + part.len();
     }
-    out.write_all(b",")?;
-    write_number(out, w.remaining)?;
-    out.write_all(b"\n")
+    tail[at] = b',';
+    at += 1;
+    at += decimal(w.remaining, &mut tail[at..]);
+    tail[at] = b'\n';
+    out.write_all(&tail[..=at])
 }
 
 /// One CSV field: as it is, or in double quotes with `"` doubled when it holds `"`, `,`, CR or LF.
@@ -291,8 +298,9 @@ fn csv_field(out: &mut impl Write, text: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
-/// A number in decimal, without the formatting machinery (once per row of a large `list`).
-fn write_number(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+/// `n` in decimal at the start of `out` (room for 20 digits), without the formatting machinery (once per
+/// row of a large `list`); returns the number of digits.
+fn decimal(mut n: u64, out: &mut [u8]) -> usize {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -303,7 +311,9 @@ fn write_number(out: &mut impl Write, mut n: u64) -> io::Result<()> {
             break;
         }
     }
-    out.write_all(&digits[at..])
+    let len = digits.len() - at;
+    out[..len].copy_from_slice(&digits[at..]);
+    len
 }
 
 /// A JSON array of objects: name (`VAULT/NAME` when several vaults are shown), vault, issuer (null if
@@ -549,9 +559,9 @@ mod tests {
     #[test]
     fn numbers_are_written_in_decimal() {
         for n in [0, 1, 9, 10, 29, 30, 100, 86_400, u64::MAX] {
-            let mut out = Vec::new();
-            write_number(&mut out, n).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+            let mut out = [0u8; 20];
+            let len = decimal(n, &mut out);
+            assert_eq!(std::str::from_utf8(&out[..len]).unwrap(), n.to_string());
         }
     }
 

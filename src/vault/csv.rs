@@ -154,6 +154,18 @@ fn header(header: &RecordRef) -> Result<Layout, FileError> {
     Ok(Layout::new(names))
 }
 
+/// `str::trim`, without looking at a cell whose ends are ASCII and not blank (nearly every cell: the
+/// splitter already trimmed ASCII blanks; only a non-ASCII end can be Unicode white space).
+fn trim(cell: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii() && !b.is_ascii_whitespace());
+    let bytes = cell.as_bytes();
+    if plain(bytes.first()) && plain(bytes.last()) {
+        cell
+    } else {
+        cell.trim()
+    }
+}
+
 /// Cells of a row of up to this many columns are looked at without an allocation.
 const INLINE_CELLS: usize = 16;
 
@@ -161,7 +173,7 @@ fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     // Each cell checked and trimmed once (None: not UTF-8).
     let mut inline = [None; INLINE_CELLS];
     let many: Vec<Option<&str>>;
-    let trimmed = |field: Option<&'a str>| field.map(str::trim);
+    let trimmed = |field: Option<&'a str>| field.map(trim);
     let texts: &[Option<&str>] = if record.fields.len() <= INLINE_CELLS {
         for (slot, field) in inline.iter_mut().zip(record.fields.texts()) {
             *slot = trimmed(field);
@@ -256,6 +268,22 @@ fn name_only(layout: &Layout, texts: &[Option<&str>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_trimmed_of_unicode_white_space_too() {
+        for (cell, want) in [
+            ("x", "x"),
+            ("", ""),
+            ("\u{a0}x\u{3000}", "x"),
+            ("é\u{2003}", "é"),
+            ("a b", "a b"),
+            (" x\t", "x"),
+            ("\u{85}", ""),
+        ] {
+            assert_eq!(trim(cell), want, "{cell:?}");
+            assert_eq!(trim(cell), cell.trim(), "{cell:?}");
+        }
+    }
     use crate::account::ParamError;
     use crate::account::{Algorithm, Kind};
     use crate::secret::SecretError;
