@@ -135,6 +135,27 @@ pub fn read(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
     read_regular(open_regular(path, true)?)
 }
 
+/// Opens a regular file for reading as [`read`] does (same refusals), with its length, for a caller that
+/// reads it in pieces (then [`read_open`] reads the rest of it or all of it).
+pub fn open(path: &Path) -> io::Result<(File, u64)> {
+    let file = open_regular(path, true)?;
+    let len = file.metadata()?.len();
+    if len > READ_LIMIT {
+        return Err(refused(format!(
+            "it is larger than {} MiB, the most teamotp reads",
+            READ_LIMIT / (1024 * 1024)
+        )));
+    }
+    Ok((file, len))
+}
+
+/// The whole of a file opened by [`open`], from its start, as [`read`] reads it.
+pub fn read_open(mut file: File) -> io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Seek as _;
+    file.rewind()?;
+    read_regular(file)
+}
+
 /// [`read`], refusing a symbolic link as well (files inside a repository someone else committed).
 pub fn read_no_follow(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
     read_regular(open_regular(path, false)?)

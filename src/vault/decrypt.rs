@@ -86,10 +86,38 @@ pub fn decrypt(
     identities: &[Box<dyn age::Identity>],
     passphrase: impl FnOnce() -> Result<SecretString, Failure>,
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let input = age::armor::ArmoredReader::new(framed(bytes));
+    decrypt_from(bytes, input, bytes.len(), identities, passphrase)
+}
+
+/// [`decrypt`] of a binary age file decrypted as it is read (the ciphertext is never held whole):
+/// `head` is the start of the file and holds its whole header, `file` reads the whole file from its
+/// first byte, `len` is the file's length. Only for identities (a passphrase file goes through
+/// [`decrypt`], which can ask again).
+pub fn decrypt_stream(
+    head: &[u8],
+    file: impl Read,
+    len: usize,
+    identities: &[Box<dyn age::Identity>],
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    // A small buffer: the age reader asks for whole 64 KiB chunks, which bypass it.
+    let input = age::armor::ArmoredReader::new(std::io::BufReader::with_capacity(8 * 1024, file));
+    decrypt_from(head, input, len, identities, || Err(Failure::NoTerminal))
+}
+
+/// The decryption behind [`decrypt`] and [`decrypt_stream`]: `start` (the file's first bytes, at least
+/// its header) is checked, `input` (the whole file) decrypted, at most `len` bytes of plaintext taken.
+fn decrypt_from(
+    start: &[u8],
+    input: impl std::io::BufRead,
+    len: usize,
+    identities: &[Box<dyn age::Identity>],
+    passphrase: impl FnOnce() -> Result<SecretString, Failure>,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let damaged_v1 = |e: Failure| match e {
         // A v1 header whose lines are mangled is damage, not a format from the future.
         Failure::UnknownFormat(detail)
-            if bytes
+            if start
                 .trim_ascii_start()
                 .starts_with(b"age-encryption.org/v1\n") =>
         {
@@ -97,9 +125,8 @@ pub fn decrypt(
         }
         other => other,
     };
-    super::header::check(framed(bytes)).map_err(|e| Failure::Damaged(e.to_string()))?;
-    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))
-        .map_err(|e| damaged_v1(e.into()))?;
+    super::header::check(framed(start)).map_err(|e| Failure::Damaged(e.to_string()))?;
+    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {
         let identity = crate::agent::passphrase_identity(passphrase()?, MAX_WORK_FACTOR);
         decryptor
@@ -117,10 +144,17 @@ pub fn decrypt(
         decryptor.decrypt(identities.iter().map(|i| i.as_ref()))?
     };
     // Plaintext is never longer than the ciphertext: sized once so it never reallocates (a reallocation
-    // would leave an unwiped copy behind).
-    let mut plaintext = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
-    match reader.read_to_end(&mut plaintext) {
-        Ok(_) => Ok(plaintext),
+    // would leave an unwiped copy behind). A file that grew while it was read (more plaintext than
+    // `len`) is refused rather than let the buffer grow.
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(len + 1));
+    if let Err(e) = (&mut reader).take(len as u64).read_to_end(&mut plaintext) {
+        return Err(Failure::Damaged(e.to_string()));
+    }
+    // The end of the stream, where age checks the last chunk, must have been reached.
+    let mut more = Zeroizing::new([0u8; 1]);
+    match reader.read(&mut more[..]) {
+        Ok(0) => Ok(plaintext),
+        Ok(_) => Err(Failure::Damaged("it changed while it was read".into())),
         Err(e) => Err(Failure::Damaged(e.to_string())),
     }
 }
@@ -193,6 +227,23 @@ mod tests {
             decrypt(&flipped, &ids, no_passphrase),
             Err(Failure::Damaged(_))
         ));
+    }
+
+    /// More plaintext than the file's length allowed for (a file that grew while it was read) is
+    /// refused, not let the buffer grow; the right length opens.
+    #[test]
+    fn a_stream_longer_than_its_file_is_refused() {
+        let key = age::x25519::Identity::generate();
+        let plaintext = vec![b'a'; 100_000];
+        let file = encrypt(&plaintext, &key.to_public());
+        let ids: Vec<Box<dyn age::Identity>> = vec![Box::new(key)];
+        let head = &file[..1000];
+        let opened = decrypt_stream(head, &file[..], file.len(), &ids).unwrap();
+        assert_eq!(&opened[..], &plaintext[..]);
+        let Err(Failure::Damaged(why)) = decrypt_stream(head, &file[..], 50_000, &ids) else {
+            panic!("a short length opened");
+        };
+        assert_eq!(why, "it changed while it was read");
     }
 
     #[test]

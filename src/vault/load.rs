@@ -125,7 +125,14 @@ fn read_hashing(
             hashing,
         ),
         Source::File(path) => {
-            let raw = read_file(path, env)?;
+            let raw = if hashing {
+                read_file(path, env)?
+            } else {
+                match read_or_stream(path, &label, identity_paths, env)? {
+                    Read::Decrypted(plain) => return Ok(plain),
+                    Read::Whole(raw) => raw,
+                }
+            };
             if raw.is_empty() && path.extension().is_some_and(|e| e == "age") {
                 return Err(UserError::new(format!(
                     "'{}' is empty: an age file never is, so it was truncated or overwritten",
@@ -389,11 +396,87 @@ pub fn hash(bytes: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(bytes).into()
 }
 
+/// What [`read_or_stream`] did with a vault file.
+enum Read {
+    /// Decrypted as it was read.
+    Decrypted(Plaintext),
+    /// Read whole, to be opened as any file is.
+    Whole(Zeroizing<Vec<u8>>),
+}
+
+/// How much of a vault file is read first to see whether it can be decrypted as it is read: the header
+/// of a binary age file for hundreds of recipients.
+const HEAD: u64 = 64 * 1024;
+
+/// The read-only commands' way to a vault file: a binary age file whose header fits in the first
+/// [`HEAD`] bytes, for identities (not a passphrase) and with no agent to ask, is decrypted as it is read,
+/// so the ciphertext is never held whole (a tenth of a 10,000-account `list`: its pages and its copy).
+/// Anything else is read whole from the same open file and opened as before.
+fn read_or_stream(
+    path: &Path,
+    label: &str,
+    identity_paths: &[PathBuf],
+    env: &Env,
+) -> Result<Read, UserError> {
+    use std::io::Read as _;
+    let (mut file, len) = crate::files::open(path).map_err(|e| read_error(path, e, env))?;
+    let whole = |file| {
+        crate::files::read_open(file)
+            .map(Read::Whole)
+            .map_err(|e| read_error(path, e, env))
+    };
+    let Ok(size) = usize::try_from(len) else {
+        return whole(file);
+    };
+    // Zeroizing: a plaintext vault's first bytes are secrets. 8 KiB first (a header for dozens of
+    // recipients), then up to HEAD when the header is longer.
+    let mut head = Zeroizing::new(vec![0u8; size.min(8 * 1024)]);
+    if file.read_exact(&mut head).is_err() {
+        return whole(file);
+    }
+    let most = size.min(HEAD as usize);
+    if head.len() < most && super::header::check(&head).is_err() {
+        let mut longer = Zeroizing::new(vec![0u8; most]);
+        longer[..head.len()].copy_from_slice(&head);
+        if file.read_exact(&mut longer[head.len()..]).is_err() {
+            return whole(file);
+        }
+        head = longer;
+    }
+    #[cfg(unix)]
+    let agent = crate::agent::client::Agent::reachable(env).is_some();
+    #[cfg(not(unix))]
+    let agent = false;
+    let streamable = head.starts_with(b"age-encryption.org/v1\n")
+        && super::header::check(&head).is_ok()
+        && matches!(decrypt::is_scrypt(&head), Ok(false))
+        && !agent;
+    if !streamable {
+        return whole(file);
+    }
+    let identities = identity::load(&identity::paths(identity_paths, env))?;
+    let bytes = decrypt::decrypt_stream(&head, head.as_slice().chain(file), size, &identities.list)
+        .map_err(|e| failure(label, e, &identities, env))?;
+    Ok(Read::Decrypted(Plaintext {
+        label: label.to_owned(),
+        bytes,
+        encrypted: true,
+        armored: false,
+        passphrase: None,
+        identities,
+        file_hash: [0; 32],
+    }))
+}
+
 fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
+    crate::files::read(path).map_err(|e| read_error(path, e, env))
+}
+
+/// The error for a vault file that cannot be read.
+fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
     let shown = path.display();
-    match crate::files::read(path) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    match e {
+        e if e.kind() == std::io::ErrorKind::NotFound => {
             let mut error = UserError::new(format!("no vault at '{shown}'"))
                 .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")
                 .hint("try the demo vault: teamotp --demo")
@@ -404,9 +487,9 @@ fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
                     gauth.display()
                 ));
             }
-            Err(error)
+            error
         }
-        Err(e) => Err(UserError::new(format!("cannot read '{shown}': {e}"))),
+        e => UserError::new(format!("cannot read '{shown}': {e}")),
     }
 }
 
@@ -519,5 +602,133 @@ pub(crate) fn failure(
             error.hint("restore the file from version control or from its backup (VAULT.bak)")
         }
         _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vault of `rows` accounts encrypted to `key` and `others` more recipients (each adds about 110
+    /// bytes to the header), written with the identity file into `dir`.
+    fn vault(
+        dir: &Path,
+        key: &age::x25519::Identity,
+        others: usize,
+        rows: usize,
+    ) -> (PathBuf, PathBuf) {
+        let mut text = String::from("name,secret\n");
+        for i in 0..rows {
+            text.push_str(&format!("account-{i},JBSWY3DPEHPK3PXP\n"));
+        }
+        let extra: Vec<age::x25519::Recipient> = (0..others)
+            .map(|_| age::x25519::Identity::generate().to_public())
+            .collect();
+        let me = key.to_public();
+        let recipients = std::iter::once(&me as &dyn age::Recipient)
+            .chain(extra.iter().map(|r| r as &dyn age::Recipient));
+        let encryptor = age::Encryptor::with_recipients(recipients).unwrap();
+        let mut file = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut file).unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        writer.finish().unwrap();
+        let path = dir.join("v.csv.age");
+        std::fs::write(&path, &file).unwrap();
+        let identity = dir.join("key.txt");
+        std::fs::write(&identity, format!("{}\n", key.to_string().expose_secret())).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        (path, identity)
+    }
+
+    fn env() -> Env {
+        Env::from_pairs([("TEAMOTP_NO_AGENT", "1")])
+    }
+
+    /// Read-only loads decrypt as they read when the header fits (8 KiB at once, or up to 64 KiB), and
+    /// read the whole file otherwise: the same rows every way, and the same as the write path's read.
+    #[test]
+    fn headers_of_every_size_open_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = age::x25519::Identity::generate();
+        for (others, expect) in [(0, true), (100, true), (700, false)] {
+            let (path, identity) = vault(dir.path(), &key, others, 2_000);
+            let head = std::fs::read(&path).unwrap();
+            let header = head.windows(4).position(|w| w == b"\n---").unwrap();
+            assert_eq!(
+                header < HEAD as usize,
+                expect,
+                "{others} recipients: {header} bytes"
+            );
+            let source = Source::File(path.clone());
+            let ids = [identity];
+            let read = match read_or_stream(&path, "v", &ids, &env()).unwrap() {
+                Read::Decrypted(plain) => {
+                    assert!(expect, "{others} recipients: decrypted as read");
+                    plain.bytes
+                }
+                Read::Whole(raw) => {
+                    assert!(!expect, "{others} recipients: read whole");
+                    read(&Source::File(path.clone()), &ids, &env(), &mut Vec::new())
+                        .unwrap()
+                        .bytes
+                        .tap_len(raw.len())
+                }
+            };
+            let whole = read_hashing(&source, &ids, &env(), &mut Vec::new(), true).unwrap();
+            assert_eq!(&read[..], &whole.bytes[..], "{others} recipients");
+            let loaded = load(&source, &ids, &env(), &mut Vec::new()).unwrap();
+            assert_eq!(loaded.parsed.rows.len(), 2_000);
+        }
+    }
+
+    trait TapLen {
+        fn tap_len(self, raw: usize) -> Self;
+    }
+
+    impl TapLen for Zeroizing<Vec<u8>> {
+        fn tap_len(self, raw: usize) -> Self {
+            assert!(raw > self.len(), "the whole ciphertext was read");
+            self
+        }
+    }
+
+    /// Damage is found on the streaming path as on the whole-file path: a flipped byte anywhere after
+    /// the header, or a cut, releases nothing.
+    #[test]
+    fn damaged_files_release_nothing_when_decrypted_as_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = age::x25519::Identity::generate();
+        let (path, identity) = vault(dir.path(), &key, 0, 3_000);
+        let good = std::fs::read(&path).unwrap();
+        let ids = [identity];
+        for (what, bytes) in [
+            ("flipped in the middle", {
+                let mut b = good.clone();
+                let middle = b.len() / 2;
+                b[middle] ^= 1;
+                b
+            }),
+            ("flipped at the end", {
+                let mut b = good.clone();
+                let last = b.len() - 1;
+                b[last] ^= 1;
+                b
+            }),
+            (
+                "cut at a chunk boundary",
+                good[..good.len() - 1000].to_vec(),
+            ),
+            ("one byte short", good[..good.len() - 1].to_vec()),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            let Err(e) = read_or_stream(&path, "v", &ids, &env()) else {
+                panic!("{what}: opened");
+            };
+            assert!(e.message.contains("damaged"), "{what}: {}", e.message);
+        }
     }
 }
