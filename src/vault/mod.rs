@@ -177,29 +177,36 @@ pub enum FileError {
 /// raw bytes there), so every row whose parsed name or issuer matches the query is in the result.
 pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> {
     let plain = |b: &u8| b.is_ascii() && !matches!(b, b'"' | b'%' | b'+');
-    if !query.bytes().all(|b| plain(&b)) {
+    let needle = query.as_bytes();
+    let Some(first) = needle.first() else {
+        return parse(bytes);
+    };
+    if !needle.iter().all(plain) {
         return parse(bytes);
     }
-    let needle = query.as_bytes();
+    // Where the query occurs in the whole file (ASCII case ignored, overlaps included), found in one pass
+    // rather than row by row; and whether any row at all can need parsing to be compared.
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let hits: Vec<usize> = memchr::memchr2_iter(lower, upper, bytes)
+        .filter(|at| {
+            bytes
+                .get(*at..*at + needle.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+        })
+        .collect();
+    let all_plain = bytes.is_ascii() && memchr::memchr3(b'"', b'%', b'+', bytes).is_none();
+    let base = bytes.as_ptr() as usize;
     let keep = |raw: &[u8]| {
-        let Some(first) = needle.first() else {
+        if !all_plain && (!raw.is_ascii() || memchr::memchr3(b'"', b'%', b'+', raw).is_some()) {
+            return true;
+        }
+        // The rows are pieces of `bytes`: is there an occurrence that starts and ends inside this one?
+        let Some(start) = (raw.as_ptr() as usize).checked_sub(base) else {
             return true;
         };
-        if !raw.is_ascii() || memchr::memchr3(b'"', b'%', b'+', raw).is_some() {
-            return true;
-        }
-        // Jump from one occurrence of the query's first letter (either case) to the next.
-        let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-        let mut from = 0;
-        while let Some(found) = memchr::memchr2(lower, upper, &raw[from..]) {
-            let at = from + found;
-            match raw.get(at..at + needle.len()) {
-                Some(window) if window.eq_ignore_ascii_case(needle) => return true,
-                Some(_) => from = at + 1,
-                None => return false,
-            }
-        }
-        false
+        let next = hits.partition_point(|hit| *hit < start);
+        hits.get(next)
+            .is_some_and(|hit| hit + needle.len() <= start + raw.len())
     };
     if csv::is_header(bytes) {
         Ok(Parsed {
