@@ -130,6 +130,37 @@ impl Layout {
     }
 }
 
+/// [`parse_where`] for a file without any `"` (where every record is one line), of only the given lines
+/// (number and text, in order): the header, the first line that is neither blank nor a comment, is read
+/// as [`parse`] reads it, and the other lines give the rows [`parse`] gives for them.
+pub fn parse_lines<'a>(
+    bytes: &'a [u8],
+    lines: impl IntoIterator<Item = (usize, &'a [u8])>,
+) -> Result<Vec<Row>, FileError> {
+    let Some((header_line, header_text)) = records::lines(bytes)
+        .find(|(_, line)| !records::is_blank(line) && !records::is_comment(line))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut layout = None;
+    records::each_line_record([(header_line, header_text)], |record| {
+        layout = Some(header(&record));
+    });
+    let Some(layout) = layout.transpose()? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    let others = lines
+        .into_iter()
+        .filter(|(number, _)| *number != header_line);
+    records::each_line_record(others, |record| {
+        if !record.is_blank() {
+            rows.push(row(&layout, &record));
+        }
+    });
+    Ok(rows)
+}
+
 /// The header's column names and kinds; a repeated column is an error.
 fn header(header: &RecordRef) -> Result<Layout, FileError> {
     let mut names = Vec::with_capacity(header.fields.len());

@@ -22,6 +22,16 @@ pub fn each_where(bytes: &[u8], keep: impl Fn(&[u8]) -> bool, mut each: impl FnM
         .for_each(|(number, line)| each(row(number, line)));
 }
 
+/// The rows of the given lines (number and text without the line break), blank and comment lines
+/// skipped: what [`parse`] gives for them.
+pub fn parse_lines<'a>(lines: impl IntoIterator<Item = (usize, &'a [u8])>) -> Vec<Row> {
+    lines
+        .into_iter()
+        .filter(|(_, line)| !records::is_blank(line) && !records::is_comment(line))
+        .map(|(number, line)| row(number, line))
+        .collect()
+}
+
 fn row(line: usize, bytes: &[u8]) -> Row {
     let (name, entry) = entry(bytes);
     Row::new(

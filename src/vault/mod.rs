@@ -184,8 +184,12 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
     if !needle.iter().all(plain) {
         return parse(bytes);
     }
+    let all_plain = bytes.is_ascii() && memchr::memchr3(b'"', b'%', b'+', bytes).is_none();
+    if all_plain {
+        return plain_candidates(bytes, needle);
+    }
     // Where the query occurs in the whole file (ASCII case ignored, overlaps included), found in one pass
-    // rather than row by row; and whether any row at all can need parsing to be compared.
+    // rather than row by row.
     let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     let hits: Vec<usize> = memchr::memchr2_iter(lower, upper, bytes)
         .filter(|at| {
@@ -194,10 +198,9 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
                 .is_some_and(|window| window.eq_ignore_ascii_case(needle))
         })
         .collect();
-    let all_plain = bytes.is_ascii() && memchr::memchr3(b'"', b'%', b'+', bytes).is_none();
     let base = bytes.as_ptr() as usize;
     let keep = |raw: &[u8]| {
-        if !all_plain && (!raw.is_ascii() || memchr::memchr3(b'"', b'%', b'+', raw).is_some()) {
+        if !raw.is_ascii() || memchr::memchr3(b'"', b'%', b'+', raw).is_some() {
             return true;
         }
         // The rows are pieces of `bytes`: is there an occurrence that starts and ends inside this one?
@@ -217,6 +220,45 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
         Ok(Parsed {
             format: Format::Gauth,
             rows: gauth::parse_where(bytes, keep),
+        })
+    }
+}
+
+/// [`parse_candidates`] of a file that is all ASCII without `"`, `%` or `+`: every record is one line and
+/// every name is its bytes, so only the lines that hold the query (ASCII case ignored) are looked at,
+/// found with one search of a lower-cased copy (wiped) instead of row by row.
+fn plain_candidates(bytes: &[u8], needle: &[u8]) -> Result<Parsed, FileError> {
+    let lower = zeroize::Zeroizing::new(bytes.to_ascii_lowercase());
+    let mut lines: Vec<(usize, &[u8])> = Vec::new();
+    let mut number = 1;
+    let mut counted = 0;
+    let mut taken = None;
+    for hit in memchr::memmem::find_iter(&lower, &needle.to_ascii_lowercase()) {
+        let start = memchr::memrchr(b'\n', &bytes[..hit]).map_or(0, |i| i + 1);
+        if taken == Some(start) {
+            // Another occurrence on a line already taken.
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        if hit + needle.len() > end {
+            // An occurrence across a line break is in no row.
+            continue;
+        }
+        taken = Some(start);
+        number += memchr::memchr_iter(b'\n', &bytes[counted..start]).count();
+        counted = start;
+        let text = &bytes[start..end];
+        lines.push((number, text.strip_suffix(b"\r").unwrap_or(text)));
+    }
+    if csv::is_header(bytes) {
+        Ok(Parsed {
+            format: Format::TeamCsv,
+            rows: csv::parse_lines(bytes, lines)?,
+        })
+    } else {
+        Ok(Parsed {
+            format: Format::Gauth,
+            rows: gauth::parse_lines(lines),
         })
     }
 }
@@ -365,6 +407,41 @@ mod tests {
                     assert_eq!(each, Err(e));
                     assert!(rows.is_empty(), "no row before a file error");
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Files that are plain ASCII without `"`, `%` or `+` take the search of the whole file: the rows
+        /// it keeps are every row that matches, parsed as the full parse parses them, with their line
+        /// numbers (comments, blank lines, CRLF, a query in the header or across a line break).
+        #[test]
+        fn plain_files_keep_every_match(
+            rows in proptest::collection::vec(("[ a-zA-Z0-9#,:-]{0,10}", "[ a-zA-Z0-9-]{0,6}", 0u8..4), 0..12),
+            query in "[a-zA-Z0-9 ,:#\n-]{1,4}",
+            crlf in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut csv = format!("# team{end}{end}name,issuer,secret{end}");
+            let mut gauth = format!("# team{end}");
+            for (name, issuer, kind) in &rows {
+                match kind {
+                    0 => {
+                        csv.push_str(&format!("# {name}{end}"));
+                        gauth.push_str(&format!("{end}"));
+                    }
+                    1 => {
+                        csv.push_str(&format!("{name},{issuer},!!{end}"));
+                        gauth.push_str(&format!("{name}:!!{end}"));
+                    }
+                    _ => {
+                        csv.push_str(&format!("{name},{issuer},JBSWY3DPEHPK3PXP{end}"));
+                        gauth.push_str(&format!("{name}:JBSWY3DPEHPK3PXP{end}"));
+                    }
+                }
+            }
+            for text in [&csv, &gauth] {
+                assert_candidates_keep_every_match(text, &query);
             }
         }
     }

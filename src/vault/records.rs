@@ -250,23 +250,7 @@ fn split(
             if !keep(index - 1, this_line) {
                 continue;
             }
-            ranges.clear();
-            let mut from = 0;
-            for comma in memchr::memchr_iter(b',', this_line).chain([this_line.len()]) {
-                let piece = &this_line[from..comma];
-                let leading = piece.len() - piece.trim_ascii_start().len();
-                let start = from + leading;
-                ranges.push(start..start + piece.trim_ascii().len());
-                from = comma + 1;
-            }
-            emit(ItemRef::Record(RecordRef {
-                line: line - 1,
-                fields: FieldsRef {
-                    data: this_line,
-                    text: std::str::from_utf8(this_line).ok(),
-                    ranges: &ranges,
-                },
-            }));
+            emit(ItemRef::Record(unquoted(line - 1, this_line, &mut ranges)));
             continue;
         }
         let start_line = line;
@@ -330,6 +314,47 @@ fn split(
                 ranges: &ranges,
             },
         }));
+    }
+}
+
+/// The record of a line without quotes: its fields are the pieces between its commas, trimmed (what
+/// [`field`] finds there, in one pass). `ranges` is the caller's, reused from record to record.
+fn unquoted<'a>(
+    line: usize,
+    text: &'a [u8],
+    ranges: &'a mut Vec<std::ops::Range<usize>>,
+) -> RecordRef<'a> {
+    ranges.clear();
+    let mut from = 0;
+    for comma in memchr::memchr_iter(b',', text).chain([text.len()]) {
+        let piece = &text[from..comma];
+        let leading = piece.len() - piece.trim_ascii_start().len();
+        let start = from + leading;
+        ranges.push(start..start + piece.trim_ascii().len());
+        from = comma + 1;
+    }
+    RecordRef {
+        line,
+        fields: FieldsRef {
+            data: text,
+            text: std::str::from_utf8(text).ok(),
+            ranges,
+        },
+    }
+}
+
+/// The records of chosen lines of a file without any `"` (where every record is one line), as the
+/// splitter would hand them over: `lines` gives each line's number and text (without its line break; a
+/// `\r` before it is trimmed with the last field). Blank and comment lines are skipped.
+pub fn each_line_record<'a>(
+    lines: impl IntoIterator<Item = (usize, &'a [u8])>,
+    mut each: impl FnMut(RecordRef<'_>),
+) {
+    let mut ranges = Vec::with_capacity(16);
+    for (number, text) in lines {
+        if !is_blank(text) && !is_comment(text) {
+            each(unquoted(number, text, &mut ranges));
+        }
     }
 }
 
