@@ -428,7 +428,7 @@ mod tests {
                 match kind {
                     0 => {
                         csv.push_str(&format!("# {name}{end}"));
-                        gauth.push_str(&format!("{end}"));
+                        gauth.push_str(end);
                     }
                     1 => {
                         csv.push_str(&format!("{name},{issuer},!!{end}"));
