@@ -211,17 +211,12 @@ pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> 
         hits.get(next)
             .is_some_and(|hit| hit + needle.len() <= start + raw.len())
     };
-    if csv::is_header(bytes) {
-        Ok(Parsed {
-            format: Format::TeamCsv,
-            rows: csv::parse_where(bytes, keep)?,
-        })
-    } else {
-        Ok(Parsed {
-            format: Format::Gauth,
-            rows: gauth::parse_where(bytes, keep),
-        })
-    }
+    in_format(
+        bytes,
+        keep,
+        |keep| csv::parse_where(bytes, keep),
+        |keep| gauth::parse_where(bytes, keep),
+    )
 }
 
 /// [`parse_candidates`] of a file that is all ASCII without `"`, `%` or `+`: every record is one line and
@@ -261,15 +256,31 @@ fn plain_candidates(bytes: &[u8], needle: &[u8]) -> Result<Parsed, FileError> {
         let text = &bytes[start..end];
         lines.push((number, text.strip_suffix(b"\r").unwrap_or(text)));
     }
+    in_format(
+        bytes,
+        lines,
+        |lines| csv::parse_lines(bytes, lines),
+        gauth::parse_lines,
+    )
+}
+
+/// The rows of `bytes` in its format, from `input`: `team` makes them for a team CSV file (a header
+/// with `name` and `secret`), `gauth` for gauth lines.
+fn in_format<T>(
+    bytes: &[u8],
+    input: T,
+    team: impl FnOnce(T) -> Result<Vec<Row>, FileError>,
+    gauth: impl FnOnce(T) -> Vec<Row>,
+) -> Result<Parsed, FileError> {
     if csv::is_header(bytes) {
         Ok(Parsed {
             format: Format::TeamCsv,
-            rows: csv::parse_lines(bytes, lines)?,
+            rows: team(input)?,
         })
     } else {
         Ok(Parsed {
             format: Format::Gauth,
-            rows: gauth::parse_lines(lines),
+            rows: gauth(input),
         })
     }
 }
@@ -299,17 +310,7 @@ pub fn check(bytes: &[u8]) -> Result<Format, FileError> {
 
 /// Detects the format and parses every row. One bad row never hides the others.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
-    if csv::is_header(bytes) {
-        Ok(Parsed {
-            format: Format::TeamCsv,
-            rows: csv::parse(bytes)?,
-        })
-    } else {
-        Ok(Parsed {
-            format: Format::Gauth,
-            rows: gauth::parse(bytes),
-        })
-    }
+    in_format(bytes, bytes, csv::parse, gauth::parse)
 }
 
 #[cfg(test)]
