@@ -119,7 +119,7 @@ pub fn list(
                     ),
                 };
                 failed = written.err();
-            });
+            })?;
             if let Some(e) = failed {
                 return Err(e.into());
             }

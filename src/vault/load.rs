@@ -263,10 +263,13 @@ pub struct Unparsed {
 }
 
 impl Unparsed {
-    /// Hands each row to `each` as it is parsed (the rows of [`super::parse`], in order).
-    pub fn each_row(&self, each: impl FnMut(Row)) {
-        // The header was checked by `load_unparsed`: the same bytes cannot fail now.
-        let _ = super::each_row(&self.bytes, each);
+    /// Hands each row to `each` as it is parsed (the rows of [`super::parse`], in order). The header was
+    /// checked by [`load_unparsed`], so the error [`super::parse`] could give (before any row) is not
+    /// expected here; it is reported all the same.
+    pub fn each_row(&self, each: impl FnMut(Row)) -> Result<(), UserError> {
+        super::each_row(&self.bytes, each)
+            .map(|_| ())
+            .map_err(|e| UserError::new(format!("{}: {e}", self.label)))
     }
 
     /// Every row at once.
