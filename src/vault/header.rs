@@ -34,27 +34,45 @@ fn base64char(b: u8) -> bool {
 pub fn check(file: &[u8]) -> Result<(), Invalid> {
     let trimmed = file.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN") {
-        // Enough of the binary to hold any reasonable header; armour errors are the age crate's to report.
-        let mut binary = Vec::new();
-        let reader = age::armor::ArmoredReader::new(trimmed);
-        if reader.take(1 << 20).read_to_end(&mut binary).is_err() {
-            return Ok(());
-        }
-        return check_binary(&binary);
+        // Armour errors are the age crate's to report.
+        return match dearmored_header(trimmed) {
+            Some(binary) => check_binary(&binary),
+            None => Ok(()),
+        };
     }
     check_binary(file)
+}
+
+/// The start of an armoured file's binary, decoded up to the end of its header's MAC line (or 1 MiB, or
+/// the end), not the whole file: the header is all that is checked here. `None` on an armour error.
+fn dearmored_header(armoured: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = age::armor::ArmoredReader::new(armoured).take(1 << 20);
+    let mut binary = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = reader.read(&mut chunk).ok()?;
+        if n == 0 {
+            return Some(binary);
+        }
+        binary.extend_from_slice(&chunk[..n]);
+        let header_ends = memchr::memmem::find(&binary, b"\n--- ")
+            .is_some_and(|mac| memchr::memchr(b'\n', &binary[mac + 1..]).is_some());
+        if header_ends {
+            return Some(binary);
+        }
+    }
 }
 
 /// The stanza types of `file`'s header (`X25519`, `mlkem768x25519`, `ssh-ed25519`, ...), binary or
 /// armoured; empty when it is not a v1 age file.
 pub fn stanza_types(file: &[u8]) -> Vec<String> {
     let trimmed = file.trim_ascii_start();
-    let mut binary = Vec::new();
+    let binary;
     let header: &[u8] = if trimmed.starts_with(b"-----BEGIN") {
-        let reader = age::armor::ArmoredReader::new(trimmed);
-        if reader.take(1 << 20).read_to_end(&mut binary).is_err() {
+        let Some(decoded) = dearmored_header(trimmed) else {
             return Vec::new();
-        }
+        };
+        binary = decoded;
         &binary
     } else {
         file
@@ -141,6 +159,43 @@ mod tests {
 
     fn header(stanzas: &str) -> Vec<u8> {
         format!("age-encryption.org/v1\n{stanzas}{MAC}payload").into_bytes()
+    }
+
+    /// An armoured file's header is read without decoding the rest (a large vault's payload is not
+    /// decoded twice), and it is the header that is checked.
+    #[test]
+    fn an_armoured_header_is_read_alone() {
+        use std::io::Write as _;
+        let key = age::x25519::Identity::generate();
+        let me = key.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&me as &dyn age::Recipient)).unwrap();
+        let mut armoured = Vec::new();
+        let writer =
+            age::armor::ArmoredWriter::wrap_output(&mut armoured, age::armor::Format::AsciiArmor)
+                .unwrap();
+        let mut stream = encryptor.wrap_output(writer).unwrap();
+        stream.write_all(&vec![b'x'; 300_000]).unwrap();
+        stream.finish().unwrap().finish().unwrap();
+        let decoded = dearmored_header(&armoured).unwrap();
+        assert!(decoded.len() < 8192, "{} bytes decoded", decoded.len());
+        assert_eq!(check(&armoured), Ok(()));
+        // (the age crate adds a random "grease" stanza after ours)
+        assert_eq!(
+            stanza_types(&armoured).first().map(String::as_str),
+            Some("X25519")
+        );
+        // A broken header in an armoured file is still found, with a large payload after it.
+        let mut broken = header("-> X25519  two-spaces\nAAAA\n");
+        broken.extend_from_slice(&vec![7u8; 300_000]);
+        let mut armoured = Vec::new();
+        let mut writer =
+            age::armor::ArmoredWriter::wrap_output(&mut armoured, age::armor::Format::AsciiArmor)
+                .unwrap();
+        writer.write_all(&broken).unwrap();
+        writer.finish().unwrap();
+        assert!(check(&armoured).is_err());
+        assert_eq!(check(&broken), check(&armoured));
     }
 
     #[test]
