@@ -125,7 +125,7 @@ fn read_hashing(
             hashing,
         ),
         Source::File(path) => {
-            let raw = if hashing {
+            let mut raw = if hashing {
                 read_file(path, env)?
             } else {
                 match read_or_stream(path, &label, identity_paths, env)? {
@@ -140,7 +140,6 @@ fn read_hashing(
                 ))
                 .hint("restore it from version control or from its backup (VAULT.bak)"));
             }
-            let mut raw = raw;
             let encrypted = decrypt::is_age(&raw);
             if !encrypted {
                 warn_if_exposed(path, warn);
