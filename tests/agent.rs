@@ -46,6 +46,12 @@ impl Agented {
         self.sandbox.home()
     }
 
+    /// The passphrase-protected fixture key (`SSH_PASS`) as the default identity, ~/.ssh/id_ed25519.
+    fn install_default_ssh_key(&self) {
+        let ssh = self.home().join(".ssh").join("id_ed25519");
+        self.sandbox.install(&self.fixture("id_ed25519_pw"), &ssh);
+    }
+
     /// teamotp with a clean environment: the sandbox's home, its socket, `teamotp` on PATH.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
@@ -213,10 +219,7 @@ fn unlock_an_encrypted_ssh_key_in_a_pty_then_20_commands_without_a_terminal() {
     let agented = Agented::new();
     let expected = expected_list(&agented);
     // The default identity: ~/.ssh/id_ed25519, with a passphrase.
-    let ssh = agented.home().join(".ssh").join("id_ed25519");
-    agented
-        .sandbox
-        .install(&agented.fixture("id_ed25519_pw"), &ssh);
+    agented.install_default_ssh_key();
     let vault = agented.fixture("multi.csv.age");
 
     // Without the agent and without a terminal it cannot be opened, and the hint says what to do.
@@ -330,10 +333,7 @@ fn a_passphrase_vault_opens_and_is_written_through_the_agent() {
 #[test]
 fn git_log_p_over_5_commits_asks_nothing_after_unlock() {
     let agented = Agented::new();
-    let ssh = agented.home().join(".ssh").join("id_ed25519");
-    agented
-        .sandbox
-        .install(&agented.fixture("id_ed25519_pw"), &ssh);
+    agented.install_default_ssh_key();
     let repo = agented.sandbox.root().join("repo");
     std::fs::create_dir(&repo).unwrap();
     let git = |args: &[&str]| {
@@ -410,10 +410,7 @@ fn git_log_p_over_5_commits_asks_nothing_after_unlock() {
 #[test]
 fn lock_makes_the_next_command_without_a_terminal_fail_with_the_unlock_hint() {
     let agented = Agented::new();
-    let ssh = agented.home().join(".ssh").join("id_ed25519");
-    agented
-        .sandbox
-        .install(&agented.fixture("id_ed25519_pw"), &ssh);
+    agented.install_default_ssh_key();
     let vault = agented.fixture("multi.csv.age");
     let v = vault.to_str().unwrap();
     let (shown, code) = agented.on_pty(&["-f", v, "unlock"], &[SSH_PASS]);
@@ -711,10 +708,7 @@ fn two_concurrent_unlocks_leave_one_agent() {
 #[test]
 fn no_canary_secret_in_the_agents_proc_files_or_any_output() {
     let agented = Agented::new();
-    let ssh = agented.home().join(".ssh").join("id_ed25519");
-    agented
-        .sandbox
-        .install(&agented.fixture("id_ed25519_pw"), &ssh);
+    agented.install_default_ssh_key();
     let vault = agented.fixture("passphrase.csv.age");
     let v = vault.to_str().unwrap();
     let (shown, code) = agented.on_pty(&["-f", v, "unlock"], &[SSH_PASS, VAULT_PASS]);

@@ -3,6 +3,8 @@
 //! every one of them to the same plaintext. The other direction (teamotp encrypts, typage decrypts) runs
 //! when node and tests/interop-pq/node_modules exist, and is skipped with the reason printed otherwise.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -129,17 +131,9 @@ fn pq_lines_mixed_with_x25519_lines() {
 /// teamotp encrypts to PQ recipients (the typage one among them); typage decrypts.
 #[test]
 fn typage_decrypts_what_teamotp_writes() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop-pq");
-    if !dir.join("node_modules/age-encryption").exists() {
-        eprintln!(
-            "skipped: tests/interop-pq/node_modules is missing (cd tests/interop-pq && npm ci)"
-        );
+    let Some(dir) = support::typage_dir() else {
         return;
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("skipped: node is not on PATH");
-        return;
-    }
+    };
     let typage: pq::Recipient = String::from_utf8(fixture("recipient.txt"))
         .unwrap()
         .trim()

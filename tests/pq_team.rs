@@ -524,17 +524,9 @@ fn the_migration_prepare_ack_refuse_switch_and_downgrade() {
 
 #[test]
 fn typage_decrypts_a_vault_teamotp_encrypted_to_pq_recipients() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop-pq");
-    if !dir.join("node_modules/age-encryption").exists() {
-        eprintln!(
-            "skipped: tests/interop-pq/node_modules is missing (cd tests/interop-pq && npm ci)"
-        );
+    let Some(dir) = support::typage_dir() else {
         return;
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("skipped: node is not on PATH");
-        return;
-    }
+    };
     let (sb, _) = team();
     let alice = keygen(&sb, "alice.txt", true);
     let bob = keygen(&sb, "bob.txt", true);

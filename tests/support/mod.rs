@@ -146,6 +146,23 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `tests/interop-pq` when typage (npm `age-encryption`) and node can run there; `None`, with the
+/// reason printed, otherwise (CI installs both: `npm ci` in `.ci/run`).
+pub fn typage_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop-pq");
+    if !dir.join("node_modules/age-encryption").exists() {
+        eprintln!(
+            "skipped: tests/interop-pq/node_modules is missing (cd tests/interop-pq && npm ci)"
+        );
+        return None;
+    }
+    if StdCommand::new("node").arg("--version").output().is_err() {
+        eprintln!("skipped: node is not on PATH");
+        return None;
+    }
+    Some(dir)
+}
+
 /// `HOME` and every `XDG_*` directory teamotp might read, all inside `home`.
 pub fn xdg_env(home: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
