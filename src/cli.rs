@@ -204,6 +204,14 @@ pub enum Command {
         /// The vault's path in the work tree (git's %P)
         path: Option<PathBuf>,
     },
+    /// git merge driver for .age-recipients: merge three versions by key (BASE OURS THEIRS [PATH])
+    MergeRecipients {
+        base: PathBuf,
+        ours: PathBuf,
+        theirs: PathBuf,
+        /// The file's path in the work tree (git's %P)
+        path: Option<PathBuf>,
+    },
     /// Unlock your identities (and a passphrase vault's passphrase) once for the session: teamotp asks
     /// each passphrase now, hands the keys to the teamotp agent (started in the background when none
     /// runs), and every command, git diff and merge asks the agent instead of you until it locks

@@ -30,7 +30,8 @@ use clap::CommandFactory;
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
 use commands::{
-    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, read, vaults,
+    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, merge, read,
+    vaults,
 };
 use env::Env;
 use error::UserError;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
                 | Command::Man
                 | Command::Textconv { .. }
                 | Command::MergeDriver { .. }
+                | Command::MergeRecipients { .. }
         )
     );
     let config = match needs_vault && !cli.demo {
@@ -278,13 +280,25 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         )),
         Some(Command::Qr { query }) => done(exchange::qr(&ctx, &query, err)),
         Some(Command::GitSetup) => done(git::setup(&ctx, err)),
+        Some(Command::MergeRecipients {
+            base,
+            ours,
+            theirs,
+            path,
+        }) => Ok(merge::merge_recipients(
+            &base,
+            &ours,
+            &theirs,
+            path.as_deref(),
+            err,
+        )?),
         Some(Command::Textconv { input }) => done(git::textconv(&ctx, &input, out, err)),
         Some(Command::MergeDriver {
             base,
             ours,
             theirs,
             path,
-        }) => Ok(git::merge_driver(
+        }) => Ok(merge::merge_driver(
             &ctx,
             &base,
             &ours,

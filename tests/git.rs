@@ -18,6 +18,8 @@ use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
 
 /// What `git-setup` writes to `.gitattributes`.
 const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
+const RECIPIENTS_ATTRIBUTES: &str =
+    ".age-recipients merge=teamotp-recipients\n.age-recipients.next merge=teamotp-recipients\n";
 
 /// Public test secrets. The canary must never appear in anything git shows.
 const SECRET: &str = "JBSWY3DPEHPK3PXP";
@@ -219,7 +221,7 @@ fn git_setup_writes_the_attributes_and_the_local_config() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         std::fs::read_to_string(repo.work().join(".gitattributes")).unwrap(),
-        format!("{ATTRIBUTES}\n")
+        format!("{ATTRIBUTES}\n{RECIPIENTS_ATTRIBUTES}")
     );
     let get = |key: &str| {
         repo.git_ok(&["config", "--local", "--get", key])
@@ -232,11 +234,27 @@ fn git_setup_writes_the_attributes_and_the_local_config() {
         "teamotp merge-driver %O %A %B %P"
     );
     assert_eq!(get("diff.teamotp.textconv"), "teamotp textconv");
-    // git itself routes the vault to the drivers.
+    assert_eq!(
+        get("merge.teamotp-recipients.driver"),
+        "teamotp merge-recipients %O %A %B %P"
+    );
+    // git itself routes the vault and the recipients files to the drivers.
     let attrs = repo.git_ok(&["check-attr", "diff", "merge", "--", "vault.csv.age"]);
     assert_eq!(
         attrs.stdout,
         "vault.csv.age: diff: teamotp\nvault.csv.age: merge: teamotp\n"
+    );
+    let attrs = repo.git_ok(&[
+        "check-attr",
+        "merge",
+        "--",
+        ".age-recipients",
+        ".age-recipients.next",
+    ]);
+    assert_eq!(
+        attrs.stdout,
+        ".age-recipients: merge: teamotp-recipients\n\
+         .age-recipients.next: merge: teamotp-recipients\n"
     );
 }
 
@@ -249,7 +267,10 @@ fn git_setup_twice_leaves_one_attributes_line_and_keeps_other_lines() {
     let second = repo.teamotp_ok(&["git-setup"]);
     assert!(second.stderr.contains("already"), "{}", second.stderr);
     let text = std::fs::read_to_string(&attributes).unwrap();
-    assert_eq!(text, format!("*.png binary\n{ATTRIBUTES}\n"));
+    assert_eq!(
+        text,
+        format!("*.png binary\n{ATTRIBUTES}\n{RECIPIENTS_ATTRIBUTES}")
+    );
     assert_eq!(text.matches(ATTRIBUTES).count(), 1);
     let drivers = repo.git_ok(&["config", "--local", "--get-all", "merge.teamotp.driver"]);
     assert_eq!(drivers.stdout.lines().count(), 1, "{drivers:?}");

@@ -820,13 +820,16 @@ fn decryption_failures_never_print_a_secret() {
         &["-f", "missing.age", "-i", "me.key"],
     ];
     let mut checker = Checker::new(sandbox, &[]);
-    for base in bases {
+    for (i, base) in bases.into_iter().enumerate() {
         checker.base(base);
         let file = base[1];
         checker.run(&["list"], "", 2, "");
         checker.run(&["code", "alpha"], "", 2, "");
         checker.run(&["check"], "", 2, "");
-        checker.run(&["textconv", file], "", 2, "");
+        // A version none of the keys opens is one line for git, exit 0 (with other.key, with the
+        // default identity, and with a header whose stanza no longer matches me.key).
+        let foreign = matches!(i, 0 | 1 | 7);
+        checker.run(&["textconv", file], "", if foreign { 0 } else { 2 }, "");
         checker.run(&["export", "--plaintext"], "", 2, "");
         checker.run(&["add", "x"], secret("add-delta"), 2, "");
         checker.run(&["rm", "alpha", "-y"], "", 2, "");

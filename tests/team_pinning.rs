@@ -44,10 +44,18 @@ fn a_teammates_edit_of_the_recipients_file_stops_every_write_until_ack() {
     );
     assert_refused(&sb, OTHER, "v.age");
 
-    // Reading still works meanwhile.
+    // Reading still works meanwhile, and says that the vault is not encrypted to the file's keys.
     assert_eq!(
         sb.me(&["list", "--format", "csv"]),
-        out(0, &format!("{LIST_HEADER}{AWS_LIST}"), "")
+        out(
+            0,
+            &format!("{LIST_HEADER}{AWS_LIST}"),
+            &format!(
+                "teamotp: warning: 'v.age' is not encrypted to exactly the keys of \
+                 './.age-recipients': Mallory ({}) cannot open it; re-encrypt it: teamotp rekey\n",
+                short(&other_pub())
+            )
+        )
     );
 
     let shown = format!(

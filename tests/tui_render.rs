@@ -27,6 +27,7 @@ fn app(now: u64) -> App {
         label: "team.csv.age".into(),
         parsed: vault::parse(VAULT.as_bytes()).unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     };
     App::new(&vault, now, Box::new(NoClipboard))
 }
@@ -222,6 +223,7 @@ fn the_header_never_cuts_a_word_at_110_columns() {
         label: "six.csv".into(),
         parsed: vault::parse(b"name,secret\nAWS root,JBSWY3DPEHPK3PXP\n").unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     };
     let mut app = App::new(&vault, T + 1, Box::new(NoClipboard));
     let terminal = draw(&mut app, 110, 10);
@@ -267,11 +269,13 @@ fn two_vaults(now: u64) -> App {
         )
         .unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     };
     let finance = Loaded {
         label: "/home/u/src/finance/otp.csv.age".into(),
         parsed: vault::parse(b"name,secret\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n").unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     };
     App::with_vaults(
         &[

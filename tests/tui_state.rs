@@ -52,6 +52,7 @@ fn loaded() -> Loaded {
         label: "team.csv".into(),
         parsed: vault::parse(VAULT.as_bytes()).unwrap(),
         encrypted: false,
+        agreement: Default::default(),
     }
 }
 
@@ -490,6 +491,7 @@ fn vault_of(label: &str, text: &str) -> Loaded {
         label: label.into(),
         parsed: vault::parse(text.as_bytes()).unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     }
 }
 

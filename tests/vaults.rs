@@ -288,6 +288,12 @@ fn writes_go_to_exactly_one_vault() {
 fn repo() -> Sandbox {
     let sb = Sandbox::new();
     fs::create_dir_all(sb.path("repo/.git")).unwrap();
+    // The clone has teamotp's drivers (as `teamotp git-setup` leaves it), so no note about them.
+    sb.write(
+        "repo/.git/config",
+        "[merge \"teamotp\"]\n\tdriver = teamotp merge-driver %O %A %B %P\n\
+         [merge \"teamotp-recipients\"]\n\tdriver = teamotp merge-recipients %O %A %B %P\n",
+    );
     fs::create_dir_all(sb.path("repo/docs/deep")).unwrap();
     sb.run(&["-i", ME, "-f", "repo/team.csv.age", "init"])
         .expect_code(0, "init");

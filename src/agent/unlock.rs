@@ -253,7 +253,7 @@ fn vault_item(path: &Path, env: &Env) -> Result<Option<Item>, UserError> {
     };
     let failure = |e: Failure| UserError::new(format!("cannot decrypt '{shown}': {e}"));
     let decryptor =
-        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(raw.trim_ascii_start()))
+        crate::vault::decrypt::decryptor(age::armor::ArmoredReader::new(raw.trim_ascii_start()))
             .map_err(|e| failure(e.into()))?;
     let mut reader = decryptor
         .decrypt(std::iter::once(&recorder as &dyn age::Identity))

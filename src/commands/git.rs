@@ -6,16 +6,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::write::{self, Context};
+use super::write::Context;
 use crate::error::UserError;
 use crate::output::printable;
-use crate::vault::document::Document;
 use crate::vault::load;
-use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Source, decrypt, identity};
+use crate::vault::{Source, identity};
 
-/// The attributes line `git-setup` writes.
+/// The attributes line `git-setup` writes for vaults.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
+
+/// The attributes lines `git-setup` writes for the recipients files: merged by key with the same rule
+/// as the vault's members (`commands::merge`).
+pub const RECIPIENTS_ATTRIBUTES: [&str; 2] = [
+    ".age-recipients merge=teamotp-recipients",
+    ".age-recipients.next merge=teamotp-recipients",
+];
 
 /// The lines `git-setup` adds to `.gitignore`: the vault's backup and its lock file.
 pub const IGNORED: [&str; 2] = ["*.age.bak", "*.age.lock"];
@@ -106,11 +111,19 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
     let existing = read_regular(&attributes)?;
     let ignore = top.join(".gitignore");
     let ignored = read_regular(&ignore)?;
-    let routed = existing.lines().any(|l| l.trim() == ATTRIBUTES);
+    let wanted: Vec<&str> = std::iter::once(ATTRIBUTES)
+        .chain(RECIPIENTS_ATTRIBUTES)
+        .collect();
+    let absent: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|line| !existing.lines().any(|l| l.trim() == *line))
+        .collect();
+    let routed = absent.is_empty();
     if routed {
         let _ = writeln!(
             err,
-            "teamotp: {} already routes *.age to teamotp",
+            "teamotp: {} already routes *.age and the recipients files to teamotp",
             attributes.display()
         );
     } else {
@@ -118,12 +131,15 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(ATTRIBUTES);
-        text.push('\n');
+        for line in &absent {
+            text.push_str(line);
+            text.push('\n');
+        }
         write_regular(&attributes, &text)?;
         let _ = writeln!(
             err,
-            "teamotp: wrote '{ATTRIBUTES}' to {}",
+            "teamotp: wrote '{}' to {}",
+            absent.join("' and '"),
             attributes.display()
         );
     }
@@ -158,6 +174,14 @@ pub fn setup(ctx: &Context, err: &mut dyn Write) -> Result<(), UserError> {
             "teamotp vault merge (by account name)",
         ),
         ("merge.teamotp.driver", "teamotp merge-driver %O %A %B %P"),
+        (
+            "merge.teamotp-recipients.name",
+            "teamotp recipients merge (by key)",
+        ),
+        (
+            "merge.teamotp-recipients.driver",
+            "teamotp merge-recipients %O %A %B %P",
+        ),
     ] {
         git(&top, &["config", "--local", key, value])?;
     }
@@ -191,29 +215,37 @@ pub fn fingerprint(secret: &crate::secret::Secret) -> String {
         .collect()
 }
 
-/// `teamotp textconv FILE` (`-`: standard input): one line per account, never a secret.
+/// `teamotp textconv FILE` (`-`: standard input): one line per account, never a secret. A version you
+/// cannot open (encrypted before you joined, or to keys you do not hold) is one line saying so, exit 0, so
+/// that `git log -p`, `git show` and `git diff` work over the whole history.
 pub fn textconv(
     ctx: &Context,
     file: &Path,
     out: &mut dyn Write,
-    err: &mut dyn Write,
+    _err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let vault = if file == Path::new("-") {
+    let (raw, label) = if file == Path::new("-") {
         // `git show :3:vault.csv.age | teamotp textconv -`: a version git holds, not a file on disk.
         let raw = crate::files::read_limited(std::io::stdin().lock(), crate::files::READ_LIMIT)
             .map_err(|e| UserError::new(format!("cannot read standard input: {e}")))?;
-        let label = "standard input".to_owned();
-        let plain = load::open(
-            &raw,
-            label.clone(),
-            || identity::load(&identity::paths(ctx.identities, ctx.env)),
-            || load::ask_passphrase(&label),
-            ctx.env,
-        )?;
-        load::parse(&plain)?
+        (raw, "standard input".to_owned())
     } else {
-        load::load(&Source::File(file.to_owned()), ctx.identities, ctx.env, err)?
+        let raw = crate::files::read(file)
+            .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))?;
+        (raw, file.display().to_string())
     };
+    let ask = label.clone();
+    let Some(plain) = load::open_if_yours(
+        &raw,
+        label,
+        || identity::load(&identity::paths(ctx.identities, ctx.env)),
+        || load::ask_passphrase(&ask),
+        ctx.env,
+    )?
+    else {
+        return crate::error::write_data(out, foreign_line(&raw).as_bytes());
+    };
+    let vault = load::parse(&plain)?;
     for row in &vault.parsed.rows {
         let line = match &row.entry {
             Ok(a) => {
@@ -240,174 +272,33 @@ pub fn textconv(
     Ok(())
 }
 
-/// `teamotp merge-driver BASE OURS THEIRS [PATH]`: git's `%O %A %B %P`. Writes the merge into OURS,
-/// encrypted to the recipients file; exit 0, or 1 when an account changed differently on both sides
-/// (ours is kept and the conflicts are listed).
-pub fn merge_driver(
-    ctx: &Context,
-    base: &Path,
-    ours: &Path,
-    theirs: &Path,
-    path: Option<&Path>,
-    err: &mut dyn Write,
-) -> Result<u8, UserError> {
-    let read = |file: &Path| {
-        crate::files::read(file)
-            .map_err(|e| UserError::new(format!("cannot read '{}': {e}", file.display())))
+/// What `textconv` shows for a version none of your keys opens: how many recipients it has and a
+/// fingerprint of the file, so that two such versions can still be told apart in a diff.
+fn foreign_line(raw: &[u8]) -> String {
+    use crate::vault::membership::{self, Recorded};
+    let count = match membership::recorded(raw) {
+        Recorded::Keys(record) => record.keys.len(),
+        _ => crate::vault::header::stanza_types(raw)
+            .iter()
+            .filter(|t| KNOWN_STANZAS.contains(&t.as_str()) || t.starts_with("piv-"))
+            .count(),
     };
-    let document = |file: &Path, bytes: &[u8]| -> Result<Document, UserError> {
-        let parsed =
-            vault::parse(bytes).map_err(|e| UserError::new(format!("{}: {e}", file.display())))?;
-        Document::from_plaintext(bytes, &parsed)
-            .map_err(|e| UserError::new(format!("{}: {e}", file.display())))
-    };
-    // Ours is opened first, through the usual path: its keys (identities loaded once, or the passphrase
-    // asked once) then open the other two versions, so nothing is asked three times.
-    let our_bytes = read(ours)?;
-    if our_bytes.is_empty() {
-        return Err(UserError::new("our version of the vault is empty"));
-    }
-    let base_bytes = read(base)?;
-    let their_bytes = read(theirs)?;
-    let vault_path = path.map_or_else(|| ours.to_owned(), Path::to_path_buf);
-    refuse_plaintext(
-        &vault_path,
-        [
-            ("the base", base, &base_bytes),
-            ("our", ours, &our_bytes),
-            ("their", theirs, &their_bytes),
-        ],
-    )?;
-    let label = ours.display().to_string();
-    let our_plain = load::open(
-        &our_bytes,
-        label.clone(),
-        || identity::load(&identity::paths(ctx.identities, ctx.env)),
-        || load::ask_passphrase(&label),
-        ctx.env,
-    )?;
-    let our_doc = document(ours, &our_plain.bytes)?;
-    let other = |file: &Path, bytes: &[u8]| -> Result<Document, UserError> {
-        if bytes.is_empty() {
-            return Ok(Document::new());
-        }
-        if !decrypt::is_age(bytes) {
-            return document(file, bytes);
-        }
-        let plain = decrypt::decrypt(bytes, &our_plain.identities.list, || {
-            our_plain
-                .passphrase
-                .as_ref()
-                .map(|p| age::secrecy::SecretString::from(p.as_str().to_owned()))
-                .ok_or(decrypt::Failure::NoTerminal)
-        })
-        .map_err(|e| {
-            load::failure(
-                &file.display().to_string(),
-                e,
-                &our_plain.identities,
-                ctx.env,
-            )
-        })?;
-        document(file, &plain)
-    };
-    let base_doc = other(base, &base_bytes)?;
-    let their_doc = other(theirs, &their_bytes)?;
-    let (merged, conflicts) = Document::merge(&base_doc, &our_doc, &their_doc);
-
-    let team_ctx = Context {
-        source: Source::File(vault_path.clone()),
-        identities: ctx.identities,
-        recipients_file: ctx.recipients_file,
-        env: ctx.env,
-        now: ctx.now,
-    };
-    let plaintext = merged.serialize();
-    let members = match &our_plain.passphrase {
-        Some(_) => Vec::new(),
-        None => {
-            let members = write::read_members(&team_ctx.recipients_path()?, err)?.0;
-            write::check_pin(&team_ctx, &members)?;
-            members
-        }
-    };
-    let protection = match &our_plain.passphrase {
-        Some(passphrase) => Protection::Passphrase(passphrase),
-        None => Protection::Recipients(&members),
-    };
-    let check = match &our_plain.passphrase {
-        Some(passphrase) => Check::Passphrase(passphrase),
-        None => Check::Identities(&our_plain.identities),
-    };
-    store::save(&Request {
-        path: ours,
-        plaintext: &plaintext,
-        protection,
-        check,
-        armored: our_plain.armored,
-        expected_hash: Some(our_plain.file_hash),
-        // git's OURS is a scratch file: a .bak of it would be noise.
-        backup: store::Backup::None,
-    })?;
-    if conflicts.is_empty() {
-        let _ = writeln!(
-            err,
-            "teamotp: merged {} by account (name, or secret across a rename)",
-            vault_path.display()
-        );
-        return Ok(0);
-    }
-    let _ = writeln!(
-        err,
-        "teamotp: {} account{} changed differently on both sides; kept ours for:",
-        conflicts.len(),
-        if conflicts.len() == 1 { "" } else { "s" }
-    );
-    for name in &conflicts {
-        let _ = writeln!(err, "    {}", printable(name));
-    }
-    let _ = writeln!(
-        err,
-        "teamotp: hint: fix them with 'teamotp edit' (their version: git show :3:{} | teamotp textconv -), \
-         then git add and commit",
-        printable(&vault_path.display().to_string())
-    );
-    Ok(1)
+    let digest = crate::vault::load::hash(raw);
+    format!(
+        "(a version you cannot open: encrypted to {count} recipient{} without any key of yours, \
+         probably before you joined; file SHA256:{})\n",
+        if count == 1 { "" } else { "s" },
+        data_encoding::HEXLOWER.encode(&digest[..8])
+    )
 }
 
-/// When any version of the vault is age-encrypted, every non-empty version must be: a plaintext one (team
-/// CSV or gauth lines committed on a branch) is refused with exit 1, a conflict that leaves OURS as it
-/// was. Merging it would copy secrets that sit in the clear in git history into the team vault, and would
-/// re-encrypt accounts a teammate planted as if they were the team's. Nothing is decrypted before this.
-fn refuse_plaintext(vault: &Path, versions: [(&str, &Path, &[u8]); 3]) -> Result<(), UserError> {
-    let present = || versions.iter().filter(|(_, _, bytes)| !bytes.is_empty());
-    if !present().any(|(_, _, bytes)| decrypt::is_age(bytes)) {
-        return Ok(());
-    }
-    let plain: Vec<String> = present()
-        .filter(|(_, _, bytes)| !decrypt::is_age(bytes))
-        .map(|(word, file, _)| {
-            format!(
-                "{word} version ('{}')",
-                printable(&file.display().to_string())
-            )
-        })
-        .collect();
-    if plain.is_empty() {
-        return Ok(());
-    }
-    Err(UserError::new(format!(
-        "refusing to merge {}: {} {} not encrypted, but the vault is (a plaintext vault on a branch \
-         carries its secrets in the clear, and merging it would re-encrypt planted accounts as if they \
-         were the team's); ours is kept as it was",
-        printable(&vault.display().to_string()),
-        plain.join(" and "),
-        if plain.len() == 1 { "is" } else { "are" },
-    ))
-    .hint(format!(
-        "see who committed it: git log -p --textconv -- '{}'; if the plaintext is wanted, encrypt it on \
-         its branch with 'teamotp encrypt' and merge again",
-        printable(&vault.display().to_string())
-    ))
-    .code(1))
-}
+/// The stanza types of recipients (age's grease stanzas and the record are not recipients).
+const KNOWN_STANZAS: [&str; 7] = [
+    "X25519",
+    "ssh-ed25519",
+    "ssh-rsa",
+    "mlkem768x25519",
+    "p256tag",
+    "mlkem768p256tag",
+    "scrypt",
+];

@@ -636,7 +636,7 @@ pub fn members_ack(
                     err,
                     "teamotp: the recipients are unchanged; nothing to accept"
                 );
-                return Ok(());
+                return super::merge::finish_pending(ctx, err);
             }
             (
                 "the recipients file changed since your last write:".to_owned(),
@@ -661,7 +661,8 @@ pub fn members_ack(
         "teamotp: accepted; the next write encrypts to these {} recipients (or run 'teamotp rekey' now)",
         members.len()
     );
-    Ok(())
+    // In a merge that stopped for this review: finish the vault's merge now.
+    super::merge::finish_pending(ctx, err)
 }
 
 /// `teamotp rekey --post-quantum`: when every member has a key in the next file, re-encrypts the vault to

@@ -11,6 +11,7 @@ pub mod git;
 pub mod help;
 pub mod keys;
 pub mod members;
+pub mod merge;
 pub mod read;
 pub mod vaults;
 pub mod write;

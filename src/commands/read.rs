@@ -9,6 +9,7 @@ use crate::account::Account;
 use crate::error::UserError;
 use crate::output::{self, Format, Line, printable};
 use crate::totp;
+use crate::vault::inspect::Agreement;
 use crate::vault::load::{Unparsed, describe_row};
 use crate::vault::{Loaded, Row};
 
@@ -395,6 +396,20 @@ pub fn check(shown: &Shown, strict: bool, out: &mut dyn Write, err: &mut dyn Wri
 
 fn check_one(vault: &Loaded, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     let mut problems = 0;
+    match &vault.agreement {
+        Agreement::Mismatch(line) => {
+            writeln!(out, "{}", printable(line))?;
+            problems += 1;
+        }
+        Agreement::NoRecord => writeln!(
+            err,
+            "teamotp: note: '{}' was written by another tool (such as plain age) or an older teamotp: \
+             it carries no record of its recipients, so it cannot be checked against .age-recipients \
+             (the next teamotp write adds one)",
+            printable(&vault.label)
+        )?,
+        Agreement::Agrees => {}
+    }
     for (row, reason) in vault.parsed.invalid() {
         writeln!(out, "{}", printable(&vault.describe(row, reason)))?;
         problems += 1;

@@ -400,24 +400,6 @@ pub(crate) fn check_accepted(
     .hint("if not, someone may have slipped in a key: check the file's history before going on"))
 }
 
-/// Stops a write when the recipients file is not the one this machine accepted for the vault (see
-/// `check_accepted`); `members` were read from it just before, and the file is read again for its bytes.
-pub(crate) fn check_pin(ctx: &Context, members: &[Member]) -> Result<(), UserError> {
-    let (current, text) = read_members(&ctx.recipients_path()?, &mut std::io::sink())?;
-    let same = current.len() == members.len()
-        && current
-            .iter()
-            .zip(members)
-            .all(|(a, b)| a.key == b.key && a.label == b.label);
-    if !same {
-        return Err(UserError::new(
-            "the recipients file changed while teamotp read it; nothing was written",
-        )
-        .hint("run the command again"));
-    }
-    check_accepted(ctx, &text, members)
-}
-
 /// Records `text` (the recipients file's exact bytes) as accepted for the vault; a failure is a warning
 /// (the next write then asks for `members ack` again).
 pub(crate) fn record_pin(ctx: &Context, text: &str, err: &mut dyn Write) {

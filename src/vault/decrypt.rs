@@ -75,7 +75,15 @@ impl From<age::DecryptError> for Failure {
 
 /// True when the age header says the file is passphrase-encrypted (scrypt), so no identity is needed.
 pub fn is_scrypt(bytes: &[u8]) -> Result<bool, Failure> {
-    Ok(age::Decryptor::new_buffered(age::armor::ArmoredReader::new(framed(bytes)))?.is_scrypt())
+    Ok(decryptor(age::armor::ArmoredReader::new(framed(bytes)))?.is_scrypt())
+}
+
+/// age's decryptor over `input`, its header handed over in one piece (see [`super::header::WholeHeader`]:
+/// the crate's own header reader is quadratic in the header's size).
+pub fn decryptor<R: std::io::BufRead>(
+    input: R,
+) -> Result<age::Decryptor<super::header::WholeHeader<R>>, age::DecryptError> {
+    age::Decryptor::new_buffered(super::header::WholeHeader::new(input))
 }
 
 /// Decrypts an age file. For passphrase (scrypt) files `passphrase` is called once; otherwise the
@@ -126,7 +134,7 @@ fn decrypt_from(
         other => other,
     };
     super::header::check(framed(start)).map_err(|e| Failure::Damaged(e.to_string()))?;
-    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| damaged_v1(e.into()))?;
+    let decryptor = decryptor(input).map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {
         let identity = crate::agent::passphrase_identity(passphrase()?, MAX_WORK_FACTOR);
         decryptor

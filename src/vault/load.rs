@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::decrypt::{self, Failure};
 use super::identity::{self, Identities};
+use super::inspect::{self, Agreement};
 use super::{Parsed, Reason, Row};
 use crate::demo;
 use crate::env::Env;
@@ -56,6 +57,8 @@ pub struct Loaded {
     pub label: String,
     pub parsed: Parsed,
     pub encrypted: bool,
+    /// How the version's recorded recipients compare with the recipients file beside it.
+    pub agreement: Agreement,
 }
 
 impl Loaded {
@@ -87,6 +90,8 @@ pub struct Plaintext {
     pub identities: Identities,
     /// SHA-256 of the file's bytes as read, to notice a concurrent change before replacing it.
     pub file_hash: [u8; 32],
+    /// How the version's recorded recipients compare with the recipients file beside it.
+    pub agreement: Agreement,
 }
 
 /// Reads and decrypts the vault. Warnings (a plaintext file others can read) go to `warn`.
@@ -125,10 +130,11 @@ fn read_hashing(
             hashing,
         ),
         Source::File(path) => {
+            inspect::warn_git_drivers(path, env, warn);
             let mut raw = if hashing {
                 read_file(path, env)?
             } else {
-                match read_or_stream(path, &label, identity_paths, env)? {
+                match read_or_stream(path, &label, identity_paths, env, warn)? {
                     Read::Decrypted(plain) => return Ok(plain),
                     Read::Whole(raw) => raw,
                 }
@@ -142,7 +148,17 @@ fn read_hashing(
             }
             let encrypted = decrypt::is_age(&raw);
             if !encrypted {
+                refuse_plaintext_team_vault(path, env)?;
                 warn_if_exposed(path, warn);
+            }
+            let agreement = match encrypted {
+                true => inspect::agreement(path, &raw),
+                false => Agreement::Agrees,
+            };
+            // A write re-encrypts to the recipients file, which fixes a mismatch: it says so after
+            // writing (`write::commit`) instead of asking for `rekey` first.
+            if !hashing {
+                inspect::warn(&agreement, warn);
             }
             let ask_label = label.clone();
             let opened = open_hashing(
@@ -157,7 +173,7 @@ fn read_hashing(
                 // Ciphertext: nothing secret to wipe (a memset of the whole file saved).
                 drop(std::mem::take(&mut *raw));
             }
-            opened
+            opened.map(|plain| Plaintext { agreement, ..plain })
         }
     }
 }
@@ -175,13 +191,43 @@ pub fn open(
     open_hashing(raw, label, identities, passphrase, env, true)
 }
 
+/// [`open`], except that an age file none of your keys can open (a version encrypted before you joined,
+/// or to other keys) is `None` instead of an error.
+pub fn open_if_yours(
+    raw: &[u8],
+    label: String,
+    identities: impl FnOnce() -> Result<Identities, UserError>,
+    passphrase: impl FnMut() -> Result<age::secrecy::SecretString, Failure>,
+    env: &Env,
+) -> Result<Option<Plaintext>, UserError> {
+    let mut foreign = false;
+    match open_inner(raw, label, identities, passphrase, env, true, &mut foreign) {
+        Ok(plain) => Ok(Some(plain)),
+        Err(_) if foreign => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn open_hashing(
+    raw: &[u8],
+    label: String,
+    identities: impl FnOnce() -> Result<Identities, UserError>,
+    passphrase: impl FnMut() -> Result<age::secrecy::SecretString, Failure>,
+    env: &Env,
+    hashing: bool,
+) -> Result<Plaintext, UserError> {
+    open_inner(raw, label, identities, passphrase, env, hashing, &mut false)
+}
+
+/// The opening behind [`open`]; `foreign` is set when no key of yours matched the file's recipients.
+fn open_inner(
     raw: &[u8],
     label: String,
     identities: impl FnOnce() -> Result<Identities, UserError>,
     mut passphrase: impl FnMut() -> Result<age::secrecy::SecretString, Failure>,
     env: &Env,
     hashing: bool,
+    foreign: &mut bool,
 ) -> Result<Plaintext, UserError> {
     let file_hash = if hashing { hash(raw) } else { [0; 32] };
     if !decrypt::is_age(raw) {
@@ -193,6 +239,7 @@ fn open_hashing(
             passphrase: None,
             identities: Identities::empty(),
             file_hash,
+            agreement: Agreement::Agrees,
         });
     }
     let armored = !raw.trim_ascii_start().starts_with(b"age-encryption.org/");
@@ -207,6 +254,7 @@ fn open_hashing(
             passphrase: opened.passphrase,
             identities: opened.identities,
             file_hash,
+            agreement: Agreement::Agrees,
         });
     }
     let identities = match decrypt::is_scrypt(raw) {
@@ -228,7 +276,12 @@ fn open_hashing(
             Err(Failure::WrongPassphrase) if tries < tty::TRIES && tty::available() => {
                 tty::tell(&format!("wrong passphrase for '{label}', try again"));
             }
-            other => break other.map_err(|e| failure(&label, e, &identities, env))?,
+            other => {
+                break other.map_err(|e| {
+                    *foreign = matches!(e, Failure::NoMatch | Failure::NoIdentity);
+                    failure(&label, e, &identities, env)
+                })?;
+            }
         }
     };
     Ok(Plaintext {
@@ -239,6 +292,7 @@ fn open_hashing(
         passphrase: kept,
         identities,
         file_hash,
+        agreement: Agreement::Agrees,
     })
 }
 
@@ -259,6 +313,7 @@ pub struct Unparsed {
     pub label: String,
     bytes: Zeroizing<Vec<u8>>,
     encrypted: bool,
+    agreement: Agreement,
 }
 
 impl Unparsed {
@@ -279,6 +334,7 @@ impl Unparsed {
             label: self.label.clone(),
             parsed,
             encrypted: self.encrypted,
+            agreement: self.agreement.clone(),
         })
     }
 }
@@ -296,6 +352,7 @@ pub fn load_unparsed(
         label: plain.label,
         bytes: plain.bytes,
         encrypted: plain.encrypted,
+        agreement: plain.agreement,
     })
 }
 
@@ -315,6 +372,7 @@ pub fn load_candidates(
         label: plain.label.clone(),
         parsed,
         encrypted: plain.encrypted,
+        agreement: plain.agreement.clone(),
     })
 }
 
@@ -356,6 +414,7 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
         return Err(UserError::new(format!("'{label}' is empty")));
     }
     if !decrypt::is_age(&raw) {
+        refuse_plaintext_team_vault(path, env)?;
         let plain = open_hashing(
             &raw,
             label,
@@ -373,11 +432,13 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
             .ok_or(Failure::NoTerminal)
     })
     .map_err(|e| failure(&label, e, &keys.identities, env))?;
+    let agreement = inspect::agreement(path, &raw);
     let parsed = super::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
     Ok(Loaded {
         label,
         parsed,
         encrypted: true,
+        agreement,
     })
 }
 
@@ -389,6 +450,7 @@ pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
         label: plain.label.clone(),
         parsed,
         encrypted: plain.encrypted,
+        agreement: plain.agreement.clone(),
     })
 }
 
@@ -419,6 +481,7 @@ fn read_or_stream(
     label: &str,
     identity_paths: &[PathBuf],
     env: &Env,
+    warn: &mut dyn Write,
 ) -> Result<Read, UserError> {
     use std::io::Read as _;
     let (mut file, len) = crate::files::open(path).map_err(|e| read_error(path, e, env))?;
@@ -456,6 +519,8 @@ fn read_or_stream(
     if !streamable {
         return whole(file);
     }
+    let agreement = inspect::agreement(path, &head);
+    inspect::warn(&agreement, warn);
     let identities = identity::load(&identity::paths(identity_paths, env))?;
     let bytes = decrypt::decrypt_stream(&head, head.as_slice().chain(file), size, &identities.list)
         .map_err(|e| failure(label, e, &identities, env))?;
@@ -467,7 +532,36 @@ fn read_or_stream(
         passphrase: None,
         identities,
         file_hash: [0; 32],
+        agreement,
     }))
+}
+
+/// A file that should hold an age file but does not: named `*.age` (every vault teamotp creates or
+/// discovers), or a team vault this machine knows (a recipients file beside it and a recipients pin
+/// recorded for it). It was overwritten (`echo ... > vault.csv.age`, a bad paste, a wrong checkout) and
+/// is never read as a plaintext vault, which would show no accounts and let a script conclude they were
+/// deleted. A plaintext vault is only read from a file named as one (`-f gauth.csv`).
+fn refuse_plaintext_team_vault(path: &Path, env: &Env) -> Result<(), UserError> {
+    let named_age = path.extension().is_some_and(|e| e == "age");
+    let beside_recipients = || {
+        inspect::recipients_beside(path).is_file()
+            && super::pin::path(env, path).is_some_and(|pin| pin.is_file())
+    };
+    if !named_age && !beside_recipients() {
+        return Ok(());
+    }
+    let shown = path.display();
+    let why = match named_age {
+        true => "its name ends in .age",
+        false => "it is a team vault: this machine accepted its recipients",
+    };
+    Err(UserError::new(format!(
+        "'{shown}' is not an age file ({why}): it was overwritten or is not a vault"
+    ))
+    .hint(format!(
+        "restore it from git (git checkout -- '{shown}', or git log -- '{shown}' to find a good          version) or from its backup '{shown}.bak'"
+    ))
+    .hint("a plaintext vault is read only from a file named as one, such as gauth.csv"))
 }
 
 fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
@@ -667,7 +761,7 @@ mod tests {
             );
             let source = Source::File(path.clone());
             let ids = [identity];
-            let read = match read_or_stream(&path, "v", &ids, &env()).unwrap() {
+            let read = match read_or_stream(&path, "v", &ids, &env(), &mut std::io::sink()).unwrap() {
                 Read::Decrypted(plain) => {
                     assert!(expect, "{others} recipients: decrypted as read");
                     plain.bytes
@@ -727,7 +821,7 @@ mod tests {
             ("one byte short", good[..good.len() - 1].to_vec()),
         ] {
             std::fs::write(&path, &bytes).unwrap();
-            let Err(e) = read_or_stream(&path, "v", &ids, &env()) else {
+            let Err(e) = read_or_stream(&path, "v", &ids, &env(), &mut std::io::sink()) else {
                 panic!("{what}: opened");
             };
             assert!(e.message.contains("damaged"), "{what}: {}", e.message);

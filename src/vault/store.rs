@@ -145,7 +145,12 @@ pub fn encrypt(
             }
             super::recipients::check_mix(members, "this write")?;
             let recipients = super::recipients::to_age(members)?;
-            age::Encryptor::with_recipients(recipients.iter().map(|r| r.as_ref() as _))
+            // The version records the keys it is encrypted to (see `membership`), in its header.
+            let recording = super::membership::Recording {
+                inner: recipients.iter().map(|r| r.as_ref() as _).collect(),
+                record: super::membership::Record::of(members),
+            };
+            age::Encryptor::with_recipients(std::iter::once(&recording as _))
         }
         Protection::Passphrase(passphrase) => {
             let recipient = crate::agent::passphrase_recipient(passphrase, WORK_FACTOR)?;

@@ -459,6 +459,7 @@ fn the_tui_shows_hostile_names_escaped() {
         )
         .unwrap(),
         encrypted: true,
+        agreement: Default::default(),
     };
     let mut app = App::new(&vault, 1_700_000_000, Box::new(NoClipboard));
     let (width, height) = (250, 8);
