@@ -398,7 +398,10 @@ fn a_recipients_file_without_recipients_is_refused() {
          open it but is not in .age-recipients; re-encrypt it: teamotp rekey\n",
         short(&x25519_pub())
     );
-    assert_eq!(sb.me(&["rekey"]), out(2, "", &format!("{warning}{refusal}")));
+    assert_eq!(
+        sb.me(&["rekey"]),
+        out(2, "", &format!("{warning}{refusal}"))
+    );
     assert_eq!(
         sb.me_stdin(&["add", "X"], "JBSWY3DPEHPK3PXP"),
         out(2, "", &format!("{warning}{refusal}"))

@@ -122,12 +122,7 @@ fn merge_into(
             .hint("ask a member who can read both versions to merge, or to run 'teamotp rekey' on that branch"));
         }
         Err(e) => {
-            return Err(load::failure(
-                their_name,
-                e,
-                &our_plain.identities,
-                ctx.env,
-            ));
+            return Err(load::failure(their_name, e, &our_plain.identities, ctx.env));
         }
     };
     let (base_doc, two_way) = match open_other(&versions.base) {
@@ -136,12 +131,7 @@ fn merge_into(
         // A base encrypted before you joined: a two-way merge of ours and theirs.
         Err(decrypt::Failure::NoMatch | decrypt::Failure::NoIdentity) => (Document::new(), true),
         Err(e) => {
-            return Err(load::failure(
-                base_name,
-                e,
-                &our_plain.identities,
-                ctx.env,
-            ));
+            return Err(load::failure(base_name, e, &our_plain.identities, ctx.env));
         }
     };
     if two_way {
@@ -347,7 +337,10 @@ fn accepted_keys(ctx: &Context) -> Result<Option<Vec<String>>, UserError> {
 /// CSV or gauth lines committed on a branch) is refused with exit 1, a conflict that leaves OURS as it
 /// was. Merging it would copy secrets that sit in the clear in git history into the team vault, and would
 /// re-encrypt accounts a teammate planted as if they were the team's. Nothing is decrypted before this.
-fn refuse_plaintext(vault: &Path, versions: [(&str, &String, &Vec<u8>); 3]) -> Result<(), UserError> {
+fn refuse_plaintext(
+    vault: &Path,
+    versions: [(&str, &String, &Vec<u8>); 3],
+) -> Result<(), UserError> {
     let present = || versions.iter().filter(|(_, _, bytes)| !bytes.is_empty());
     if !present().any(|(_, _, bytes)| decrypt::is_age(bytes)) {
         return Ok(());
@@ -401,7 +394,10 @@ pub fn merge_recipients(
         match crate::files::read_to_string(file) {
             Ok(text) => Ok(text.to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-            Err(e) => Err(UserError::new(format!("cannot read '{}': {e}", file.display()))),
+            Err(e) => Err(UserError::new(format!(
+                "cannot read '{}': {e}",
+                file.display()
+            ))),
         }
     };
     let texts = [read(base)?, read(ours)?, read(theirs)?];

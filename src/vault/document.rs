@@ -353,7 +353,13 @@ impl Document {
             let t = t.map(|j| &t_rows[j]);
             match t {
                 None if b.is_none() => {}
-                None if b.map(|b| &b.map) == Some(&o.map) => removed.push(o.line),
+                // Removed by theirs: clean when ours left it as it was, or only marked it for
+                // re-enrolment (a removed account needs none).
+                None if b
+                    .is_some_and(|b| split_mark(Some(&b.map)).0 == split_mark(Some(&o.map)).0) =>
+                {
+                    removed.push(o.line)
+                }
                 None => conflicts.push(o.shown.clone()),
                 Some(t) => {
                     // The re-enrolment mark is merged on its own, so a mark on one side and an edit on
@@ -392,8 +398,9 @@ impl Document {
             match t_base[j].map(|k| &b_rows[k]) {
                 // Added by theirs.
                 None => merged.append(&t.map),
-                // Removed by ours: clean when theirs left it as it was.
-                Some(b) if b.map == t.map => {}
+                // Removed by ours: clean when theirs left it as it was, or only marked it for
+                // re-enrolment.
+                Some(b) if split_mark(Some(&b.map)).0 == split_mark(Some(&t.map)).0 => {}
                 Some(_) => conflicts.push(t.shown.clone()),
             }
         }

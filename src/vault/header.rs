@@ -76,9 +76,8 @@ fn dearmored_header(armoured: &[u8]) -> Option<Vec<u8>> {
         binary.extend_from_slice(&chunk[..n]);
         // Only the new bytes (and the few before them that a match could start in) are searched.
         let from = searched.saturating_sub(5);
-        let header_ends = memchr::memmem::find(&binary[from..], b"\n--- ").is_some_and(|mac| {
-            memchr::memchr(b'\n', &binary[from + mac + 1..]).is_some()
-        });
+        let header_ends = memchr::memmem::find(&binary[from..], b"\n--- ")
+            .is_some_and(|mac| memchr::memchr(b'\n', &binary[from + mac + 1..]).is_some());
         if header_ends {
             return Some(binary);
         }
@@ -119,7 +118,8 @@ fn parse_binary(file: &[u8]) -> Result<Option<Vec<RawStanza>>, Invalid> {
     };
     let mut used = V1_LINE.len();
     let mut line = || -> Result<&[u8], Invalid> {
-        let end = memchr::memchr(b'\n', rest).ok_or(Invalid("the header ends before its MAC line"))?;
+        let end =
+            memchr::memchr(b'\n', rest).ok_or(Invalid("the header ends before its MAC line"))?;
         used += end + 1;
         if used > MAX_HEADER {
             return Err(Invalid(
@@ -171,7 +171,9 @@ fn parse_binary(file: &[u8]) -> Result<Option<Vec<RawStanza>>, Invalid> {
                 break;
             }
         }
-        let mut words = args.split(|b| *b == b' ').map(|w| String::from_utf8_lossy(w).into_owned());
+        let mut words = args
+            .split(|b| *b == b' ')
+            .map(|w| String::from_utf8_lossy(w).into_owned());
         stanzas.push(RawStanza {
             tag: words.next().unwrap_or_default(),
             args: words.collect(),

@@ -70,7 +70,11 @@ pub fn agreement(vault: &Path, header: &[u8]) -> Agreement {
                 parts.push(format!(
                     "{} can open it but {} not in {}",
                     membership::describe_keys(&mismatch.extra, &members),
-                    if mismatch.extra.len() == 1 { "is" } else { "are" },
+                    if mismatch.extra.len() == 1 {
+                        "is"
+                    } else {
+                        "are"
+                    },
                     recipients::FILE_NAME
                 ));
             }

@@ -761,7 +761,8 @@ mod tests {
             );
             let source = Source::File(path.clone());
             let ids = [identity];
-            let read = match read_or_stream(&path, "v", &ids, &env(), &mut std::io::sink()).unwrap() {
+            let read = match read_or_stream(&path, "v", &ids, &env(), &mut std::io::sink()).unwrap()
+            {
                 Read::Decrypted(plain) => {
                     assert!(expect, "{others} recipients: decrypted as read");
                     plain.bytes

@@ -104,7 +104,8 @@ impl Record {
         let text = std::str::from_utf8(body).map_err(|_| "its record of recipients is not text")?;
         let keys: Vec<&str> = text.lines().collect();
         let record = Record::new(keys.iter().copied());
-        let canonical = record.text() == text && !keys.iter().any(|k| k.trim() != *k || k.is_empty());
+        let canonical =
+            record.text() == text && !keys.iter().any(|k| k.trim() != *k || k.is_empty());
         if !canonical
             || count.parse::<usize>().ok() != Some(record.keys.len())
             || BASE64_NOPAD.decode(digest.as_bytes()).ok().as_deref()
@@ -162,7 +163,9 @@ fn ssh_tag(key: &str) -> Option<String> {
     if !kind.starts_with("ssh-") {
         return None;
     }
-    let wire = data_encoding::BASE64.decode(words.next()?.as_bytes()).ok()?;
+    let wire = data_encoding::BASE64
+        .decode(words.next()?.as_bytes())
+        .ok()?;
     Some(BASE64_NOPAD.encode(&super::load::hash(&wire)[..4]))
 }
 
@@ -350,7 +353,14 @@ mod tests {
         let a = age::x25519::Identity::generate();
         let b = age::x25519::Identity::generate();
         let publics = [a.to_public(), b.to_public()];
-        let record = Record::new(publics.iter().map(|p| p.to_string()).collect::<Vec<_>>().iter().map(String::as_str));
+        let record = Record::new(
+            publics
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
         let file = encrypt(&publics, record.clone());
         assert_eq!(recorded(&file), Recorded::Keys(record.clone()));
         let decryptor = age::Decryptor::new(&file[..]).unwrap();
@@ -376,10 +386,9 @@ mod tests {
     #[test]
     fn a_file_without_a_record_says_so() {
         let a = age::x25519::Identity::generate();
-        let encryptor = age::Encryptor::with_recipients(std::iter::once(
-            &a.to_public() as &dyn age::Recipient
-        ))
-        .unwrap();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&a.to_public() as &dyn age::Recipient))
+                .unwrap();
         let mut out = Vec::new();
         let mut writer = encryptor.wrap_output(&mut out).unwrap();
         writer.write_all(b"x").unwrap();
@@ -409,7 +418,8 @@ mod tests {
     #[test]
     fn ssh_tag_matches_age() {
         // The tag age writes for this key (from a Go `age -R` file's header).
-        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN";
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB+VHtZ6isGN";
         assert_eq!(ssh_tag(key).unwrap().len(), 6);
     }
 }

@@ -271,7 +271,9 @@ pub fn without_mismatch(mut out: Out) -> Out {
     out.stderr = out
         .stderr
         .lines()
-        .filter(|l| !(l.starts_with("teamotp: warning: '") && l.contains("is not encrypted to exactly")))
+        .filter(|l| {
+            !(l.starts_with("teamotp: warning: '") && l.contains("is not encrypted to exactly"))
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     out
