@@ -6,6 +6,8 @@ mod support;
 
 #[path = "adversary/files.rs"]
 mod files;
+#[path = "adversary/header.rs"]
+mod header;
 #[path = "adversary/history.rs"]
 mod history;
 #[path = "adversary/limits.rs"]

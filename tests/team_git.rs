@@ -602,10 +602,7 @@ fn a_seeded_random_team_keeps_every_change_and_the_right_members() {
     for round in 0..4 {
         let before = in_team.clone();
         // Each member's change this round, applied to the model when they sync.
-        let mut changes: Vec<(
-            usize,
-            Box<dyn Fn(&mut std::collections::BTreeMap<String, usize>)>,
-        )> = Vec::new();
+        let mut changes: Vec<(usize, Change)> = Vec::new();
         for (w, who) in workers.iter().enumerate() {
             let own: Vec<String> = model
                 .keys()
@@ -748,6 +745,9 @@ fn a_seeded_random_team_keeps_every_change_and_the_right_members() {
         }
     }
 }
+
+/// A member's change to the model of the vault (account name -> secret index), applied when they sync.
+type Change = Box<dyn Fn(&mut std::collections::BTreeMap<String, usize>)>;
 
 /// Alice (worker 0) synced before worker `w` in this round's order.
 fn alice_synced(order: &[usize], w: usize) -> bool {

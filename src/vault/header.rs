@@ -229,8 +229,15 @@ impl<R: BufRead> BufRead for WholeHeader<R> {
         loop {
             let n = self.inner.read_until(b'\n', buf)?;
             let line = &buf[buf.len() - n..];
-            if n == 0 || line.starts_with(b"--- ") || buf.len() - start > MAX_HEADER {
+            if n == 0 || line.starts_with(b"--- ") {
                 return Ok(buf.len() - start);
+            }
+            if buf.len() - start > MAX_HEADER {
+                // Never handed on: the crate would read the rest line by line, quadratically.
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the header is larger than 2 MiB (teamotp's limit, far above a large team's)",
+                ));
             }
         }
     }
