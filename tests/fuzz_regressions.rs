@@ -50,6 +50,11 @@ fn replay(target: &str, check: fn(&[u8])) {
 }
 
 #[test]
+fn age_header_seeds() {
+    replay("age_header", checks::age_header);
+}
+
+#[test]
 fn vault_parse_seeds() {
     replay("vault_parse", checks::vault_parse);
 }

@@ -459,3 +459,29 @@ pub fn agent_request(data: &[u8]) {
         let _ = frame_len([prefix[0], prefix[1], prefix[2], prefix[3]]);
     }
 }
+
+/// The age header: teamotp's grammar check, its stanza parser, the recipients record read from it, and
+/// the age crate reading the header through `WholeHeader` (one pass). None may panic; what the stanza
+/// parser accepts, the grammar check accepts; a record read back names sorted, distinct keys; the
+/// header never exceeds the caps.
+pub fn age_header(data: &[u8]) {
+    use teamotp::vault::header;
+    use teamotp::vault::membership::{self, Recorded};
+    let checked = header::check(data);
+    if let Some(stanzas) = header::stanzas(data) {
+        assert!(checked.is_ok(), "stanzas parsed a header the check refused");
+        assert!(stanzas.len() <= header::MAX_STANZAS);
+    }
+    if let Recorded::Keys(record) = membership::recorded(data) {
+        let mut sorted = record.keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, record.keys, "a record's keys are sorted and distinct");
+        assert_eq!(record.digest().len(), 64);
+    }
+    let _ = teamotp::vault::decrypt::is_scrypt(data);
+    let none: Vec<Box<dyn age::Identity>> = Vec::new();
+    let _ = teamotp::vault::decrypt::decrypt(data, &none, || {
+        Err(teamotp::vault::decrypt::Failure::NoTerminal)
+    });
+}
