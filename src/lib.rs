@@ -103,6 +103,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             },
             config.as_ref(),
             env,
+            &mut err_lock,
         )?
     };
     if chosen.len() > 1 && cli.recipients_file.is_some() {

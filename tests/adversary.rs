@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "adversary/discovery.rs"]
+mod discovery;
 #[path = "adversary/files.rs"]
 mod files;
 #[path = "adversary/header.rs"]

@@ -476,7 +476,10 @@ pub fn age_header(data: &[u8]) {
         let mut sorted = record.keys.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(sorted, record.keys, "a record's keys are sorted and distinct");
+        assert_eq!(
+            sorted, record.keys,
+            "a record's keys are sorted and distinct"
+        );
         assert_eq!(record.digest().len(), 64);
     }
     let _ = teamotp::vault::decrypt::is_scrypt(data);

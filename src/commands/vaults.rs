@@ -33,6 +33,7 @@ pub fn found(
         },
         config,
         ctx.env,
+        &mut std::io::sink(),
     );
     let same = |c: &select::Chosen| match &c.source {
         crate::vault::Source::File(p) => absolute(p) == vault,

@@ -51,6 +51,7 @@ pub fn choose(
     request: Request,
     config: Option<&Config>,
     env: &Env,
+    err: &mut dyn std::io::Write,
 ) -> Result<Vec<Chosen>, UserError> {
     let one = |name: String, path: PathBuf, identity: Vec<PathBuf>, how| {
         Ok(vec![Chosen {
@@ -120,7 +121,7 @@ pub fn choose(
     }
     if !request.all
         && let Some(dir) = env.cwd()
-        && let Some(path) = discover(dir)?
+        && let Some(path) = discover(dir, err)?
     {
         return configured(path, How::Discovered);
     }
@@ -178,14 +179,50 @@ pub fn choose(
 
 /// The vault of `dir` or of the git work tree around it: the one `*.age` file that has `.age-recipients`
 /// beside it. Several are an error listing them.
-pub fn discover(dir: &Path) -> Result<Option<PathBuf>, UserError> {
-    if let Some(found) = vault_in(dir)? {
-        return Ok(Some(found));
+pub fn discover(dir: &Path, err: &mut dyn std::io::Write) -> Result<Option<PathBuf>, UserError> {
+    let found = match vault_in(dir)? {
+        Some(found) => Some((found, dir.to_owned())),
+        None => match work_tree(dir) {
+            Some(top) if top != dir => vault_in(&top)?.map(|found| (found, top)),
+            _ => None,
+        },
+    };
+    let Some((vault, top)) = found else {
+        return Ok(None);
+    };
+    // Like git's safe.directory rule (CVE-2022-24765): a vault that another user planted in a shared
+    // folder above you (/tmp) is not yours to use because you happen to run teamotp below it.
+    let recipients = vault.with_file_name(recipients::FILE_NAME);
+    let folder = vault.parent().unwrap_or(&top).to_owned();
+    if let Some((path, owner)) = [&top, &folder, &vault, &recipients]
+        .into_iter()
+        .find_map(|path| foreign_owner(path).map(|owner| (path.clone(), owner)))
+    {
+        let _ = writeln!(
+            err,
+            "teamotp: note: ignored the vault '{}' found here: '{}' belongs to another user (uid {owner}), \
+             not to you or root; name it with -f/--file if you trust it",
+            crate::output::printable(&vault.display().to_string()),
+            crate::output::printable(&path.display().to_string())
+        );
+        return Ok(None);
     }
-    match work_tree(dir) {
-        Some(top) if top != dir => vault_in(&top),
-        _ => Ok(None),
-    }
+    Ok(Some(vault))
+}
+
+/// The owner of `path` when it is neither this process's user nor root (Unix; None elsewhere, or when
+/// it cannot be read).
+#[cfg(unix)]
+fn foreign_owner(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(path).ok()?.uid();
+    let me = rustix::process::geteuid().as_raw();
+    (owner != me && owner != 0).then_some(owner)
+}
+
+#[cfg(not(unix))]
+fn foreign_owner(_: &Path) -> Option<u32> {
+    None
 }
 
 /// The one `*.age` file in `dir` when `.age-recipients` is there too.
