@@ -244,6 +244,7 @@ impl Target {
     /// (which need not exist yet). Refuses a link owned by someone else and anything that exists but is not
     /// a regular file.
     pub fn resolve(path: &Path) -> io::Result<Target> {
+        refuse_committed_links(path)?;
         let mut current = path.to_path_buf();
         for _ in 0..MAX_LINKS {
             let metadata = match std::fs::symlink_metadata(&current) {
@@ -251,6 +252,9 @@ impl Target {
                 other => other?,
             };
             if metadata.file_type().is_symlink() {
+                if is_committed_link(&current) {
+                    return Err(committed(&current));
+                }
                 check_link_owner(&current, &metadata)?;
                 let link = std::fs::read_link(&current)?;
                 current = match link.is_absolute() {
@@ -339,6 +343,65 @@ fn parent(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Refuses `path` when it, or a folder on the way to it, is a symbolic link committed in a git
+/// repository. `git clone` creates committed links owned by whoever clones, so ownership says nothing
+/// about where such a link came from: a teammate's `.age-recipients -> ~/.ssh/authorized_keys` would
+/// make a write (or a review) go through it. Links that are not tracked (one you made in your config
+/// folder to a vault in a repository) are left to the ownership rule.
+pub fn refuse_committed_links(path: &Path) -> io::Result<()> {
+    let absolute = match path.is_absolute() {
+        true => path.to_path_buf(),
+        false => std::env::current_dir()?.join(path),
+    };
+    for candidate in absolute.ancestors() {
+        let is_link =
+            std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && is_committed_link(candidate) {
+            return Err(committed(candidate));
+        }
+    }
+    Ok(())
+}
+
+fn committed(link: &Path) -> io::Error {
+    refused(format!(
+        "'{}' is a symbolic link committed in a git repository; teamotp never writes through (or trusts \
+         a recipients file read through) a committed link, whoever owns it: replace it with the real \
+         file (git rm it, then commit the file itself)",
+        link.display()
+    ))
+}
+
+/// True when `link` (a symbolic link) is tracked by the git repository around it. git is asked only when
+/// a `.git` sits in a folder above the link, so a link outside any work tree (such as macOS's `/tmp`)
+/// costs no process.
+fn is_committed_link(link: &Path) -> bool {
+    let (Some(dir), Some(name)) = (link.parent(), link.file_name()) else {
+        return false;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(real_dir) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    if !real_dir.ancestors().any(|d| d.join(".git").exists()) {
+        return false;
+    }
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(&real_dir)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(name)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A link is followed only when it belongs to the caller (or to root): a teammate's link in a shared

@@ -14,6 +14,8 @@ mod header;
 mod history;
 #[path = "adversary/limits.rs"]
 mod limits;
+#[path = "adversary/links.rs"]
+mod links;
 #[path = "adversary/pinning.rs"]
 mod pinning;
 #[path = "adversary/text.rs"]

@@ -261,6 +261,11 @@ fn create(
             backup: store::Backup::Copy,
         })?,
         NewProtection::Recipients(members, existing) => {
+            // Both files are checked before either is written: a refusal changes nothing.
+            let recipients_path = ctx.recipients_path()?;
+            if existing.is_none() && !recipients_path.exists() {
+                super::write::check_target(&recipients_path)?;
+            }
             store::save(&Request {
                 path: &path,
                 plaintext: &plaintext,
@@ -274,7 +279,6 @@ fn create(
                 expected_hash: None,
                 backup: store::Backup::Copy,
             })?;
-            let recipients_path = ctx.recipients_path()?;
             let text = match existing {
                 Some(text) => text.clone(),
                 None => recipients::render(members),

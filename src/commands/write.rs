@@ -77,6 +77,8 @@ impl Next {
 /// Reads the next file; None when there is none. Every key in it must be post-quantum.
 pub(crate) fn read_next(path: &Path) -> Result<Option<Next>, UserError> {
     let shown = path.display().to_string();
+    crate::files::refuse_committed_links(path)
+        .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
     let text = match crate::files::read_to_string(path) {
         Ok(text) => text.to_string(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -294,6 +296,10 @@ pub(crate) fn read_recipients(
     err: &mut dyn Write,
 ) -> Result<(Vec<Member>, String), UserError> {
     let shown = path.display().to_string();
+    // The recipients are what every secret is encrypted to and what a review shows: never read through
+    // a link committed in the repository (it could point at ~/.ssh/authorized_keys).
+    crate::files::refuse_committed_links(path)
+        .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?;
     let text = crate::files::read_to_string(path)
         .map_err(|e| UserError::new(format!("cannot read the recipients file '{shown}': {e}")))?
         .to_string();
@@ -463,7 +469,12 @@ pub(crate) fn commit(
         return Ok(Vec::new());
     }
     let (members, text) = match recipients {
-        Some((members, text)) => (members.to_vec(), text.to_owned()),
+        Some((members, text)) => {
+            // The caller writes the recipients file after the vault: it is checked first, so that a
+            // refusal (a link, a directory in its place) changes neither file.
+            check_target(&ctx.recipients_path()?)?;
+            (members.to_vec(), text.to_owned())
+        }
         None => {
             let (members, text) = read_members(&ctx.recipients_path()?, err)?;
             check_accepted(ctx, &text, &members)?;
@@ -589,6 +600,19 @@ pub(crate) fn show(account: &Account, now: u64) -> String {
         crate::tui::ui::group(&window.curr),
         window.remaining
     )
+}
+
+/// Checks that `path` can be written by [`write_text`] (no committed link, no link someone else owns,
+/// nothing but a regular file in its place) before a multi-file write writes anything.
+pub(crate) fn check_target(path: &Path) -> Result<(), UserError> {
+    crate::files::Target::resolve(path)
+        .map(|_| ())
+        .map_err(|e| {
+            UserError::new(format!(
+                "cannot write '{}': {e}; nothing was written",
+                path.display()
+            ))
+        })
 }
 
 /// Writes a small non-secret text file atomically (the recipients file), through the one writer.
