@@ -39,10 +39,14 @@ fn a_vault_planted_by_another_user_above_you_is_ignored() {
     sb.write(
         "home/.config/teamotp/config.toml",
         format!(
-            "default = \"mine\"\n[vaults.mine]\nfile = \"{}\"\nidentity = [\"{}\"]\n",
+            "default = \"mine\"\n[vaults.mine]\nfile = \"{}\"\n",
             sb.path("home/mine.csv.age").display(),
-            sb.path("keys/x25519.key").display()
         ),
+    );
+    // Your key where teamotp looks by default: it opens whatever is encrypted to you.
+    sb.install(
+        &sb.path("keys/x25519.key"),
+        &sb.path("home/.config/teamotp/identity.txt"),
     );
     // Theirs: in a world-writable folder, encrypted to your key, a different secret.
     let shared = sb.path("shared");
@@ -90,8 +94,7 @@ fn a_vault_planted_by_another_user_above_you_is_ignored() {
         .status()
         .unwrap();
     assert!(chown.success());
-    let key = sb.path("keys/x25519.key").display().to_string();
-    let mut cmd = sb.detached(["--at", AT, "-i", &key, "code", "github"]);
+    let mut cmd = sb.detached(["--at", AT, "code", "github"]);
     cmd.current_dir(shared.join("deep"));
     let out = execute(cmd, b"");
     assert_eq!(out.stdout, theirs, "{out:?}");
