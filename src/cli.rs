@@ -251,6 +251,24 @@ pub enum Command {
     },
     /// Print the public key of every identity teamotp would use, with the file it comes from
     Whoami,
+    /// Who can read what: the vaults (every configured one, and this folder's) where KEY, or the members
+    /// labelled LABEL, are recipients now, since when, and which current secrets they could ever read
+    /// (from git history)
+    Access {
+        /// A recipient key, or a member's label (the keys that carry it now)
+        who: String,
+    },
+    /// Access review of the chosen vault(s): per account, when its current secret was set, every key
+    /// that could read it and until when, and who was removed without a rotation (exit 1 then)
+    Audit {
+        /// Only readers who could read a current secret on or after DATE (YYYY-MM-DD, RFC 3339 or Unix
+        /// seconds)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<u64>,
+        /// Output format (column names in docs/team-sharing.md)
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -382,4 +400,13 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// `--since`: a date (YYYY-MM-DD, the start of that day UTC), an RFC 3339 time or Unix seconds.
+fn parse_date(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') {
+        return crate::time::parse(&format!("{text}T00:00:00Z"));
+    }
+    crate::time::parse(text)
 }

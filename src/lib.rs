@@ -30,8 +30,8 @@ use clap::CommandFactory;
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
 use commands::{
-    accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, merge, read,
-    vaults,
+    access, accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, merge,
+    read, vaults,
 };
 use env::Env;
 use error::UserError;
@@ -81,9 +81,44 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         vault_name = Some(vault.to_owned());
         query = Some(rest.to_owned());
     }
+    // Commands over every configured vault (and this folder's): no selection.
+    match &cli.command {
+        Some(Command::Access { who }) => {
+            let places = every_vault(config.as_ref(), cli.file.as_deref(), env, &mut err_lock)?;
+            return Ok(access::access(
+                &places,
+                who,
+                env,
+                &mut out_lock,
+                &mut err_lock,
+            )?);
+        }
+        Some(Command::Members {
+            action: Some(MembersAction::Rm { who, yes, force }),
+        }) if cli.all => {
+            let places = configured(config.as_ref());
+            return Ok(access::members_rm_all(
+                &places,
+                who,
+                *yes,
+                *force,
+                &cli.identity,
+                env,
+                now,
+                &mut out_lock,
+                &mut err_lock,
+            )?);
+        }
+        _ => {}
+    }
     let read = matches!(
         cli.command,
-        None | Some(Command::List { .. } | Command::Code { .. } | Command::Check { .. })
+        None | Some(
+            Command::List { .. }
+                | Command::Code { .. }
+                | Command::Check { .. }
+                | Command::Audit { .. }
+        )
     );
     let chosen = if !needs_vault {
         vec![select::Chosen {
@@ -330,6 +365,21 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             done(keys::keygen(&ctx, pq, output.as_deref(), out, err))
         }
         Some(Command::Whoami) => done(keys::whoami(&ctx, out, err)),
+        Some(Command::Access { .. }) => unreachable!("handled before the vault is chosen"),
+        Some(Command::Audit { since, format }) => {
+            let places: Vec<access::Place> = chosen
+                .iter()
+                .filter_map(|c| match &c.source {
+                    Source::File(path) => Some(access::Place {
+                        name: c.name.clone(),
+                        path: path.clone(),
+                        identities: cli.identity.iter().chain(&c.identity).cloned().collect(),
+                    }),
+                    Source::Demo => None,
+                })
+                .collect();
+            Ok(access::audit(&places, since, format, env, out, err)?)
+        }
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(Command::Man) => done(help::man(Cli::command(), out)),
     }
@@ -423,6 +473,56 @@ fn tui_vaults(
         });
     }
     Ok(vaults)
+}
+
+/// Every configured vault, as places for `members rm --all`.
+fn configured(config: Option<&config::Config>) -> Vec<access::Place> {
+    config
+        .map(|c| c.vaults.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|v| access::Place {
+            name: v.name.clone(),
+            path: v.file.clone(),
+            identities: v.identity.clone(),
+        })
+        .collect()
+}
+
+/// Every configured vault, and the vault of this folder (or `-f`), once each: what `access` looks at.
+fn every_vault(
+    config: Option<&config::Config>,
+    file: Option<&std::path::Path>,
+    env: &Env,
+    err: &mut dyn Write,
+) -> Result<Vec<access::Place>, UserError> {
+    let mut places = configured(config);
+    let here = match file {
+        Some(path) => Some(path.to_owned()),
+        None => match env.cwd() {
+            Some(dir) => select::discover(dir, err)?,
+            None => None,
+        },
+    };
+    if let Some(path) = here {
+        let same = |p: &std::path::Path| {
+            std::fs::canonicalize(p).ok() == std::fs::canonicalize(&path).ok()
+        };
+        if !places.iter().any(|p| same(&p.path)) {
+            places.push(access::Place {
+                name: select::file_name(&path),
+                path,
+                identities: Vec::new(),
+            });
+        }
+    }
+    if places.is_empty() {
+        return Err(UserError::new(
+            "no vault to look at: none is configured and none is in this folder",
+        )
+        .hint("name your vaults in the config (docs/config.md), or run it in a vault's folder"));
+    }
+    Ok(places)
 }
 
 /// `teamotp: error: NAME: message` and its hints, for a vault that could not be opened among several.

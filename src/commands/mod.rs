@@ -2,6 +2,7 @@
 //! `import`, `files`). `lib.rs` dispatches to them in one `match`; nothing here imports `cli`, so the
 //! command line, the commands and the core import each other in one direction only.
 
+pub mod access;
 pub mod accounts;
 pub mod agent;
 pub mod clip;

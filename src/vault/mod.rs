@@ -7,6 +7,7 @@ pub mod decrypt;
 pub mod document;
 mod gauth;
 pub mod header;
+pub mod history;
 pub mod identity;
 pub mod inspect;
 pub mod load;

@@ -45,6 +45,7 @@ macro_rules! sandbox_wrapper {
 }
 pub(crate) use sandbox_wrapper;
 
+pub mod git_team;
 pub mod hygiene;
 pub mod pty;
 pub mod team;
