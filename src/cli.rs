@@ -195,6 +195,9 @@ pub enum Command {
     ClipHelper {
         #[arg(long, value_name = "UNIX")]
         until: u64,
+        /// Load tmux's buffer on the server at SOCKET instead of the system clipboard
+        #[arg(long, value_name = "SOCKET")]
+        tmux: Option<PathBuf>,
     },
     /// git merge driver: merge three versions of the vault by account name (BASE OURS THEIRS [PATH])
     MergeDriver {

@@ -168,7 +168,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             };
             read::code(&shown, query, &options, now, out, err)
         }
-        Some(Command::ClipHelper { until }) => Ok(clip::helper(until)?),
+        Some(Command::ClipHelper { until, tmux }) => {
+            Ok(clip::helper(until, tmux.as_deref().map(|p| p.as_os_str()))?)
+        }
         Some(Command::Check { strict }) => {
             read::check(&shown(&chosen, &cli.identity, env, err)?, strict, out, err)
         }
