@@ -45,10 +45,10 @@ pub fn copy(
 ) -> Result<(), UserError> {
     let remote = env.is_set("SSH_CONNECTION") || env.is_set("SSH_TTY");
     let display = env.is_set("DISPLAY") || env.is_set("WAYLAND_DISPLAY");
-    if !display || remote {
-        if let Some(tmux) = Tmux::from_env(env) {
-            return copy_tmux(code, label, expires_at, tmux.socket(), err);
-        }
+    if (!display || remote)
+        && let Some(tmux) = Tmux::from_env(env)
+    {
+        return copy_tmux(code, label, expires_at, tmux.socket(), err);
     }
     if display && !remote {
         match system(code, expires_at, None) {
