@@ -48,6 +48,16 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let now = cli.at.unwrap_or_else(|| time::now().as_secs());
+    // A passphrase typed with no agent running is followed by one line suggesting `teamotp unlock`.
+    #[cfg(unix)]
+    if !agent::disabled(env)
+        && !matches!(
+            cli.command,
+            Some(Command::Unlock { .. } | Command::Agent { .. } | Command::Lock)
+        )
+    {
+        tty::suggest_unlock_with(agent::socket_path(env));
+    }
     // These name their files themselves (git runs the drivers in a work tree that may hold several
     // vaults) or need none: no config, no discovery.
     let needs_vault = !matches!(

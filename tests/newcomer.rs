@@ -246,3 +246,185 @@ fn tui_in_tmux_copies_to_tmux_buffer_and_clears_it_on_quit() {
     term.wait_for_end(Duration::from_secs(10), shown);
     assert_eq!(server.buffer(), None, "the buffer is deleted on quit");
 }
+
+// ---- 2. passphrases: three tries everywhere, no terminal, the unlock suggestion ----
+
+const SSH_PASS: &str = "fixture-ssh-pass";
+const IDENTITY_PASS: &str = "fixture-identity-pass";
+const VAULT_PASS: &str = "fixture-vault-pass";
+
+/// A sandbox with the age fixtures and a private agent socket path (no agent runs there unless a test
+/// unlocks; [`Agentless::drop`] locks it).
+struct Agentless {
+    sandbox: Sandbox,
+}
+
+impl Agentless {
+    fn new() -> Agentless {
+        let sandbox = Sandbox::empty("teamotp-newcomer-").with_fixtures();
+        Agentless { sandbox }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.sandbox.root().join("run").join("agent.sock")
+    }
+
+    fn fixture(&self, name: &str) -> String {
+        self.sandbox.fixture(name).display().to_string()
+    }
+
+    fn environment(&self, command: &mut Command) {
+        command
+            .env_clear()
+            .env("HOME", self.sandbox.home())
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("TERM", "dumb")
+            .env("TEAMOTP_AGENT_SOCK", self.socket());
+    }
+
+    /// With no terminal (a new session), stdin /dev/null.
+    fn detached(&self, args: &[&str]) -> support::Out {
+        let mut command = Command::new(support::setsid());
+        self.environment(&mut command);
+        command.arg("-w").arg(BIN).args(args);
+        support::execute(command, b"")
+    }
+
+    /// On a pseudo-terminal, answering each passphrase prompt in turn; what the terminal showed, the
+    /// number of prompts seen and the exit code.
+    fn on_pty(&self, args: &[&str], passphrases: &[&str]) -> (String, i32) {
+        use expectrl::{Eof, Expect, Regex, Session};
+        let mut command = Command::new(BIN);
+        self.environment(&mut command);
+        command.args(args);
+        let mut session = Session::spawn(command).expect("spawn on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        let mut text = String::new();
+        for passphrase in passphrases {
+            let found = session
+                .expect(Regex("assphrase[^\n]*: "))
+                .unwrap_or_else(|e| panic!("no prompt ({e}); so far: {text}"));
+            text.push_str(&String::from_utf8_lossy(found.before()));
+            text.push_str(&String::from_utf8_lossy(found.get(0).unwrap()));
+            support::pty::wait_for_echo_off(&session, Duration::from_secs(30));
+            session.send_line(passphrase).unwrap();
+        }
+        let rest = session.expect(Eof).unwrap();
+        text.push_str(&String::from_utf8_lossy(rest.before()));
+        for part in &rest {
+            text.push_str(&String::from_utf8_lossy(part));
+        }
+        let code = match session.get_process().wait().unwrap() {
+            expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+            other => panic!("teamotp did not exit: {other:?}"),
+        };
+        (text.replace('\r', ""), code)
+    }
+}
+
+impl Drop for Agentless {
+    fn drop(&mut self) {
+        let mut command = Command::new(BIN);
+        self.environment(&mut command);
+        let _ = command.arg("lock").output();
+    }
+}
+
+/// Regression (issue 21): `teamotp unlock` gave a passphrase-protected SSH key one try (a typo ended it
+/// with "the passphrase of SSH key ... is wrong"); every command gave three.
+#[test]
+fn unlock_gives_an_ssh_key_three_tries() {
+    let t = Agentless::new();
+    let key = t.fixture("id_ed25519_pw");
+    let (shown, code) = t.on_pty(&["-i", &key, "unlock"], &["typo-1", "typo-2", SSH_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(shown.matches("wrong passphrase for").count(), 2, "{shown}");
+    assert!(shown.contains("ssh-ed25519 AAAA"), "{shown}");
+    let (shown, code) = t.on_pty(&["-i", &key, "unlock"], &["typo-1", "typo-2", "typo-3"]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(shown.contains("is wrong (3 tries)"), "{shown}");
+}
+
+/// The same three tries at `unlock` for an age-encrypted identity and a passphrase vault.
+#[test]
+fn unlock_gives_encrypted_identities_and_passphrase_vaults_three_tries() {
+    let t = Agentless::new();
+    let identity = t.fixture("encrypted-identity.age");
+    let (shown, code) = t.on_pty(&["-i", &identity, "unlock"], &["typo", IDENTITY_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("wrong passphrase for"), "{shown}");
+    let vault = t.fixture("passphrase.csv.age");
+    let key = t.fixture("x25519.key");
+    let (shown, code) = t.on_pty(&["-i", &key, "-f", &vault, "unlock"], &["typo", VAULT_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("wrong passphrase for"), "{shown}");
+}
+
+/// Regression (issue 21): with no terminal and no agent, a passphrase-protected key gave "the identity's
+/// own passphrase is wrong, or its key could not be decrypted", although nothing was typed.
+#[test]
+fn without_a_terminal_a_key_passphrase_is_needed_not_wrong() {
+    let t = Agentless::new();
+    let key = t.fixture("id_ed25519_pw");
+    let vault = t.fixture("multi.csv.age");
+    let out = t.detached(&["-i", &key, "-f", &vault, "list"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("is needed and there is no terminal to ask for it"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("teamotp unlock"), "{}", out.stderr);
+    assert!(!out.stderr.contains("wrong"), "{}", out.stderr);
+
+    let identity = t.fixture("encrypted-identity.age");
+    let vault = t.fixture("enc-identity.csv.age");
+    let out = t.detached(&["-i", &identity, "-f", &vault, "list"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("is needed and there is no terminal to ask for it"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("wrong"), "{}", out.stderr);
+
+    let out = t.detached(&["-i", &key, "unlock"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("is needed and there is no terminal to ask for it"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Regression (issue 21): without the agent every command asked again and never mentioned `teamotp
+/// unlock`. Now one stderr line suggests it after a prompt, once per command even with two prompts, and
+/// not when an agent runs.
+#[test]
+fn a_passphrase_prompt_without_an_agent_suggests_unlock_once() {
+    let t = Agentless::new();
+    let identity = t.fixture("encrypted-identity.age");
+    let key = t.fixture("id_ed25519_pw");
+    let vault = t.fixture("multi.csv.age");
+    let (shown, code) = t.on_pty(
+        &["-i", &identity, "-i", &key, "-f", &vault, "list"],
+        &[IDENTITY_PASS, SSH_PASS],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(
+        shown
+            .matches("'teamotp unlock' asks each passphrase once")
+            .count(),
+        1,
+        "{shown}"
+    );
+    // With an agent running (it holds a key that is not the vault's), the prompt comes without it.
+    let (shown, code) = t.on_pty(&["-i", &identity, "unlock"], &[IDENTITY_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    let (shown, code) = t.on_pty(&["-i", &key, "-f", &vault, "list"], &[SSH_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains("'teamotp unlock' asks"), "{shown}");
+}
