@@ -428,3 +428,111 @@ fn a_passphrase_prompt_without_an_agent_suggests_unlock_once() {
     assert_eq!(code, 0, "{shown}");
     assert!(!shown.contains("'teamotp unlock' asks"), "{shown}");
 }
+
+// ---- 3. init that would lock you out, your own key's label, whoami ----
+
+/// A sandbox with an identity of its own at the default path (`keygen`) and `USER=ana`; returns it and
+/// its public key.
+fn member() -> (Sandbox, String) {
+    let sandbox = Sandbox::new("teamotp-newcomer-").with_env("USER", "ana");
+    let me = sandbox.ok(&["keygen"], "").stdout.trim().to_owned();
+    (sandbox, me)
+}
+
+/// Regression (issue 21): `init -r BOB` (a vault for the team, forgetting yourself) was refused with
+/// "you would lock yourself out" without saying which key to add.
+#[test]
+fn init_that_would_lock_you_out_names_your_key_and_the_flag() {
+    let (sandbox, me) = member();
+    let bob = support::age_public("other.key");
+    let out = sandbox.run(&["-f", "otp.csv.age", "init", "-r", &bob], "");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("none of the recipients is your own key"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!("with -r '{me}'")),
+        "{}",
+        out.stderr
+    );
+    assert!(!sandbox.path("otp.csv.age").exists());
+    assert!(!sandbox.path(".age-recipients").exists());
+    // The flag it names works.
+    sandbox.ok(&["-f", "otp.csv.age", "init", "-r", &bob, "-r", &me], "");
+}
+
+/// Regression (issue 21): your own key given with -r got no label; by default init labels it ($USER, an
+/// SSH key's comment, or --name).
+#[test]
+fn your_own_key_given_explicitly_gets_the_default_label() {
+    let (sandbox, me) = member();
+    sandbox.ok(&["-f", "a/otp.csv.age", "init"], "");
+    let by_default = sandbox.read("a/.age-recipients");
+    assert!(by_default.contains("# ana\n"), "{by_default}");
+    let bob = support::age_public("other.key");
+    sandbox.ok(&["-f", "b/otp.csv.age", "init", "-r", &bob, "-r", &me], "");
+    let explicit = sandbox.read("b/.age-recipients");
+    assert!(explicit.contains(&format!("# ana\n{me}\n")), "{explicit}");
+    sandbox.ok(
+        &[
+            "-f",
+            "c/otp.csv.age",
+            "init",
+            "-r",
+            &me,
+            "--name",
+            "Ana Lima",
+        ],
+        "",
+    );
+    assert!(sandbox.read("c/.age-recipients").contains("# Ana Lima\n"));
+}
+
+/// Regression (issue 21): `teamotp members add "$(teamotp whoami)"` failed: whoami printed
+/// `# x25519, from ...` after the key on stdout. Now stdout holds the bare key; with several keys it says
+/// which line to pick, and so does `members add` given them all.
+#[test]
+fn members_add_takes_whoami_and_several_keys_say_which_line_to_pick() {
+    let (sandbox, _) = member();
+    sandbox.ok(&["-f", "otp.csv.age", "init"], "");
+    let bob = sandbox.ok(&["-i", "keys/other.key", "whoami"], "");
+    assert_eq!(bob.stdout.lines().count(), 1, "{bob:?}");
+    assert!(
+        bob.stderr
+            .contains("line 1: x25519 key from keys/other.key")
+    );
+    sandbox.ok(
+        // "$(...)" drops the trailing newline.
+        &[
+            "-f",
+            "otp.csv.age",
+            "members",
+            "add",
+            bob.stdout.trim_end(),
+            "--name",
+            "bob",
+        ],
+        "",
+    );
+    assert!(sandbox.read(".age-recipients").contains("# bob\n"));
+
+    let two = sandbox.ok(
+        &["-i", "keys/other.key", "-i", "keys/id_ed25519", "whoami"],
+        "",
+    );
+    assert_eq!(two.stdout.lines().count(), 2, "{two:?}");
+    assert!(
+        two.stderr.contains("pick its line") && two.stderr.contains("sed -n 2p"),
+        "{}",
+        two.stderr
+    );
+    let out = sandbox.run(
+        &["-f", "otp.csv.age", "members", "add", two.stdout.trim_end()],
+        "",
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("sed -n 2p"), "{}", out.stderr);
+}

@@ -302,7 +302,21 @@ fn init_encrypts_to_recipients_an_authorized_keys_line_and_a_github_keys_file() 
 fn init_refuses_recipients_the_callers_identity_cannot_open_unless_forced() {
     let sb = Sandbox::new();
     let names = sb.names(".");
-    assert_eq!(sb.me(&["init", "-r", &other_pub()]), out(2, "", LOCKED_OUT));
+    // Issue 21: the refusal names your key and the flag that adds it.
+    assert_eq!(
+        sb.me(&["init", "-r", &other_pub()]),
+        out(
+            2,
+            "",
+            &format!(
+                "teamotp: error: none of the recipients is your own key: you could not open the new \
+                 vault (you would lock yourself out); nothing was created\n\
+                 teamotp: hint: add your key (keys/x25519.key) with -r '{}'\n\
+                 teamotp: hint: or pass --force to create a vault only the recipients can open\n",
+                x25519_pub()
+            )
+        )
+    );
     assert_eq!(
         sb.names("."),
         names,
