@@ -244,8 +244,14 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Print the public key of every identity teamotp would use, with the file it comes from
+    /// Print the public key of every identity teamotp would use (one a line; which file each comes from on
+    /// stderr)
     Whoami,
+    /// Add an existing vault (-f PATH, or the one found from here) to the config under NAME
+    Register {
+        /// The vault's name in the config (then: --vault NAME)
+        name: String,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

@@ -327,6 +327,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             done(keys::keygen(&ctx, pq, output.as_deref(), out, err))
         }
         Some(Command::Whoami) => done(keys::whoami(&ctx, out, err)),
+        Some(Command::Register { name }) => {
+            done(vaults::register(&ctx, config.as_ref(), &name, err))
+        }
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(Command::Man) => done(help::man(Cli::command(), out)),
     }

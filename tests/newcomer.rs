@@ -284,19 +284,34 @@ impl Agentless {
 
     /// With no terminal (a new session), stdin /dev/null.
     fn detached(&self, args: &[&str]) -> support::Out {
+        self.detached_in(self.sandbox.root(), args)
+    }
+
+    /// [`Agentless::detached`] in the directory `dir`.
+    fn detached_in(&self, dir: &std::path::Path, args: &[&str]) -> support::Out {
         let mut command = Command::new(support::setsid());
         self.environment(&mut command);
-        command.arg("-w").arg(BIN).args(args);
+        command.current_dir(dir).arg("-w").arg(BIN).args(args);
         support::execute(command, b"")
     }
 
     /// On a pseudo-terminal, answering each passphrase prompt in turn; what the terminal showed, the
     /// number of prompts seen and the exit code.
     fn on_pty(&self, args: &[&str], passphrases: &[&str]) -> (String, i32) {
+        self.on_pty_in(self.sandbox.root(), args, passphrases)
+    }
+
+    /// [`Agentless::on_pty`] in the directory `dir`.
+    fn on_pty_in(
+        &self,
+        dir: &std::path::Path,
+        args: &[&str],
+        passphrases: &[&str],
+    ) -> (String, i32) {
         use expectrl::{Eof, Expect, Regex, Session};
         let mut command = Command::new(BIN);
         self.environment(&mut command);
-        command.args(args);
+        command.current_dir(dir).args(args);
         let mut session = Session::spawn(command).expect("spawn on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(60)));
         let mut text = String::new();
@@ -535,4 +550,77 @@ fn members_add_takes_whoami_and_several_keys_say_which_line_to_pick() {
     );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("sed -n 2p"), "{}", out.stderr);
+}
+
+// ---- 4. the --register hint, passphrase vaults found from their folder ----
+
+/// Regression (issue 21): after `init --passphrase` the hint said "run it again with --register pp",
+/// which failed with "'pp.csv.age' already exists". The hint is now a command that works.
+#[test]
+fn the_register_hint_after_init_passphrase_is_a_command_that_works() {
+    let t = Agentless::new();
+    let vault = t.sandbox.root().join("far").join("pp.csv.age");
+    std::fs::create_dir(vault.parent().unwrap()).unwrap();
+    let (shown, code) = t.on_pty(
+        &["-f", vault.to_str().unwrap(), "init", "--passphrase"],
+        &[VAULT_PASS, VAULT_PASS],
+    );
+    assert_eq!(code, 0, "{shown}");
+    let vault = std::fs::canonicalize(&vault).unwrap();
+    let command = format!("teamotp -f '{}' register far", vault.display());
+    assert!(shown.contains(&command), "{shown}");
+    assert!(!shown.contains("run it again"), "{shown}");
+    // Run the hint as it is written.
+    let out = t.detached(&["-f", vault.to_str().unwrap(), "register", "far"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("registered"), "{}", out.stderr);
+    let config = t.sandbox.read("home/.config/teamotp/config.toml");
+    assert!(config.contains("[vaults.far]"), "{config}");
+    // And the vault is found by that name (it asks for the passphrase: no terminal here).
+    let out = t.detached(&["--vault", "far", "list"]);
+    assert!(
+        out.stderr.contains(&format!("'{}'", vault.display())),
+        "{}",
+        out.stderr
+    );
+    // Registering a name twice says so, and names no vault as created.
+    let out = t.detached(&["-f", vault.to_str().unwrap(), "register", "far"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("already has a vault named 'far'"));
+    assert!(!out.stderr.contains("created"), "{}", out.stderr);
+}
+
+/// Regression (issue 21): a passphrase vault has no recipients file, so `teamotp list` in its own folder
+/// did not find it (and showed the config's vaults instead). Discovery recognises it by its age header.
+#[test]
+fn a_passphrase_vault_is_found_from_its_own_folder() {
+    let t = Agentless::new();
+    let dir = t.sandbox.root().join("team");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(t.fixture("passphrase.csv.age"), dir.join("pp.csv.age")).unwrap();
+    // Another vault is the config's default: discovery comes first.
+    t.sandbox.write(
+        "home/.config/teamotp/config.toml",
+        format!(
+            "default = \"other\"\n[vaults.other]\nfile = \"{}\"\n",
+            t.fixture("x25519.csv.age")
+        ),
+    );
+    // An age file beside it encrypted to a key is not a passphrase vault (no "several vaults").
+    std::fs::copy(t.fixture("x25519.csv.age"), dir.join("x.age")).unwrap();
+
+    let key = t.fixture("x25519.key");
+    let out = t.detached_in(&dir, &["-i", &key, "list"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("pp.csv.age"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the passphrase is needed and there is no terminal"),
+        "{}",
+        out.stderr
+    );
+    // On a terminal it asks and lists.
+    let (shown, code) = t.on_pty_in(&dir, &["list"], &[VAULT_PASS]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("AWS root"), "{shown}");
 }

@@ -1,6 +1,6 @@
 //! Which vault (or vaults) a command uses, first match wins: `-f` / `TEAMOTP_FILE`; `--vault NAME`; the
 //! vault of the current directory or of the enclosing git work tree (one `*.age` file with
-//! `.age-recipients` beside it); the config's `default`; for read commands with several configured
+//! `.age-recipients` beside it, or one passphrase vault, recognised by its age header's scrypt stanza); the config's `default`; for read commands with several configured
 //! vaults and none chosen (or `--all`), all of them; else the default path. A discovered vault is read
 //! like any other, and written under the same pinning rules (finding it is not trusting it).
 
@@ -188,11 +188,10 @@ pub fn discover(dir: &Path) -> Result<Option<PathBuf>, UserError> {
     }
 }
 
-/// The one `*.age` file in `dir` when `.age-recipients` is there too.
+/// The one `*.age` file in `dir` when `.age-recipients` is there too; without a recipients file, the one
+/// passphrase vault (its age header holds a scrypt stanza: it has no recipients to list).
 fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
-    if !dir.join(recipients::FILE_NAME).is_file() {
-        return Ok(None);
-    }
+    let recipients = dir.join(recipients::FILE_NAME).is_file();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(None);
     };
@@ -200,6 +199,7 @@ fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "age") && p.is_file())
+        .filter(|p| recipients || is_passphrase_vault(p))
         .collect();
     found.sort();
     match found.len() {
@@ -217,6 +217,20 @@ fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
             ))
         }
     }
+}
+
+/// The file starts with an age header whose stanza is scrypt (binary or armoured; only its first 4 KiB
+/// are read).
+fn is_passphrase_vault(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(4096);
+    if file.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    super::decrypt::is_age(&head) && super::decrypt::is_scrypt(&head).unwrap_or(false)
 }
 
 /// The nearest directory at or above `dir` that holds `.git` (a directory, or a file for a worktree).
