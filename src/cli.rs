@@ -38,12 +38,12 @@ pub struct Cli {
     #[arg(long, value_name = "TIME", global = true, value_parser = crate::time::parse)]
     pub at: Option<u64>,
 
-    /// When to use colours in the TUI
-    #[arg(long, value_name = "WHEN", global = true, default_value = "auto")]
+    /// When to use colours in the TUI (not global: no other command draws in colour)
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: Color,
 
     /// Start the TUI with codes hidden (only the selected row shows its codes)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub hide: bool,
 
     /// The vault named NAME in the config (docs/config.md)
@@ -257,8 +257,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff)
-    Man,
+    /// Print the manual page (roff), or write every command's page into a directory
+    Man {
+        /// Write teamotp.1 and a page for every command (teamotp-code.1, teamotp-members-add.1, ...)
+        /// into DIR, and print their paths
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -319,7 +324,8 @@ pub enum MembersAction {
     },
 }
 
-/// How a new vault is protected.
+// How a new vault is protected (`init`, `encrypt`). A plain comment, not a doc comment: a flattened
+// struct's doc comment would become the about text of every command that flattens it (issue 21).
 #[derive(Debug, Args)]
 pub struct NewVaultArgs {
     /// A recipient: age1..., ssh-ed25519 or ssh-rsa public key (repeatable; default: your own key)
@@ -346,7 +352,7 @@ pub struct NewVaultArgs {
     pub register: Option<String>,
 }
 
-/// Account parameters for add and edit.
+// Account parameters for add and edit (a plain comment: see NewVaultArgs).
 #[derive(Debug, Args)]
 pub struct ParamArgs {
     /// The service (shown beside the name)

@@ -64,7 +64,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
         cli.command,
         Some(
             Command::Completions { .. }
-                | Command::Man
+                | Command::Man { .. }
                 | Command::Textconv { .. }
                 | Command::MergeDriver { .. }
         )
@@ -331,7 +331,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             done(vaults::register(&ctx, config.as_ref(), &name, err))
         }
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
-        Some(Command::Man) => done(help::man(Cli::command(), out)),
+        Some(Command::Man { out_dir }) => done(help::man(Cli::command(), out_dir.as_deref(), out)),
     }
 }
 

@@ -624,3 +624,169 @@ fn a_passphrase_vault_is_found_from_its_own_folder() {
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("AWS root"), "{shown}");
 }
+
+// ---- 5. man pages, one description per command, options only where they apply ----
+
+/// The man pages `teamotp man --out-dir` writes: (file name, roff text).
+fn man_pages() -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// Regression (issue 21): `man teamotp` listed teamotp-code(1) and others, which did not exist; it pointed
+/// to docs/config.md, which the package did not ship. Now every command has a page, every page a page
+/// names exists, and every file a page names is one the package installs (docs/*.md).
+#[test]
+fn every_command_has_a_man_page_and_every_page_named_exists() {
+    let pages = man_pages();
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    for wanted in [
+        "teamotp.1",
+        "teamotp-code.1",
+        "teamotp-init.1",
+        "teamotp-encrypt.1",
+        "teamotp-members.1",
+        "teamotp-members-add.1",
+        "teamotp-unlock.1",
+        "teamotp-agent-status.1",
+        "teamotp-register.1",
+    ] {
+        assert!(names.contains(&wanted), "no {wanted} in {names:?}");
+    }
+    for internal in [
+        "teamotp-clip-helper.1",
+        "teamotp-__complete-names.1",
+        "teamotp-help.1",
+    ] {
+        assert!(!names.contains(&internal), "{internal} is internal");
+    }
+    let installed_docs: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/docs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    let deb =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/deb.sh")).unwrap();
+    assert!(
+        deb.contains("for doc in docs/*.md"),
+        "deb.sh installs docs/*.md"
+    );
+    assert!(deb.contains("man --out-dir"), "deb.sh installs every page");
+    let cargo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(cargo.contains(r#"["docs/*.md", "usr/share/doc/teamotp/", "644"]"#));
+    assert!(
+        cargo.contains(r#"["target/debian/generated/man/*.1.gz", "usr/share/man/man1/", "644"]"#)
+    );
+    for (name, text) in &pages {
+        // roff escapes the hyphen: teamotp\-code(1).
+        let plain = text.replace("\\-", "-");
+        for (at, _) in plain.match_indices("teamotp-") {
+            let rest = &plain[at..];
+            let Some(end) = rest.find("(1)") else {
+                continue;
+            };
+            let page = &rest[..end];
+            if page.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                assert!(
+                    names.contains(&format!("{page}.1").as_str()),
+                    "{name} names {page}(1), which does not exist"
+                );
+            }
+        }
+        assert!(
+            !plain.contains("docs/"),
+            "{name} points into the source tree"
+        );
+        for (at, _) in plain.match_indices("/usr/share/doc/teamotp/") {
+            let file: String = plain[at + "/usr/share/doc/teamotp/".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+                .collect();
+            let file = file.trim_end_matches('.');
+            assert!(
+                installed_docs.iter().any(|d| d == file),
+                "{name} names /usr/share/doc/teamotp/{file}, which is not installed"
+            );
+        }
+    }
+}
+
+/// Regression (issue 21): init and encrypt were both "How a new vault is protected", add and edit both
+/// "Account parameters for add and edit" (a flattened struct's doc comment); each command now has its
+/// own one-line description, in its --help and its page.
+#[test]
+fn every_command_has_its_own_description() {
+    let pages = man_pages();
+    let mut seen = std::collections::HashMap::new();
+    for (name, text) in &pages {
+        let line = text
+            .lines()
+            .skip_while(|l| *l != ".SH NAME")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name} has no NAME"))
+            .to_owned();
+        let description = line
+            .split_once(" \\- ")
+            .map(|(_, d)| d.to_owned())
+            .unwrap_or(line);
+        assert!(
+            !description.contains("How a new vault is protected")
+                && !description.contains("Account parameters"),
+            "{name}: {description}"
+        );
+        if let Some(other) = seen.insert(description.clone(), name.clone()) {
+            panic!("{name} and {other} share the description '{description}'");
+        }
+    }
+    for (command, about) in [
+        ("init", "Create an empty vault"),
+        ("encrypt", "Create the vault from a plaintext"),
+        ("add", "Add an account"),
+        ("edit", "Change an account's issuer"),
+    ] {
+        let out = Command::new(BIN)
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.starts_with(about), "{command} --help: {help}");
+    }
+}
+
+/// Regression (issue 21): every command's --help listed the TUI's --hide and --color.
+#[test]
+fn the_tuis_options_are_only_in_the_tuis_help() {
+    for command in ["list", "code", "add", "members", "init"] {
+        let out = Command::new(BIN)
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(!help.contains("--hide"), "{command} --help: {help}");
+        assert!(!help.contains("--color"), "{command} --help: {help}");
+    }
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--hide") && help.contains("--color"),
+        "{help}"
+    );
+}
