@@ -907,10 +907,11 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
         sandbox.run("1234567890", &["-f", "vault.txt", "list"]),
         out(
             0,
-            "                         prev    curr    next\n\
-             AWS                      709928  742275  835227  [==========] 30s\n\
-             ACME Co:ops@acme.example 0153861 2975945 6092123 [=====     ] 30s\n\
-             Example:alice            709928  742275  835227  [==========] 30s\n",
+            // Issue 21: the label splits into issuer and name (the Key URI format).
+            "                           prev    curr    next\n\
+             AWS                        709928  742275  835227  [==========] 30s\n\
+             ops@acme.example (ACME Co) 0153861 2975945 6092123 [=====     ] 30s\n\
+             alice (Example)            709928  742275  835227  [==========] 30s\n",
             "teamotp: warning: vault.txt:7: 'Google': secret has an invalid character '8' at position 14 \
              (base32 uses only A-Z and 2-7)\n"
         )
@@ -922,7 +923,7 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
     let value: serde_json::Value = serde_json::from_str(&got.stdout).expect("valid JSON");
     assert_eq!(
         value,
-        serde_json::json!([{"name": "ACME Co:ops@acme.example", "issuer": "ACME Co", "prev": "0153861",
+        serde_json::json!([{"name": "ops@acme.example", "issuer": "ACME Co", "prev": "0153861",
             "curr": "2975945", "next": "6092123", "remaining": 30, "period": 60, "digits": 7,
             "algorithm": "SHA256", "type": "totp", "vault": "vault.txt", "reenrol": null}])
     );
@@ -934,7 +935,7 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
         ),
         out(
             0,
-            "name,issuer,prev,curr,next,remaining\nExample:alice,Example,709928,742275,835227,30\n",
+            "name,issuer,prev,curr,next,remaining\nalice,Example,709928,742275,835227,30\n",
             ""
         )
     );

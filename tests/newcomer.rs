@@ -790,3 +790,264 @@ fn the_tuis_options_are_only_in_the_tuis_help() {
         "{help}"
     );
 }
+
+// ---- 6. otpauth labels, names qualified like the importers', completion ----
+
+/// A sandbox with an initialised vault `v.age` (its own key `keys/x25519.key`).
+fn with_vault() -> Sandbox {
+    let sandbox = Sandbox::new("teamotp-newcomer-");
+    sandbox.ok(&["-i", "keys/x25519.key", "-f", "v.age", "init"], "");
+    sandbox
+}
+
+fn vault_csv(sandbox: &Sandbox) -> String {
+    sandbox
+        .ok(
+            &[
+                "-i",
+                "keys/x25519.key",
+                "-f",
+                "v.age",
+                "list",
+                "--format",
+                "csv",
+                "--at",
+                AT,
+            ],
+            "",
+        )
+        .stdout
+}
+
+const SLACK_URI: &str =
+    "otpauth://totp/Slack:admin@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=Slack";
+
+/// Regression (issue 21): `add --uri` with `Slack:admin@acme.example` and issuer=Slack named the account
+/// `Slack:admin@acme.example` (the issuer repeated in the name); `%3A` is the same colon.
+#[test]
+fn add_uri_splits_the_label_into_issuer_and_name() {
+    let sandbox = with_vault();
+    let me = ["-i", "keys/x25519.key", "-f", "v.age"];
+    sandbox.ok(&[&me[..], &["add", "--uri"]].concat(), SLACK_URI);
+    sandbox.ok(
+        &[&me[..], &["add", "--uri"]].concat(),
+        "otpauth://totp/GitHub%3Aops?secret=JBSWY3DPEHPK3PXP",
+    );
+    let csv = vault_csv(&sandbox);
+    assert!(csv.contains("\nadmin@acme.example,Slack,"), "{csv}");
+    assert!(csv.contains("\nops,GitHub,"), "{csv}");
+    assert!(!csv.contains("Slack:"), "{csv}");
+}
+
+/// When the account part alone is already another service's account name, the new one is qualified as
+/// the importers do (`admin (Slack)`); the same service's is a duplicate, as before.
+#[test]
+fn a_label_name_already_in_the_vault_is_qualified_by_its_issuer() {
+    let sandbox = with_vault();
+    let me = ["-i", "keys/x25519.key", "-f", "v.age"];
+    sandbox.ok(
+        &[&me[..], &["add", "admin", "--issuer", "GitHub"]].concat(),
+        "JBSWY3DPEHPK3PXP",
+    );
+    let out = sandbox.ok(
+        &[&me[..], &["add"]].concat(),
+        "otpauth://totp/Slack:admin?secret=GEZDGNBVGY3TQOJQ&issuer=Slack",
+    );
+    assert!(
+        out.stderr.contains("adding this one as 'admin (Slack)'"),
+        "{}",
+        out.stderr
+    );
+    let csv = vault_csv(&sandbox);
+    assert!(csv.contains("\nadmin,GitHub,"), "{csv}");
+    assert!(csv.contains("\nadmin (Slack),Slack,"), "{csv}");
+    let again = sandbox.run(
+        &[&me[..], &["add"]].concat(),
+        "otpauth://totp/Slack:admin?secret=GEZDGNBVGY3TQOJQ&issuer=GitHub",
+    );
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}
+
+/// A directory with `teamotp` on PATH and a plaintext vault whose names hold ':', spaces, quotes and
+/// commas.
+fn completion_sandbox() -> Sandbox {
+    let sandbox = Sandbox::new("teamotp-newcomer-");
+    std::fs::create_dir(sandbox.path("bin")).unwrap();
+    std::os::unix::fs::symlink(BIN, sandbox.path("bin/teamotp")).unwrap();
+    sandbox.write(
+        "v.csv",
+        "name,secret\nSlack:admin,JBSWY3DPEHPK3PXP\nGitHub ops,JBSWY3DPEHPK3PXP\n\
+         \"Root, prod\",JBSWY3DPEHPK3PXP\nit's,JBSWY3DPEHPK3PXP\n",
+    );
+    support::set_mode(&sandbox.path("v.csv"), 0o600);
+    sandbox
+}
+
+fn shell_env(sandbox: &Sandbox, command: &mut Command) {
+    command
+        .env_clear()
+        .env("HOME", sandbox.home())
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", sandbox.path("bin").display()),
+        )
+        .env("TERM", "xterm")
+        .current_dir(sandbox.root());
+}
+
+/// Regression (issue 21): bash completion of a name holding ':' did nothing (bash splits words at ':'),
+/// and every shell offered the internal commands. bash on a pseudo-terminal, typing TAB.
+#[test]
+fn bash_completes_names_with_colons_spaces_quotes_and_commas() {
+    let Some(bash) = find_program("bash") else {
+        println!("skipped: no bash");
+        return;
+    };
+    let sandbox = completion_sandbox();
+    // Through the size-setting script: readline shows nothing on a terminal of no size.
+    let mut command = script_command(TUI_SCRIPT, 24, 200);
+    command
+        .env("HOME", sandbox.home())
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", sandbox.path("bin").display()),
+        )
+        .current_dir(sandbox.root())
+        .arg(bash)
+        .args(["--norc", "--noprofile", "-i"]);
+    let mut term = Term::spawn(command, 24, 200);
+    term.send(b"PS1='$ '; source <(teamotp completions bash); clear; echo READY\n");
+    // Typed only once bash reads again (it drops what is typed while it runs a command).
+    let ready = |t: &Term| {
+        let lines: Vec<String> = t.screen().contents().lines().map(str::to_owned).collect();
+        lines.iter().any(|l| l == "READY") && lines.last().is_some_and(|l| l.starts_with('$'))
+    };
+    term.wait_until(Duration::from_secs(10), "the prompt", ready, |t| {
+        t.screen().contents()
+    });
+    for (typed, completed) in [
+        ("Slack:a", "code Slack:admin"),
+        ("Sla", "code Slack:admin"),
+        ("Gi", "code GitHub\\ ops"),
+        ("'Gi", "code 'GitHub ops'"),
+        ("Ro", "code Root\\,\\ prod"),
+        ("it", "code it\\'s"),
+    ] {
+        term.send(format!("teamotp -f v.csv code {typed}\t").as_bytes());
+        let wanted = format!("$ teamotp -f v.csv {completed}");
+        term.wait_until(
+            Duration::from_secs(10),
+            &wanted,
+            |t| {
+                t.screen()
+                    .contents()
+                    .lines()
+                    .any(|l| l.trim_end() == wanted.trim_end())
+            },
+            |t| format!("{}\nreceived: {:?}", t.screen().contents(), t.text()),
+        );
+        term.send(b"\x15"); // Ctrl-U
+        term.send(b"clear; echo READY\n");
+        term.wait_until(Duration::from_secs(10), "the prompt", ready, |t| {
+            t.screen().contents()
+        });
+    }
+    // The internal commands are never offered: `cl` and `__` complete to nothing.
+    // (TAB twice lists the choices; X and Enter then run what is on the line.)
+    for typed in ["__", "cl"] {
+        term.send(format!("teamotp {typed}\t\tX\n").as_bytes());
+        let ran = format!("unrecognized subcommand '{typed}X'");
+        term.wait_until(
+            Duration::from_secs(10),
+            &ran,
+            |t| t.screen().contents().contains(&ran),
+            |t| t.screen().contents(),
+        );
+        let screen = term.screen().contents();
+        assert!(
+            !screen.contains("clip-helper") && !screen.contains("__complete"),
+            "{screen}"
+        );
+        term.send(b"clear; echo READY\n");
+        term.wait_until(Duration::from_secs(10), "the prompt", ready, |t| {
+            t.screen().contents()
+        });
+    }
+    term.send(b"exit\n");
+}
+
+/// The same names in fish (`complete -C`) and zsh (its line editor on a zpty), and no internal command.
+#[test]
+fn fish_and_zsh_complete_names_with_colons_and_never_internal_commands() {
+    let sandbox = completion_sandbox();
+    let dir = sandbox.path("completions");
+    std::fs::create_dir(&dir).unwrap();
+    for (shell, file) in [("fish", "teamotp.fish"), ("zsh", "_teamotp")] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        std::fs::write(dir.join(file), &out.stdout).unwrap();
+    }
+    if let Some(fish) = find_program("fish") {
+        let mut command = Command::new(fish);
+        shell_env(&sandbox, &mut command);
+        let script = format!(
+            "source {}; complete -C'teamotp -f v.csv code '; echo ---; complete -C'teamotp -f v.csv code Slack:'; \
+             echo ---; complete -C'teamotp '",
+            dir.join("teamotp.fish").display()
+        );
+        let out = command.arg("-c").arg(script).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let parts: Vec<&str> = text.split("---\n").collect();
+        assert_eq!(
+            parts[0], "GitHub ops\nit's\nRoot, prod\nSlack:admin\n",
+            "{text}"
+        );
+        assert_eq!(parts[1], "Slack:admin\n", "{text}");
+        assert!(parts[2].contains("code\t"), "{text}");
+        assert!(
+            !parts[2].contains("clip-helper") && !parts[2].contains("__complete"),
+            "{text}"
+        );
+    } else {
+        println!("skipped fish: not installed");
+    }
+    if let Some(zsh) = find_program("zsh") {
+        let script = format!(
+            "zmodload zsh/zpty\n\
+             zpty z zsh -f -i\n\
+             zpty -w z \"PS1='> '; fpath=({dir} \\$fpath); autoload -U compinit; compinit -u -D\"\n\
+             sleep 1\n\
+             for typed in 'code Slack:a' 'code Gi' 'code Ro' 'code it' 'cl' '__'; do\n\
+               zpty -w -n z \"teamotp -f v.csv $typed\"\n\
+               zpty -w -n z $'\\t'\n\
+               sleep 1\n\
+               zpty -w z $'\\x15'\n\
+             done\n\
+             sleep 1\n\
+             while zpty -r -t z line; do print -rn -- \"$line\"; done\n\
+             zpty -d z\n",
+            dir = dir.display()
+        );
+        let mut command = Command::new(zsh);
+        shell_env(&sandbox, &mut command);
+        let out = command.arg("-f").arg("-c").arg(script).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for completed in [
+            "code Slack:admin",
+            "code GitHub\\ ops",
+            "code Root,\\ prod",
+            "code it\\'s",
+        ] {
+            assert!(text.contains(completed), "{completed} in {text:?}");
+        }
+        assert!(
+            !text.contains("clip-helper") && !text.contains("__complete"),
+            "{text:?}"
+        );
+    } else {
+        println!("skipped zsh: not installed");
+    }
+}

@@ -18,27 +18,36 @@ pub fn add(
     flags: &Changes,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    // Asked before the vault is locked: a teammate's write never waits for us to type.
-    let mut account = if uri {
-        let text = read_secret("otpauth:// URI (hidden): ")?;
-        if !otpauth::is_uri(&text) {
-            return Err(UserError::new("that is not an otpauth:// URI")
-                .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
+    // Asked before the vault is locked: a teammate's write never waits for us to type. A pasted
+    // otpauth:// URI is taken as one, with or without --uri.
+    let prompt = match (uri, name) {
+        (true, _) => "otpauth:// URI (hidden): ".to_owned(),
+        (false, Some(name)) => format!("Secret (or otpauth:// URI) for '{name}' (hidden): "),
+        (false, None) => {
+            "otpauth:// URI (hidden; for a bare secret: teamotp add NAME): ".to_owned()
         }
+    };
+    let text = read_secret(&prompt)?;
+    let from_label;
+    let mut account = if otpauth::is_uri(&text) {
         let mut account = otpauth::parse(&text)
             .map_err(|(_, reason)| UserError::new(format!("the URI is not usable: {reason}")))?;
+        from_label = name.is_none();
         if let Some(name) = name {
             account.name = name.to_owned();
         }
         account
+    } else if uri {
+        return Err(UserError::new("that is not an otpauth:// URI")
+            .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
     } else {
         let name = name.ok_or_else(|| {
             UserError::new("give the account's name: teamotp add NAME")
-                .hint("or pass an otpauth:// URI with --uri")
+                .hint("or paste an otpauth:// URI: teamotp add reads it instead of a secret")
         })?;
-        let secret_text = read_secret(&format!("Secret for '{name}' (hidden): "))?;
-        let secret = crate::secret::decode(&secret_text)
+        let secret = crate::secret::decode(&text)
             .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        from_label = false;
         Account {
             name: name.to_owned(),
             issuer: None,
@@ -52,6 +61,30 @@ pub fn add(
         return Err(UserError::new("the account name is empty"));
     }
     let mut open = open(ctx, err)?;
+    // A name from the URI's label that another service's account already has is qualified as the
+    // importers do (`admin (Slack)`); the same service's is a duplicate.
+    if from_label
+        && let Some(existing) = open
+            .parsed
+            .accounts()
+            .find(|a| a.name.eq_ignore_ascii_case(&account.name))
+        && !existing
+            .issuer
+            .as_deref()
+            .zip(account.issuer.as_deref())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+    {
+        let qualified = otpauth::unique_name(&account.name, account.issuer.as_deref(), |n| {
+            open.document.contains(n)
+        });
+        let _ = writeln!(
+            err,
+            "teamotp: the vault already has an account named '{}': adding this one as '{}'",
+            printable(&account.name),
+            printable(&qualified)
+        );
+        account.name = qualified;
+    }
     if open.document.contains(&account.name) {
         return Err(UserError::new(format!(
             "an account named '{}' already exists",

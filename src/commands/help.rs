@@ -14,10 +14,35 @@ pub fn completions(
 ) -> Result<(), UserError> {
     // Generated into memory first: clap_complete panics when its writer fails (a closed pipe).
     let mut script = Vec::new();
+    command.build();
+    let mut command = without_hidden(&command);
     clap_complete::generate(shell, &mut command, "teamotp", &mut script);
     // Account names for code, rm, rename, edit, qr and list, through the agent (never a prompt).
     crate::agent::complete::extend(shell, &mut script);
     error::write_data(out, &script)
+}
+
+/// A copy of the (built) command without its hidden commands (`clip-helper`, `__complete-names`):
+/// clap_complete offers hidden commands, and a shell must never complete to an internal command.
+fn without_hidden(command: &clap::Command) -> clap::Command {
+    let mut copy = clap::Command::new(command.get_name().to_owned())
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .args(command.get_arguments().cloned())
+        .subcommands(
+            command
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(without_hidden),
+        );
+    if let Some(about) = command.get_about() {
+        copy = copy.about(about.clone());
+    }
+    if let Some(version) = command.get_version() {
+        copy = copy.version(version.to_owned());
+    }
+    copy
 }
 
 /// Where the Debian package installs docs/*.md: the man pages name the documents there, since a page
