@@ -29,6 +29,18 @@ const MISSING_VAULT_HINTS: &str = "teamotp: hint: pass a vault with -f/--file PA
                                    teamotp: hint: try the demo vault: teamotp --demo\n\
                                    teamotp: hint: create a team vault: teamotp init\n";
 
+/// Issue 21: where teamotp chose the vault itself (here the default path), one more hint says how it
+/// looks for one and lists the configured vaults (none here).
+fn discovery_hint(sandbox: &Sandbox) -> String {
+    format!(
+        "teamotp: hint: without -f teamotp looks in the directory it runs in and its git work tree (one \
+         *.age file beside .age-recipients, or one passphrase vault), then at the vaults {} names (none), \
+         then at the default path; run it where the vault is, or name the vault once: teamotp -f PATH \
+         register NAME\n",
+        sandbox.home().join(".config/teamotp/config.toml").display()
+    )
+}
+
 /// `tests/fixtures/age/plain.csv` (what every fixture `.age` file decrypts to) as `list --format csv` at
 /// 1234567890. AWS root: oathtool.tsv row 2. Root, production:
 /// `oathtool --totp=SHA256 -d 8 -s 60 -b -N @1234567830|@1234567890|@1234567950 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`.
@@ -973,8 +985,9 @@ fn missing_vault_names_the_default_path_and_hints_what_to_do() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}",
-                looked.display()
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                looked.display(),
+                discovery_hint(&sandbox)
             )
         )
     );
@@ -1005,9 +1018,10 @@ fn missing_vault_hint_names_an_existing_gauth_file() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}{}",
                 looked.display(),
-                gauth_hint(&gauth)
+                gauth_hint(&gauth),
+                discovery_hint(&sandbox)
             )
         )
     );
@@ -1021,9 +1035,10 @@ fn missing_vault_hint_names_an_existing_gauth_file() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}{}",
                 looked.display(),
-                gauth_hint(&elsewhere)
+                gauth_hint(&elsewhere),
+                discovery_hint(&sandbox)
             )
         )
     );

@@ -1051,3 +1051,91 @@ fn fish_and_zsh_complete_names_with_colons_and_never_internal_commands() {
         println!("skipped zsh: not installed");
     }
 }
+
+// ---- 7. add takes a pasted URI, did you mean, the missing vault, options per command ----
+
+/// Regression (issue 21): an otpauth URI pasted into plain `add NAME` gave "invalid character ':' at
+/// position 8".
+#[test]
+fn add_takes_a_pasted_otpauth_uri_as_the_secret() {
+    let sandbox = with_vault();
+    let me = ["-i", "keys/x25519.key", "-f", "v.age"];
+    let out = sandbox.ok(&[&me[..], &["add", "Slack admin"]].concat(), SLACK_URI);
+    assert!(out.stderr.contains("added 'Slack admin'"), "{}", out.stderr);
+    let csv = vault_csv(&sandbox);
+    assert!(csv.contains("\nSlack admin,Slack,"), "{csv}");
+    // A bare secret still needs the name.
+    let out = sandbox.run(&[&me[..], &["add"]].concat(), "JBSWY3DPEHPK3PXP");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("give the account's name"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Regression (issue 21): `teamotp code githbu` had no "did you mean" (`edit` had one, for names holding
+/// the text only). `code`, `rm`, `rename` and `edit` now suggest names a typo away.
+#[test]
+fn code_rm_rename_and_edit_suggest_close_names() {
+    let sandbox = with_vault();
+    let me = ["-i", "keys/x25519.key", "-f", "v.age"];
+    for name in ["GitHub ops", "AWS root"] {
+        sandbox.ok(&[&me[..], &["add", name]].concat(), "JBSWY3DPEHPK3PXP");
+    }
+    for args in [
+        &["code", "githbu"][..],
+        &["rm", "githbu", "-y"],
+        &["rename", "githbu", "x"],
+        &["edit", "githbu", "--digits", "8"],
+    ] {
+        let out = sandbox.run(&[&me[..], args].concat(), "");
+        assert_ne!(out.code, 0, "{args:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("teamotp: hint: did you mean 'GitHub ops'?"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Regression (issue 21): run where no vault is found while the configured one is missing, the error
+/// named only a path; it now lists the configured vaults and says how teamotp looks, in one hint.
+#[test]
+fn the_missing_vault_error_lists_the_configured_vaults_and_explains_discovery() {
+    let sandbox = Sandbox::new("teamotp-newcomer-");
+    sandbox.write(
+        "home/.config/teamotp/config.toml",
+        "default = \"team\"\n[vaults.team]\nfile = \"/nonexistent/team/otp.csv.age\"\n\
+         [vaults.infra]\nfile = \"/nonexistent/infra.age\"\n",
+    );
+    let out = sandbox.run(&["list"], "");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("teamotp: error: no vault at '/nonexistent/team/otp.csv.age'"),
+        "{}",
+        out.stderr
+    );
+    let hints: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("looks in the directory it runs in"))
+        .collect();
+    assert_eq!(hints.len(), 1, "{}", out.stderr);
+    assert!(
+        hints[0]
+            .contains("'infra' (/nonexistent/infra.age), 'team' (/nonexistent/team/otp.csv.age)"),
+        "{}",
+        hints[0]
+    );
+    assert!(hints[0].contains(".age-recipients"), "{}", hints[0]);
+    // -f names the vault itself: no discovery hint.
+    let out = sandbox.run(&["-f", "gone.age", "list"], "");
+    assert!(
+        !out.stderr.contains("looks in the directory"),
+        "{}",
+        out.stderr
+    );
+}

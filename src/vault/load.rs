@@ -475,7 +475,7 @@ fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
 }
 
 /// The error for a vault file that cannot be read.
-fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
+pub(crate) fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
     let shown = path.display();
     match e {
         e if e.kind() == std::io::ErrorKind::NotFound => {

@@ -46,8 +46,28 @@ pub struct Request<'a> {
     pub read: bool,
 }
 
-/// Chooses the vaults. A read command may get several; a write command gets exactly one or an error.
+/// Chooses the vaults. A read command may get several; a write command gets exactly one or an error. A
+/// read command whose vault teamotp found by itself (the config's default or only vault, or the default
+/// path) and is not there gets the missing-vault error with [`discovery_hint`].
 pub fn choose(
+    request: Request,
+    config: Option<&Config>,
+    env: &Env,
+) -> Result<Vec<Chosen>, UserError> {
+    let chosen = choose_from(request, config, env)?;
+    if let [one] = chosen.as_slice()
+        && request.read
+        && let Source::File(path) = &one.source
+        && let Some(hint) = discovery_hint(one, config, env)
+        && std::fs::symlink_metadata(path).is_err()
+    {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        return Err(super::load::read_error(path, missing, env).hint(hint));
+    }
+    Ok(chosen)
+}
+
+fn choose_from(
     request: Request,
     config: Option<&Config>,
     env: &Env,
@@ -174,6 +194,34 @@ pub fn choose(
             .hint("choose it with --vault NAME, or set default = \"NAME\" in the config"))
         }
     }
+}
+
+/// The one hint for a vault that was not there when no `-f`, `TEAMOTP_FILE` or `--vault` chose it (the
+/// config's default, its only vault, or the default path): how teamotp looks for a vault, with the
+/// configured vaults by name, so running in the wrong directory explains itself.
+pub fn discovery_hint(chosen: &Chosen, config: Option<&Config>, env: &Env) -> Option<String> {
+    if !matches!(chosen.how, How::Default | How::Fallback) {
+        return None;
+    }
+    let config_path = config
+        .map(|c| c.path.clone())
+        .or_else(|| env.config_file())
+        .map_or("config.toml".into(), |p| p.display().to_string());
+    let configured = match config.map(|c| c.vaults.as_slice()) {
+        Some(vaults) if !vaults.is_empty() => {
+            let list: Vec<String> = vaults
+                .iter()
+                .map(|v| format!("'{}' ({})", v.name, v.file.display()))
+                .collect();
+            format!("the vaults {config_path} names: {}", list.join(", "))
+        }
+        _ => format!("the vaults {config_path} names (none)"),
+    };
+    Some(format!(
+        "without -f teamotp looks in the directory it runs in and its git work tree (one *.age file \
+         beside .age-recipients, or one passphrase vault), then at {configured}, then at the default \
+         path; run it where the vault is, or name the vault once: teamotp -f PATH register NAME"
+    ))
 }
 
 /// The vault of `dir` or of the git work tree around it: the one `*.age` file that has `.age-recipients`
