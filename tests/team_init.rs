@@ -560,9 +560,9 @@ fn encrypt_converts_gauth_lines_to_team_csv() {
         )
     );
     let plaintext = format!(
-        "{HEADER}AWS,,JBSWY3DPEHPK3PXP,,,,\nACME:ops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n"
+        "{HEADER}AWS,,JBSWY3DPEHPK3PXP,,,,\nops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n"
     );
-    let list = format!("{LIST_HEADER}{AWS_LIST}ACME:ops,ACME,82941486,34855935,20921162,40\n");
+    let list = format!("{LIST_HEADER}{AWS_LIST}ops,ACME,82941486,34855935,20921162,40\n");
     for key in [ME, ED25519] {
         assert_opens(&sb, key, "v.age", &plaintext, &list);
     }
