@@ -22,7 +22,7 @@ pub fn add(
     // otpauth:// URI is taken as one, with or without --uri.
     let prompt = match (uri, name) {
         (true, _) => "otpauth:// URI (hidden): ".to_owned(),
-        (false, Some(name)) => format!("Secret (or otpauth:// URI) for '{name}' (hidden): "),
+        (false, Some(name)) => format!("Secret for '{name}' (hidden): "),
         (false, None) => {
             "otpauth:// URI (hidden; for a bare secret: teamotp add NAME): ".to_owned()
         }
