@@ -380,39 +380,27 @@ fn unlock_gives_encrypted_identities_and_passphrase_vaults_three_tries() {
 #[test]
 fn without_a_terminal_a_key_passphrase_is_needed_not_wrong() {
     let t = Agentless::new();
-    let key = t.fixture("id_ed25519_pw");
-    let vault = t.fixture("multi.csv.age");
-    let out = t.detached(&["-i", &key, "-f", &vault, "list"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("is needed and there is no terminal to ask for it"),
-        "{}",
-        out.stderr
+    let (ssh, ssh_vault) = (t.fixture("id_ed25519_pw"), t.fixture("multi.csv.age"));
+    let (identity, identity_vault) = (
+        t.fixture("encrypted-identity.age"),
+        t.fixture("enc-identity.csv.age"),
     );
-    assert!(out.stderr.contains("teamotp unlock"), "{}", out.stderr);
-    assert!(!out.stderr.contains("wrong"), "{}", out.stderr);
-
-    let identity = t.fixture("encrypted-identity.age");
-    let vault = t.fixture("enc-identity.csv.age");
-    let out = t.detached(&["-i", &identity, "-f", &vault, "list"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("is needed and there is no terminal to ask for it"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("wrong"), "{}", out.stderr);
-
-    let out = t.detached(&["-i", &key, "unlock"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("is needed and there is no terminal to ask for it"),
-        "{}",
-        out.stderr
-    );
+    for args in [
+        &["-i", &ssh, "-f", &ssh_vault, "list"][..],
+        &["-i", &identity, "-f", &identity_vault, "list"],
+        &["-i", &ssh, "unlock"],
+    ] {
+        let out = t.detached(args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("is needed and there is no terminal to ask for it"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("teamotp unlock"), "{}", out.stderr);
+        assert!(!out.stderr.contains("wrong"), "{}", out.stderr);
+    }
 }
 
 /// Regression (issue 21): without the agent every command asked again and never mentioned `teamotp
