@@ -2,25 +2,34 @@
 # Builds the Debian package into target/debian/: the one entry point (issue 15).
 #
 #   /usr/bin/teamotp                                   the release binary
-#   /usr/share/man/man1/teamotp.1.gz                   `teamotp man`, gzipped -9n
+#   /usr/share/man/man1/teamotp.1.gz                   `teamotp man --out-dir`, each page gzipped -9n:
+#   /usr/share/man/man1/teamotp-COMMAND.1.gz           teamotp.1 and one page per command (teamotp-code.1,
+#                                                      teamotp-members-add.1, ...)
 #   /usr/share/bash-completion/completions/teamotp     `teamotp completions bash`
 #   /usr/share/zsh/vendor-completions/_teamotp         `teamotp completions zsh`
 #   /usr/share/fish/vendor_completions.d/teamotp.fish  `teamotp completions fish`
 #   /usr/share/doc/teamotp/copyright                   machine-readable, MIT OR Apache-2.0
+#   /usr/share/doc/teamotp/*.md                        docs/*.md (the man pages name them there)
 #
 # How: dpkg-deb from a staged tree (the default), or cargo-deb (`scripts/deb.sh --cargo-deb`, installed with
 # `cargo install cargo-deb --locked` when missing). Measured on the 2-core machine (2026-11-29) with the
 # release binary already built: dpkg-deb 2.5 s, nothing to install; cargo-deb 2.2 s, but installing it
-# first took 1 min 48 s (beside other builds) in every CI run without a cache. Both hold the same six
+# first took 1 min 48 s (beside other builds) in every CI run without a cache. Both hold the same
 # files; CI uses dpkg-deb, the cheaper one.
 #
 # Usage: scripts/deb.sh [--cargo-deb]   prints the path of the .deb on stdout.
+# TEAMOTP_DEB_BIN=PATH packs that binary instead of building the release one (to check the packaging
+# quickly with a debug build; never for a release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-cargo build --release --locked -q
-bin=$root/target/release/teamotp
+if [ -n "${TEAMOTP_DEB_BIN:-}" ]; then
+    bin=$TEAMOTP_DEB_BIN
+else
+    cargo build --release --locked -q
+    bin=$root/target/release/teamotp
+fi
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 arch=$(dpkg --print-architecture)
 out=$root/target/debian
@@ -30,7 +39,9 @@ mkdir -p "$out"
 gen=$root/target/debian/generated
 rm -rf "$gen"
 mkdir -p "$gen"
-"$bin" man | gzip -9n >"$gen/teamotp.1.gz"
+mkdir -p "$gen/man"
+"$bin" man --out-dir "$gen/man" >/dev/null
+gzip -9n "$gen"/man/*.1
 "$bin" completions bash >"$gen/teamotp.bash"
 "$bin" completions zsh >"$gen/_teamotp"
 "$bin" completions fish >"$gen/teamotp.fish"
@@ -75,11 +86,16 @@ fi
 stage=$root/target/debian/stage
 rm -rf "$stage"
 install -D -m 755 "$bin" "$stage/usr/bin/teamotp"
-install -D -m 644 "$gen/teamotp.1.gz" "$stage/usr/share/man/man1/teamotp.1.gz"
+for page in "$gen"/man/*.1.gz; do
+    install -D -m 644 "$page" "$stage/usr/share/man/man1/$(basename "$page")"
+done
 install -D -m 644 "$gen/teamotp.bash" "$stage/usr/share/bash-completion/completions/teamotp"
 install -D -m 644 "$gen/_teamotp" "$stage/usr/share/zsh/vendor-completions/_teamotp"
 install -D -m 644 "$gen/teamotp.fish" "$stage/usr/share/fish/vendor_completions.d/teamotp.fish"
 install -D -m 644 "$gen/copyright" "$stage/usr/share/doc/teamotp/copyright"
+for doc in docs/*.md; do
+    install -D -m 644 "$doc" "$stage/usr/share/doc/teamotp/$(basename "$doc")"
+done
 mkdir -p "$stage/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOF

@@ -38,12 +38,12 @@ pub struct Cli {
     #[arg(long, value_name = "TIME", global = true, value_parser = crate::time::parse)]
     pub at: Option<u64>,
 
-    /// When to use colours in the TUI
-    #[arg(long, value_name = "WHEN", global = true, default_value = "auto")]
+    /// When to use colours in the TUI (not global: no other command draws in colour)
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: Color,
 
     /// Start the TUI with codes hidden (only the selected row shows its codes)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub hide: bool,
 
     /// The vault named NAME in the config (docs/config.md)
@@ -195,6 +195,9 @@ pub enum Command {
     ClipHelper {
         #[arg(long, value_name = "UNIX")]
         until: u64,
+        /// Load tmux's buffer on the server at SOCKET instead of the system clipboard
+        #[arg(long, value_name = "SOCKET")]
+        tmux: Option<PathBuf>,
     },
     /// git merge driver: merge three versions of the vault by account name (BASE OURS THEIRS [PATH])
     MergeDriver {
@@ -249,7 +252,8 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Print the public key of every identity teamotp would use, with the file it comes from
+    /// Print the public key of every identity teamotp would use (one a line; which file each comes from on
+    /// stderr)
     Whoami,
     /// Who can read what: the vaults (every configured one, and this folder's) where KEY, or the members
     /// labelled LABEL, are recipients now, since when, and which current secrets they could ever read
@@ -269,13 +273,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Add an existing vault (-f PATH, or the one found from here) to the config under NAME
+    Register {
+        /// The vault's name in the config (then: --vault NAME)
+        name: String,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff)
-    Man,
+    /// Print the manual page (roff), or write every command's page into a directory
+    Man {
+        /// Write teamotp.1 and a page for every command (teamotp-code.1, teamotp-members-add.1, ...)
+        /// into DIR, and print their paths
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,7 +350,8 @@ pub enum MembersAction {
     },
 }
 
-/// How a new vault is protected.
+// How a new vault is protected (`init`, `encrypt`). A plain comment, not a doc comment: a flattened
+// struct's doc comment would become the about text of every command that flattens it (issue 21).
 #[derive(Debug, Args)]
 pub struct NewVaultArgs {
     /// A recipient: age1..., ssh-ed25519 or ssh-rsa public key (repeatable; default: your own key)
@@ -363,7 +378,7 @@ pub struct NewVaultArgs {
     pub register: Option<String>,
 }
 
-/// Account parameters for add and edit.
+// Account parameters for add and edit (a plain comment: see NewVaultArgs).
 #[derive(Debug, Args)]
 pub struct ParamArgs {
     /// The service (shown beside the name)

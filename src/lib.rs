@@ -49,13 +49,23 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
 
     let now = cli.at.unwrap_or_else(|| time::now().as_secs());
+    // A passphrase typed with no agent running is followed by one line suggesting `teamotp unlock`.
+    #[cfg(unix)]
+    if !agent::disabled(env)
+        && !matches!(
+            cli.command,
+            Some(Command::Unlock { .. } | Command::Agent { .. } | Command::Lock)
+        )
+    {
+        tty::suggest_unlock_with(agent::socket_path(env));
+    }
     // These name their files themselves (git runs the drivers in a work tree that may hold several
     // vaults) or need none: no config, no discovery.
     let needs_vault = !matches!(
         cli.command,
         Some(
             Command::Completions { .. }
-                | Command::Man
+                | Command::Man { .. }
                 | Command::Textconv { .. }
                 | Command::MergeDriver { .. }
                 | Command::MergeRecipients { .. }
@@ -206,7 +216,9 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             };
             read::code(&shown, query, &options, now, out, err)
         }
-        Some(Command::ClipHelper { until }) => Ok(clip::helper(until)?),
+        Some(Command::ClipHelper { until, tmux }) => {
+            Ok(clip::helper(until, tmux.as_deref().map(|p| p.as_os_str()))?)
+        }
         Some(Command::Check { strict }) => {
             read::check(&shown(&chosen, &cli.identity, env, err)?, strict, out, err)
         }
@@ -380,8 +392,11 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
                 .collect();
             Ok(access::audit(&places, since, format, env, out, err)?)
         }
+        Some(Command::Register { name }) => {
+            done(vaults::register(&ctx, config.as_ref(), &name, err))
+        }
         Some(Command::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
-        Some(Command::Man) => done(help::man(Cli::command(), out)),
+        Some(Command::Man { out_dir }) => done(help::man(Cli::command(), out_dir.as_deref(), out)),
     }
 }
 

@@ -40,6 +40,48 @@ pub fn tell(message: &str) {
     }
 }
 
+/// The agent's socket, when a passphrase prompt should be followed by the suggestion to run
+/// `teamotp unlock` if no agent answers there (set once per command by `run`; not for `unlock` itself or
+/// with `TEAMOTP_NO_AGENT=1`).
+static UNLOCK_SOCKET: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// The suggestion was made in this command already.
+static SUGGESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The line on stderr after a passphrase prompt when no agent runs.
+pub const UNLOCK_SUGGESTION: &str = "teamotp: hint: no teamotp agent is running: 'teamotp unlock' asks each passphrase once for the session";
+
+/// After a passphrase prompt, suggest `teamotp unlock` when no agent answers on `socket`.
+pub fn suggest_unlock_with(socket: std::path::PathBuf) {
+    let _ = UNLOCK_SOCKET.set(socket);
+}
+
+/// Asks for a passphrase that unlocks something the agent could hold (an SSH key, an age-encrypted
+/// identity, a passphrase vault): [`prompt_hidden`], then, once per command and only when no agent runs,
+/// one line on stderr suggesting `teamotp unlock`.
+pub fn passphrase(prompt: &str) -> io::Result<SecretString> {
+    let answer = prompt_hidden(prompt)?;
+    if let Some(socket) = UNLOCK_SOCKET.get()
+        && !agent_answers(socket)
+        && !SUGGESTED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let mut err = crate::output::TerminalText::new(std::io::stderr());
+        let _ = writeln!(err, "{UNLOCK_SUGGESTION}");
+    }
+    Ok(answer)
+}
+
+/// Something listens on the agent's socket.
+#[cfg(unix)]
+fn agent_answers(socket: &std::path::Path) -> bool {
+    std::os::unix::net::UnixStream::connect(socket).is_ok()
+}
+
+#[cfg(not(unix))]
+fn agent_answers(_: &std::path::Path) -> bool {
+    true
+}
+
 /// Longest answer read from a hidden prompt.
 const MAX_SECRET: usize = 4096;
 
@@ -176,7 +218,7 @@ impl age::Callbacks for TtyCallbacks {
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        prompt_hidden(&format!("{}: ", plain(description))).ok()
+        passphrase(&format!("{}: ", plain(description))).ok()
     }
 }
 

@@ -29,6 +29,18 @@ const MISSING_VAULT_HINTS: &str = "teamotp: hint: pass a vault with -f/--file PA
                                    teamotp: hint: try the demo vault: teamotp --demo\n\
                                    teamotp: hint: create a team vault: teamotp init\n";
 
+/// Issue 21: where teamotp chose the vault itself (here the default path), one more hint says how it
+/// looks for one and lists the configured vaults (none here).
+fn discovery_hint(sandbox: &Sandbox) -> String {
+    format!(
+        "teamotp: hint: without -f teamotp looks in the directory it runs in and its git work tree (one \
+         *.age file beside .age-recipients, or one passphrase vault), then at the vaults {} names (none), \
+         then at the default path; run it where the vault is, or name the vault once: teamotp -f PATH \
+         register NAME\n",
+        sandbox.home().join(".config/teamotp/config.toml").display()
+    )
+}
+
 /// `tests/fixtures/age/plain.csv` (what every fixture `.age` file decrypts to) as `list --format csv` at
 /// 1234567890. AWS root: oathtool.tsv row 2. Root, production:
 /// `oathtool --totp=SHA256 -d 8 -s 60 -b -N @1234567830|@1234567890|@1234567950 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`.
@@ -907,10 +919,11 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
         sandbox.run("1234567890", &["-f", "vault.txt", "list"]),
         out(
             0,
-            "                         prev    curr    next\n\
-             AWS                      709928  742275  835227  [==========] 30s\n\
-             ACME Co:ops@acme.example 0153861 2975945 6092123 [=====     ] 30s\n\
-             Example:alice            709928  742275  835227  [==========] 30s\n",
+            // Issue 21: the label splits into issuer and name (the Key URI format).
+            "                           prev    curr    next\n\
+             AWS                        709928  742275  835227  [==========] 30s\n\
+             ops@acme.example (ACME Co) 0153861 2975945 6092123 [=====     ] 30s\n\
+             alice (Example)            709928  742275  835227  [==========] 30s\n",
             "teamotp: warning: vault.txt:7: 'Google': secret has an invalid character '8' at position 14 \
              (base32 uses only A-Z and 2-7)\n"
         )
@@ -922,7 +935,7 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
     let value: serde_json::Value = serde_json::from_str(&got.stdout).expect("valid JSON");
     assert_eq!(
         value,
-        serde_json::json!([{"name": "ACME Co:ops@acme.example", "issuer": "ACME Co", "prev": "0153861",
+        serde_json::json!([{"name": "ops@acme.example", "issuer": "ACME Co", "prev": "0153861",
             "curr": "2975945", "next": "6092123", "remaining": 30, "period": 60, "digits": 7,
             "algorithm": "SHA256", "type": "totp", "vault": "vault.txt", "reenrol": null}])
     );
@@ -934,7 +947,7 @@ fn gauth_lines_split_at_the_first_colon_trimmed_with_uris_comments_bom_and_crlf(
         ),
         out(
             0,
-            "name,issuer,prev,curr,next,remaining\nExample:alice,Example,709928,742275,835227,30\n",
+            "name,issuer,prev,curr,next,remaining\nalice,Example,709928,742275,835227,30\n",
             ""
         )
     );
@@ -972,8 +985,9 @@ fn missing_vault_names_the_default_path_and_hints_what_to_do() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}",
-                looked.display()
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                looked.display(),
+                discovery_hint(&sandbox)
             )
         )
     );
@@ -1004,9 +1018,10 @@ fn missing_vault_hint_names_an_existing_gauth_file() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}{}",
                 looked.display(),
-                gauth_hint(&gauth)
+                gauth_hint(&gauth),
+                discovery_hint(&sandbox)
             )
         )
     );
@@ -1020,9 +1035,10 @@ fn missing_vault_hint_names_an_existing_gauth_file() {
             2,
             "",
             &format!(
-                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}",
+                "teamotp: error: no vault at '{}'\n{MISSING_VAULT_HINTS}{}{}",
                 looked.display(),
-                gauth_hint(&elsewhere)
+                gauth_hint(&elsewhere),
+                discovery_hint(&sandbox)
             )
         )
     );

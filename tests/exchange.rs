@@ -49,7 +49,7 @@ const OTHER_CODE: &str = "017492";
 
 /// The HOTP entries the fixtures hold (unsupported: they must be reported by name).
 const HOTP: [(&str, &str); 4] = [
-    ("otpauth-list.txt", "Legacy:counter@example.com"),
+    ("otpauth-list.txt", "counter@example.com"),
     ("google-hotp.txt", "Legacy:counter@example.com"),
     ("aegis-plain.json", "counter@example.com"),
     ("2fas.2fas", "counter@example.com"),
@@ -907,11 +907,16 @@ fn varied_vault() -> Sandbox {
     sandbox
 }
 
+/// The accounts of [`varied_vault`]: a later file's account whose name the vault already has is skipped
+/// (since issue 21, `otpauth-list.txt`'s labels `Example:alice@example.com` and `ACME Co:ops@acme.example`
+/// give the names `alice@example.com` and `ops@acme.example`, which aegis-plain.json has too).
 fn varied_expected() -> Vec<Listed> {
+    let mut seen = std::collections::HashSet::new();
     ["otpauth-list.txt", "aegis-plain.json", "2fas.2fas"]
         .iter()
         .flat_map(|f| expected_for(f))
         .map(|r| r.listed())
+        .filter(|l| seen.insert(l.name.to_lowercase()))
         .collect()
 }
 
@@ -1025,7 +1030,9 @@ fn totp_vault() -> Sandbox {
         let out = sandbox.import(file, &[]);
         assert_eq!(out.code, 0, "{file}: {out:?}");
     }
-    assert_eq!(sandbox.list().len(), 10);
+    // 10 accounts, less google-two-pages.txt's ops@acme.example: otpauth-list.txt's label
+    // `ACME Co:ops@acme.example` gives that name too since issue 21 (the Key URI format), so it is skipped.
+    assert_eq!(sandbox.list().len(), 9);
     sandbox
 }
 

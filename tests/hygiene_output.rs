@@ -219,7 +219,7 @@ fn writing_commands_never_print_a_secret() {
             s("uri-ok")
         ),
         0,
-        "added 'Foxtrot:f@example.test'",
+        "added 'f@example.test'",
     );
     checker.run(
         &["add", "--uri", "golf"],
@@ -553,7 +553,8 @@ fn imports_never_print_a_secret() {
         &["import", &format!("{FIXTURES}/qr-valid.png")],
         "",
         0,
-        "QR Hygiene:qr@example.test",
+        // The label `QR Hygiene:qr@example.test` gives the name and the issuer (issue 21).
+        "qr@example.test (QR Hygiene)",
     );
     checker.run(
         &["import", "-"],

@@ -69,30 +69,32 @@ fn keygen_writes_0600_never_overwrites_and_prints_the_public_key() {
         ],
         "",
     );
-    assert_eq!(
-        who.stdout,
-        format!(
-            "{pq}  # pq, from pq.txt\n{me}  # x25519, from home/.config/teamotp/identity.txt\n"
-        )
+    // Issue 21: the bare keys on stdout (so `members add "$(teamotp whoami)"` takes one), which is
+    // which on stderr.
+    assert_eq!(who.stdout, format!("{pq}\n{me}\n"));
+    assert!(
+        who.stderr.contains(
+            "line 1: pq key from pq.txt\nteamotp: line 2: x25519 key from home/.config/teamotp/identity.txt\n"
+        ),
+        "{}",
+        who.stderr
     );
     let default_who = sb.ok(&["whoami"], "");
-    assert!(
-        default_who
-            .stdout
-            .starts_with(&format!("{me}  # x25519, from ")),
-        "{}",
-        default_who.stdout
-    );
+    assert_eq!(default_who.stdout, format!("{me}\n"));
     // An SSH key: from KEY.pub, or from the private key file itself.
     let (ssh, _) = support::ssh_public("id_ed25519.pub");
-    assert_eq!(
-        sb.ok(&["-i", "keys/id_ed25519", "whoami"], "").stdout,
-        format!("{ssh}  # ssh-ed25519, from keys/id_ed25519\n")
+    let who = sb.ok(&["-i", "keys/id_ed25519", "whoami"], "");
+    assert_eq!(who.stdout, format!("{ssh}\n"));
+    assert!(
+        who.stderr
+            .contains("line 1: ssh-ed25519 key from keys/id_ed25519"),
+        "{}",
+        who.stderr
     );
     std::fs::remove_file(sb.path("keys/id_ed25519.pub")).unwrap();
     assert_eq!(
         sb.ok(&["-i", "keys/id_ed25519", "whoami"], "").stdout,
-        format!("{ssh}  # ssh-ed25519, from keys/id_ed25519\n")
+        format!("{ssh}\n")
     );
     // An encrypted identity file: its keys need the passphrase, asked only on a terminal.
     sb.install(

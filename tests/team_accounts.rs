@@ -75,7 +75,8 @@ fn add_uri_reads_an_otpauth_uri_from_stdin() {
         out(
             0,
             "",
-            "teamotp: added 'ACME:ops' to v.age; its current code is 3485 5935 (40 s left): check that \
+            // Issue 21: the label `ACME:ops` gives the issuer ACME and the name ops (Key URI format).
+            "teamotp: added 'ops' to v.age; its current code is 3485 5935 (40 s left): check that \
              the service accepts it\n"
         )
     );
@@ -95,7 +96,7 @@ fn add_uri_reads_an_otpauth_uri_from_stdin() {
     assert_eq!(
         decrypt(&sb.path(ME), &sb.path("v.age")).as_deref(),
         Ok(format!(
-            "{HEADER}ACME:ops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n\
+            "{HEADER}ops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n\
              AWS,Amazon,JBSWY3DPEHPK3PXP,,,,\n"
         )
         .as_str())
@@ -155,7 +156,7 @@ fn add_refuses_bad_secrets_duplicate_names_and_bad_uris_and_changes_nothing() {
             &["add"],
             "JBSWY3DPEHPK3PXP\n",
             "teamotp: error: give the account's name: teamotp add NAME\n\
-             teamotp: hint: or pass an otpauth:// URI with --uri\n",
+             teamotp: hint: or paste an otpauth:// URI: teamotp add reads it instead of a secret\n",
         ),
     ];
     for (args, stdin, stderr) in cases {

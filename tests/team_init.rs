@@ -302,7 +302,21 @@ fn init_encrypts_to_recipients_an_authorized_keys_line_and_a_github_keys_file() 
 fn init_refuses_recipients_the_callers_identity_cannot_open_unless_forced() {
     let sb = Sandbox::new();
     let names = sb.names(".");
-    assert_eq!(sb.me(&["init", "-r", &other_pub()]), out(2, "", LOCKED_OUT));
+    // Issue 21: the refusal names your key and the flag that adds it.
+    assert_eq!(
+        sb.me(&["init", "-r", &other_pub()]),
+        out(
+            2,
+            "",
+            &format!(
+                "teamotp: error: none of the recipients is your own key: you could not open the new \
+                 vault (you would lock yourself out); nothing was created\n\
+                 teamotp: hint: add your key (keys/x25519.key) with -r '{}'\n\
+                 teamotp: hint: or pass --force to create a vault only the recipients can open\n",
+                x25519_pub()
+            )
+        )
+    );
     assert_eq!(
         sb.names("."),
         names,
@@ -546,9 +560,9 @@ fn encrypt_converts_gauth_lines_to_team_csv() {
         )
     );
     let plaintext = format!(
-        "{HEADER}AWS,,JBSWY3DPEHPK3PXP,,,,\nACME:ops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n"
+        "{HEADER}AWS,,JBSWY3DPEHPK3PXP,,,,\nops,ACME,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,8,60,SHA256,\n"
     );
-    let list = format!("{LIST_HEADER}{AWS_LIST}ACME:ops,ACME,82941486,34855935,20921162,40\n");
+    let list = format!("{LIST_HEADER}{AWS_LIST}ops,ACME,82941486,34855935,20921162,40\n");
     for key in [ME, ED25519] {
         assert_opens(&sb, key, "v.age", &plaintext, &list);
     }

@@ -537,13 +537,9 @@ fn no_secret_reaches_any_file_through_any_writing_command() {
         .collect();
     assert_eq!(
         names,
-        // An otpauth URI's account is named by its whole label (docs/secrets-format.md).
-        [
-            "plain-acct",
-            "stdin-acct",
-            "spaced-renamed",
-            "UriIssuer:uri-acct"
-        ]
+        // An otpauth URI's label `Issuer:account` gives the name `account` (issue 21; the Key URI format,
+        // docs/secrets-format.md).
+        ["plain-acct", "stdin-acct", "spaced-renamed", "uri-acct"]
     );
     assert_eq!(
         sandbox.ok(&["members"], "").trim(),

@@ -432,7 +432,7 @@ fn the_copy_status_counts_down() {
     );
 }
 
-/// A clipboard that cannot be cleared: OSC 52 under tmux.
+/// A clipboard that cannot be cleared (OSC 52 under tmux was one until issue 21).
 #[derive(Clone, Default)]
 struct Tmux(Fake);
 
@@ -444,7 +444,7 @@ impl Clipboard for Tmux {
         None
     }
     fn clear(&mut self) -> Result<(), String> {
-        // tmux ignores it: the code stays.
+        // Ignored: the code stays.
         Ok(())
     }
     fn name(&self) -> &'static str {
@@ -461,7 +461,7 @@ fn under_tmux_the_status_never_claims_the_clipboard_was_cleared() {
     let mut app = App::new(&loaded(), T + 25, Box::new(Tmux::default()));
     press(&mut app, KeyCode::Enter);
     let copied = app.status_text().unwrap();
-    assert!(copied.contains("cannot be cleared under tmux"), "{copied}");
+    assert!(copied.contains("cannot be cleared"), "{copied}");
     assert!(!copied.contains("cleared in"), "{copied}");
     app.tick(T + 30);
     let expired = app.status_text().unwrap();

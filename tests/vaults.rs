@@ -481,11 +481,9 @@ fn init_says_how_the_vault_will_be_found_and_registers_it() {
         "{}",
         got.stderr
     );
-    assert!(
-        got.stderr.contains("run it again with --register far"),
-        "{}",
-        got.stderr
-    );
+    // Issue 21: the hint is a command that works on the vault just created.
+    let hint = format!("teamotp -f '{}' register far", far.display());
+    assert!(got.stderr.contains(&hint), "{}", got.stderr);
     // --register adds it to the config, keeping what was there.
     write_config(&sb, "# my comment\nhide = true\n");
     fs::create_dir(sb.path("reg")).unwrap();

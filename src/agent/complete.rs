@@ -31,15 +31,33 @@ pub fn extend(shell: Shell, script: &mut Vec<u8>) {
 }
 
 const BASH: &str = r#"
-# Account names for code, rm, rename, edit, qr and list (never prompts; quoted with printf %q).
+# Account names for code, rm, rename, edit, qr and list (never prompts; quoted with printf %q). bash splits
+# the line at ':' too (COMP_WORDBREAKS), so the words are joined again where no blank separates them, and
+# each reply is what follows the current word's last ':' (what bash replaces).
 _teamotp_accounts() {
-    local cur=${COMP_WORDS[COMP_CWORD]} sub="" positional=0 i word value
-    local -a args=()
-    for ((i = 1; i < COMP_CWORD; i++)); do
+    local -a words=()
+    local line=${COMP_LINE:0:COMP_POINT} i j=-1 word
+    for ((i = 0; i <= COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
+        if [[ $line == [[:blank:]]* || $i -eq 0 ]]; then
+            line=${line#"${line%%[![:blank:]]*}"}
+            ((j++))
+            words[j]=$word
+        elif [[ $word == :* || ${words[j]} == *: ]]; then
+            words[j]+=$word
+        else
+            ((j++))
+            words[j]=$word
+        fi
+        line=${line#"$word"}
+    done
+    local cword=$j cur=${words[j]} sub="" positional=0 value
+    local -a args=()
+    for ((i = 1; i < cword; i++)); do
+        word=${words[i]}
         case $word in
             -f|--file|-i|--identity)
-                value=${COMP_WORDS[i+1]}
+                value=${words[i+1]}
                 args+=("$word" "${value/#\~/$HOME}")
                 ((i++))
                 continue ;;
@@ -53,10 +71,25 @@ _teamotp_accounts() {
     case $sub in
         code|rm|rename|edit|qr|list)
             if [[ $positional -eq 0 && $cur != -* ]]; then
-                local name
+                # What was typed, unquoted: a leading quote and backslash escapes removed.
+                local typed=$cur name reply quoted=""
+                case $typed in
+                    \'*) typed=${typed#\'} quoted=1 ;;
+                    \"*) typed=${typed#\"} quoted=1 ;;
+                    *) typed=${typed//\\/} ;;
+                esac
+                local before_colon=""
+                [[ $typed == *:* ]] && before_colon=${typed%:*}:
                 COMPREPLY=()
                 while IFS= read -r name; do
-                    [[ $name == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$name")")
+                    [[ $name == "$typed"* ]] || continue
+                    # Inside an open quote readline replaces the whole quoted word and quotes the reply.
+                    if [[ -n $quoted ]]; then
+                        reply=$name
+                    else
+                        printf -v reply '%q' "${name#"$before_colon"}"
+                    fi
+                    COMPREPLY+=("$reply")
                 done < <(command teamotp "${args[@]}" __complete-names 2>/dev/null </dev/null)
                 return 0
             fi ;;

@@ -177,9 +177,17 @@ fn identity_items(path: &Path, err: &mut dyn Write) -> Result<Vec<Item>, UserErr
     if head.starts_with("age-encryption.org/")
         || head.starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
     {
-        let passphrase = ask(&format!("Passphrase for identity file '{shown}': "))?;
-        let plain = decrypt::decrypt(&bytes, &[], || Ok(passphrase))
-            .map_err(|e| UserError::new(format!("cannot decrypt identity file '{shown}': {e}")))?;
+        let plain = with_tries(
+            &format!("Passphrase for identity file '{shown}': "),
+            &shown,
+            |passphrase| match decrypt::decrypt(&bytes, &[], || Ok(passphrase)) {
+                Ok(plain) => Ok(plain),
+                Err(Failure::WrongPassphrase) => Err(None),
+                Err(e) => Err(Some(UserError::new(format!(
+                    "cannot decrypt identity file '{shown}': {e}"
+                )))),
+            },
+        )?;
         return Ok(age_lines(&plain, &shown, err));
     }
     if head.contains("-----BEGIN") && head.contains("PRIVATE KEY-----") {
@@ -195,10 +203,14 @@ fn identity_items(path: &Path, err: &mut dyn Write) -> Result<Vec<Item>, UserErr
             .map_err(|_| UserError::new(format!("'{shown}' is not a valid OpenSSH private key")))?;
         let mut passphrase = Zeroizing::new(Vec::new());
         if let age::ssh::Identity::Encrypted(key) = parsed {
-            let asked = ask(&format!("Passphrase for SSH key '{shown}': "))?;
-            key.decrypt(asked.clone()).map_err(|_| {
-                UserError::new(format!("the passphrase of SSH key '{shown}' is wrong"))
-            })?;
+            let asked = with_tries(
+                &format!("Passphrase for SSH key '{shown}': "),
+                &shown,
+                |asked| match key.decrypt(asked.clone()) {
+                    Ok(_) => Ok(asked),
+                    Err(_) => Err(None),
+                },
+            )?;
             passphrase = Zeroizing::new(asked.expose_secret().as_bytes().to_vec());
         }
         return Ok(vec![Item {
@@ -246,27 +258,30 @@ fn vault_item(path: &Path, env: &Env) -> Result<Option<Item>, UserError> {
     }
     let _ = env;
     let shown = path.display().to_string();
-    let passphrase = ask(&format!("Passphrase for {shown}: "))?;
-    let recorder = Recording {
-        passphrase: passphrase.clone(),
-        seen: std::cell::RefCell::new(None),
-    };
     let failure = |e: Failure| UserError::new(format!("cannot decrypt '{shown}': {e}"));
-    let decryptor =
-        crate::vault::decrypt::decryptor(age::armor::ArmoredReader::new(raw.trim_ascii_start()))
-            .map_err(|e| failure(e.into()))?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(&recorder as &dyn age::Identity))
-        .map_err(|e| match e {
-            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
-                failure(Failure::WrongPassphrase)
-            }
-            other => failure(other.into()),
+    let (passphrase, recorder) =
+        with_tries(&format!("Passphrase for {shown}: "), &shown, |passphrase| {
+            let recorder = Recording {
+                passphrase: passphrase.clone(),
+                seen: std::cell::RefCell::new(None),
+            };
+            let decryptor = crate::vault::decrypt::decryptor(age::armor::ArmoredReader::new(
+                raw.trim_ascii_start(),
+            ))
+            .map_err(|e| Some(failure(e.into())))?;
+            let mut reader = decryptor
+                .decrypt(std::iter::once(&recorder as &dyn age::Identity))
+                .map_err(|e| match e {
+                    age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => None,
+                    other => Some(failure(other.into())),
+                })?;
+            // The whole file must authenticate before its key is handed on.
+            let mut sink = Zeroizing::new(Vec::with_capacity(raw.len()));
+            std::io::Read::read_to_end(&mut reader, &mut sink)
+                .map_err(|e| Some(failure(Failure::Damaged(e.to_string()))))?;
+            drop(reader);
+            Ok((passphrase, recorder))
         })?;
-    // The whole file must authenticate before its key is handed on.
-    let mut sink = Zeroizing::new(Vec::with_capacity(raw.len()));
-    std::io::Read::read_to_end(&mut reader, &mut sink)
-        .map_err(|e| failure(Failure::Damaged(e.to_string())))?;
     Ok(Some(Item {
         kind: Kind::VaultPassphrase,
         source: shown,
@@ -301,15 +316,37 @@ impl age::Identity for Recording {
     }
 }
 
-fn ask(prompt: &str) -> Result<SecretString, UserError> {
+/// Asks the passphrase of `shown` with `prompt` and gives it to `attempt`, up to [`crate::tty::TRIES`]
+/// times while `attempt` says it is wrong (`Err(None)`), as every command does; `Err(Some(error))` ends
+/// it at once.
+fn with_tries<T>(
+    prompt: &str,
+    shown: &str,
+    mut attempt: impl FnMut(SecretString) -> Result<T, Option<UserError>>,
+) -> Result<T, UserError> {
     if !crate::tty::available() {
-        return Err(
-            UserError::new("unlock needs a terminal to ask for passphrases")
-                .hint("run 'teamotp unlock' in a terminal"),
-        );
+        return Err(UserError::new(format!(
+            "the passphrase of '{shown}' is needed and there is no terminal to ask for it"
+        ))
+        .hint("run 'teamotp unlock' in a terminal"));
     }
-    crate::tty::prompt_hidden(prompt)
-        .map_err(|e| UserError::new(format!("cannot read the passphrase: {e}")))
+    for tries in 1..=crate::tty::TRIES {
+        let passphrase = crate::tty::prompt_hidden(prompt)
+            .map_err(|e| UserError::new(format!("cannot read the passphrase: {e}")))?;
+        match attempt(passphrase) {
+            Ok(value) => return Ok(value),
+            Err(Some(error)) => return Err(error),
+            Err(None) if tries < crate::tty::TRIES => {
+                crate::tty::tell(&format!("wrong passphrase for '{shown}', try again"));
+            }
+            Err(None) => {}
+        }
+    }
+    Err(UserError::new(format!(
+        "the passphrase of '{shown}' is wrong ({} tries)",
+        crate::tty::TRIES
+    ))
+    .hint("type the passphrase it was made with (ssh-keygen -p or age -p changes it)"))
 }
 
 /// The hidden completion helper: account names, one a line, read through the agent or a key that needs

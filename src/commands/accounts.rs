@@ -18,27 +18,36 @@ pub fn add(
     flags: &Changes,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    // Asked before the vault is locked: a teammate's write never waits for us to type.
-    let mut account = if uri {
-        let text = read_secret("otpauth:// URI (hidden): ")?;
-        if !otpauth::is_uri(&text) {
-            return Err(UserError::new("that is not an otpauth:// URI")
-                .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
+    // Asked before the vault is locked: a teammate's write never waits for us to type. A pasted
+    // otpauth:// URI is taken as one, with or without --uri.
+    let prompt = match (uri, name) {
+        (true, _) => "otpauth:// URI (hidden): ".to_owned(),
+        (false, Some(name)) => format!("Secret for '{name}' (hidden): "),
+        (false, None) => {
+            "otpauth:// URI (hidden; for a bare secret: teamotp add NAME): ".to_owned()
         }
+    };
+    let text = read_secret(&prompt)?;
+    let from_label;
+    let mut account = if otpauth::is_uri(&text) {
         let mut account = otpauth::parse(&text)
             .map_err(|(_, reason)| UserError::new(format!("the URI is not usable: {reason}")))?;
+        from_label = name.is_none();
         if let Some(name) = name {
             account.name = name.to_owned();
         }
         account
+    } else if uri {
+        return Err(UserError::new("that is not an otpauth:// URI")
+            .hint("without --uri, teamotp add NAME reads the base32 secret itself"));
     } else {
         let name = name.ok_or_else(|| {
             UserError::new("give the account's name: teamotp add NAME")
-                .hint("or pass an otpauth:// URI with --uri")
+                .hint("or paste an otpauth:// URI: teamotp add reads it instead of a secret")
         })?;
-        let secret_text = read_secret(&format!("Secret for '{name}' (hidden): "))?;
-        let secret = crate::secret::decode(&secret_text)
+        let secret = crate::secret::decode(&text)
             .map_err(|e| UserError::new(format!("the secret is not usable: {e}")))?;
+        from_label = false;
         Account {
             name: name.to_owned(),
             issuer: None,
@@ -52,6 +61,30 @@ pub fn add(
         return Err(UserError::new("the account name is empty"));
     }
     let mut open = open(ctx, err)?;
+    // A name from the URI's label that another service's account already has is qualified as the
+    // importers do (`admin (Slack)`); the same service's is a duplicate.
+    if from_label
+        && let Some(existing) = open
+            .parsed
+            .accounts()
+            .find(|a| a.name.eq_ignore_ascii_case(&account.name))
+        && !existing
+            .issuer
+            .as_deref()
+            .zip(account.issuer.as_deref())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+    {
+        let qualified = otpauth::unique_name(&account.name, account.issuer.as_deref(), |n| {
+            open.document.contains(n)
+        });
+        let _ = writeln!(
+            err,
+            "teamotp: the vault already has an account named '{}': adding this one as '{}'",
+            printable(&account.name),
+            printable(&qualified)
+        );
+        account.name = qualified;
+    }
     if open.document.contains(&account.name) {
         return Err(UserError::new(format!(
             "an account named '{}' already exists",
@@ -78,20 +111,89 @@ pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row,
         .iter()
         .find(|r| r.name().trim().eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| {
-            let similar: Vec<String> = open
-                .parsed
-                .rows
-                .iter()
-                .filter(|r| r.name().to_lowercase().contains(&name.to_lowercase()))
-                .map(|r| format!("'{}'", printable(r.name())))
-                .collect();
             let error = UserError::new(format!("no account is named '{}'", printable(name)));
-            if similar.is_empty() {
-                error.hint("'teamotp list' shows the accounts")
-            } else {
-                error.hint(format!("did you mean {}?", similar.join(", ")))
+            match did_you_mean(name, open.parsed.rows.iter().map(|r| r.name())) {
+                Some(hint) => error.hint(hint),
+                None => error.hint("'teamotp list' shows the accounts"),
             }
         })
+}
+
+/// Most names a "did you mean" offers.
+const MOST_SUGGESTED: usize = 5;
+
+/// `did you mean 'GitHub ops'?` for the names close to `query` (see [`is_close`]), if any: what `code`,
+/// `rm`, `rename` and `edit` say when no account has that name.
+pub(crate) fn did_you_mean<'a>(
+    query: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut close: Vec<String> = Vec::new();
+    for name in names {
+        let shown = format!("'{}'", printable(name));
+        if is_close(query, name) && !close.contains(&shown) {
+            close.push(shown);
+        }
+    }
+    if close.is_empty() {
+        return None;
+    }
+    close.truncate(MOST_SUGGESTED);
+    Some(format!("did you mean {}?", close.join(", ")))
+}
+
+/// A typo away from `name` (case ignored): either holds the other, or `query` is within one edit of the
+/// whole name, of one of its words, or of its start (two edits for queries of five characters or more,
+/// none for one or two; a swap of neighbours counts as one).
+fn is_close(query: &str, name: &str) -> bool {
+    let query = query.trim().to_lowercase();
+    let name = name.trim().to_lowercase();
+    if query.is_empty() || name.is_empty() {
+        return false;
+    }
+    if name.contains(&query) || query.contains(&name) {
+        return true;
+    }
+    let query: Vec<char> = query.chars().collect();
+    let limit = match query.len() {
+        0..=2 => 0,
+        3..=4 => 1,
+        _ => 2,
+    };
+    let whole: Vec<char> = name.chars().collect();
+    let start: Vec<char> = whole.iter().copied().take(query.len()).collect();
+    std::iter::once(whole.clone())
+        .chain(std::iter::once(start))
+        .chain(
+            name.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| w.chars().collect()),
+        )
+        .any(|candidate: Vec<char>| edits(&query, &candidate) <= limit)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.
+fn edits(a: &[char], b: &[char]) -> usize {
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// `teamotp rm NAME`.
@@ -190,4 +292,37 @@ pub fn edit(
         show(&account, ctx.now)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_suggest_close_names() {
+        let names = ["GitHub ops", "AWS root", "Slack admin", "Datadog"];
+        assert_eq!(
+            did_you_mean("githbu", names).as_deref(),
+            Some("did you mean 'GitHub ops'?")
+        );
+        assert_eq!(
+            did_you_mean("datdog", names).as_deref(),
+            Some("did you mean 'Datadog'?")
+        );
+        assert_eq!(
+            did_you_mean("aws", names).as_deref(),
+            Some("did you mean 'AWS root'?")
+        );
+        assert_eq!(did_you_mean("zzz", names), None);
+        assert_eq!(did_you_mean("x", ["y"]), None);
+    }
+
+    #[test]
+    fn edits_count_a_swap_as_one() {
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(edits(&chars("github"), &chars("githbu")), 1);
+        assert_eq!(edits(&chars("github"), &chars("gthiub")), 2);
+        assert_eq!(edits(&chars("ab"), &chars("ba")), 1);
+        assert_eq!(edits(&chars(""), &chars("abc")), 3);
+    }
 }

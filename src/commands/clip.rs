@@ -6,17 +6,25 @@
 //!   command line, which other users can read), and waits for its "copied" line. The helper starts its own
 //!   session (setsid, called by itself: `pre_exec` would need `unsafe`), keeps the selection, and when the
 //!   code expires clears the clipboard if it still holds the code, like `pass -c`.
-//! - OSC 52 (no display, or over SSH): the code is written once to the terminal, now, by this foreground
+//! - tmux (`$TMUX` set, no display or over SSH): the code goes into tmux's buffer `teamotp` with
+//!   `tmux load-buffer -w -` (tmux 3.2 and later also pass it to the outer terminal's clipboard with
+//!   tmux's default options; an OSC 52 written by a program reaches nothing with those defaults). The same
+//!   detached helper (`--tmux SOCKET`) loads it and deletes the buffer when the code expires, if it still
+//!   holds the code; the outer terminal's copy cannot be cleared, and the message says so.
+//! - OSC 52 (no display, or over SSH, outside tmux): the code is written once to the terminal, now, by this foreground
 //!   process; nothing can clear it later (a background process must not write into a terminal the user is
 //!   typing in), and the message says so.
 
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::{Command, Stdio};
 
+use std::ffi::OsStr;
+
 use zeroize::Zeroizing;
 
 use crate::env::Env;
 use crate::error::UserError;
+use crate::tui::clipboard::{BUFFER, Reach, Tmux};
 
 /// The hidden subcommand of the helper.
 pub const HELPER: &str = "clip-helper";
@@ -37,9 +45,14 @@ pub fn copy(
 ) -> Result<(), UserError> {
     let remote = env.is_set("SSH_CONNECTION") || env.is_set("SSH_TTY");
     let display = env.is_set("DISPLAY") || env.is_set("WAYLAND_DISPLAY");
+    if (!display || remote)
+        && let Some(tmux) = Tmux::from_env(env)
+    {
+        return copy_tmux(code, label, expires_at, tmux.socket(), err);
+    }
     if display && !remote {
-        match system(code, expires_at) {
-            Ok(()) => {
+        match system(code, expires_at, None) {
+            Ok(_) => {
                 let seconds = expires_at.saturating_sub(crate::time::now().as_secs());
                 let _ = writeln!(
                     err,
@@ -57,20 +70,51 @@ pub fn copy(
         }
     }
     osc52(code)?;
-    let tmux = if env.is_set("TMUX") { " (tmux)" } else { "" };
     let _ = writeln!(
         err,
-        "teamotp: copied the code of '{label}' to the terminal clipboard (OSC 52){tmux}; it will not be \
+        "teamotp: copied the code of '{label}' to the terminal clipboard (OSC 52); it will not be \
          cleared: paste it, then copy something else over it"
     );
     Ok(())
 }
 
-/// Starts the helper, hands it the code on its stdin and waits until it owns the clipboard.
-fn system(code: &str, expires_at: u64) -> Result<(), String> {
+/// Inside tmux: the helper loads the code into tmux's buffer and deletes it when the code expires.
+fn copy_tmux(
+    code: &str,
+    label: &str,
+    expires_at: u64,
+    socket: &OsStr,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let answer = system(code, expires_at, Some(socket)).map_err(|reason| {
+        UserError::new(format!("not copied: tmux did not take the code ({reason})"))
+            .hint("run it without --clip to print the code")
+    })?;
+    let reach = match answer.as_str() {
+        "off" => Reach::ClipboardOff,
+        "old" => Reach::OldTmux,
+        _ => Reach::Terminal,
+    };
+    let seconds = expires_at.saturating_sub(crate::time::now().as_secs());
+    let _ = writeln!(
+        err,
+        "teamotp: copied the code of '{label}' to tmux's buffer '{BUFFER}' (prefix + ] pastes it); deleted \
+         in {seconds} s if it still holds it"
+    );
+    let _ = writeln!(err, "teamotp: {}", reach.note());
+    Ok(())
+}
+
+/// Starts the helper (for tmux's buffer with `tmux`), hands it the code on its stdin and waits until it
+/// owns the clipboard; what it said after "copied".
+fn system(code: &str, expires_at: u64, tmux: Option<&OsStr>) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find teamotp itself: {e}"))?;
-    let mut child = Command::new(exe)
-        .args([HELPER, "--until", &expires_at.to_string()])
+    let mut command = Command::new(exe);
+    command.args([HELPER, "--until", &expires_at.to_string()]);
+    if let Some(socket) = tmux {
+        command.arg("--tmux").arg(socket);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -91,21 +135,23 @@ fn system(code: &str, expires_at: u64) -> Result<(), String> {
     let mut line = String::new();
     // The helper closes its stdout once it owns the selection (or fails): this returns then.
     let _ = BufReader::new(stdout.take(256)).read_line(&mut line);
-    if line.trim() == COPIED {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix(COPIED) {
         // Not waited for: it lives on until the code expires. The kernel reaps it once we exit.
-        return Ok(());
+        return Ok(rest.trim().to_owned());
     }
     let _ = child.wait();
-    Err(if line.trim().is_empty() {
+    Err(if line.is_empty() {
         "the clipboard helper ended without copying".to_owned()
     } else {
-        line.trim().to_owned()
+        line.to_owned()
     })
 }
 
-/// `teamotp clip-helper --until UNIX` (hidden): reads the code from stdin, owns the clipboard with it,
-/// says so on stdout, then clears it at `until` if it still holds the code.
-pub fn helper(until: u64) -> Result<u8, UserError> {
+/// `teamotp clip-helper --until UNIX [--tmux SOCKET]` (hidden): reads the code from stdin, owns the
+/// clipboard with it (or loads tmux's buffer), says so on stdout, then clears it at `until` if it still
+/// holds the code.
+pub fn helper(until: u64, tmux: Option<&OsStr>) -> Result<u8, UserError> {
     // Its own session: the terminal's hangup or Ctrl-C does not reach it, and it holds no terminal.
     #[cfg(unix)]
     let _ = rustix::process::setsid();
@@ -113,6 +159,26 @@ pub fn helper(until: u64) -> Result<u8, UserError> {
         .map_err(|e| UserError::new(format!("cannot read the code: {e}")))?;
     let code = Zeroizing::new(String::from_utf8_lossy(&code).trim().to_owned());
     let mut out = std::io::stdout();
+    if let Some(socket) = tmux {
+        let mut tmux = Tmux::at(socket.to_owned());
+        let said = match tmux.load(&code) {
+            Ok(Reach::Terminal) => "terminal",
+            Ok(Reach::ClipboardOff) => "off",
+            Ok(Reach::OldTmux) => "old",
+            Err(e) => {
+                let _ = writeln!(out, "{e}");
+                return Ok(2);
+            }
+        };
+        let _ = writeln!(out, "{COPIED} {said}");
+        let _ = out.flush();
+        detach_stdio();
+        wait_until(until);
+        if tmux.contents().is_some_and(|current| *current == *code) {
+            let _ = tmux.delete();
+        }
+        return Ok(0);
+    }
     let mut clipboard = match arboard::Clipboard::new().and_then(|mut c| {
         c.set_text(code.as_str())?;
         Ok(c)
@@ -125,7 +191,17 @@ pub fn helper(until: u64) -> Result<u8, UserError> {
     };
     let _ = writeln!(out, "{COPIED}");
     let _ = out.flush();
-    // Close stdout (and stdin): the caller is waiting for the end of that pipe. 0 and 1 become /dev/null.
+    detach_stdio();
+    wait_until(until);
+    // Only while it is still ours: something the user copied since stays.
+    if clipboard.get_text().is_ok_and(|current| current == *code) {
+        let _ = clipboard.clear();
+    }
+    Ok(0)
+}
+
+/// Closes stdout (and stdin): the caller is waiting for the end of that pipe. 0 and 1 become /dev/null.
+fn detach_stdio() {
     #[cfg(unix)]
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
@@ -135,6 +211,10 @@ pub fn helper(until: u64) -> Result<u8, UserError> {
         let _ = rustix::stdio::dup2_stdout(&null);
         let _ = rustix::stdio::dup2_stdin(&null);
     }
+}
+
+/// Sleeps until the wall clock reaches `until` (Unix seconds).
+fn wait_until(until: u64) {
     loop {
         let now = crate::time::now().as_secs();
         if now >= until {
@@ -142,11 +222,6 @@ pub fn helper(until: u64) -> Result<u8, UserError> {
         }
         std::thread::sleep(std::time::Duration::from_secs((until - now).min(1)));
     }
-    // Only while it is still ours: something the user copied since stays.
-    if clipboard.get_text().is_ok_and(|current| current == *code) {
-        let _ = clipboard.clear();
-    }
-    Ok(0)
 }
 
 /// Writes the code once to the terminal as OSC 52: to stdout when it is the terminal, else to the

@@ -78,7 +78,13 @@ fn new_protection(
         members = existing;
         existing_text = Some(text);
     }
-    let identities = caller_identities(ctx, &mut members, options.name, err)?;
+    let identities = caller_identities(
+        ctx,
+        &mut members,
+        options,
+        existing_text.is_some().then_some(recipients_path.as_path()),
+        err,
+    )?;
     let mut seen = std::collections::HashSet::new();
     members.retain(|m| seen.insert(m.key.clone()));
     if members.is_empty() {
@@ -134,13 +140,21 @@ fn accept_existing(
 }
 
 /// The caller's identities (to check the new vault), creating one when there is none; when no recipient
-/// was given, the caller's public key becomes the first.
+/// was given, the caller's public key becomes the first. A recipient that is the caller's own key gets
+/// the label it would get by default; recipients that leave the caller out are refused (unless
+/// `--force`) with the caller's keys and the flag that adds them. `existing` is the recipients file the
+/// members came from, if they did.
 fn caller_identities(
     ctx: &Context,
     members: &mut Vec<Member>,
-    name: Option<&str>,
+    options: &NewVault,
+    existing: Option<&Path>,
     err: &mut dyn Write,
 ) -> Result<Identities, UserError> {
+    let name = options.name;
+    if name.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(UserError::new("the name must be one line of text"));
+    }
     let mut paths = identity::paths(ctx.identities, ctx.env);
     let mut created = None;
     if paths.is_empty() {
@@ -158,30 +172,85 @@ fn caller_identities(
             err,
             "teamotp: your public key (send it to your teammates): {key}"
         );
-        paths.push(path);
-        created = Some(key);
+        paths.push(path.clone());
+        created = Some((key, path));
     }
-    if members.is_empty() {
-        let (key, comment) = match created {
-            Some(key) => (key, None),
-            None => public_key(&paths[0])?,
-        };
-        if name.is_some_and(|n| n.chars().any(char::is_control)) {
-            return Err(UserError::new("the name must be one line of text"));
-        }
-        // --name, else the SSH key's comment (who the key says it is), else the login name.
-        let label = name.map(|n| n.trim().to_owned()).or(comment).or_else(|| {
+    // --name, else the SSH key's comment (who the key says it is), else the login name.
+    let label = |comment: Option<String>| {
+        name.map(|n| n.trim().to_owned()).or(comment).or_else(|| {
             ctx.env
                 .var("USER")
                 .map(|u| u.to_string_lossy().into_owned())
-        });
+        })
+    };
+    if members.is_empty() {
+        let (key, comment) = match created {
+            Some((key, _)) => (key, None),
+            None => public_key(&paths[0])?,
+        };
         members.push(Member {
             key,
-            label,
+            label: label(comment),
             line: 0,
         });
+        return identity::load(&paths);
+    }
+    // Your own keys, where they can be told without a passphrase (an encrypted identity file's cannot).
+    let own = match created {
+        Some((key, path)) => Some(vec![(key, None, path)]),
+        None => own_keys(&paths),
+    };
+    let Some(own) = own else {
+        return identity::load(&paths);
+    };
+    let mut included = false;
+    for member in members.iter_mut() {
+        if let Some((_, comment, _)) = own.iter().find(|(key, _, _)| *key == member.key) {
+            included = true;
+            if member.label.is_none() && existing.is_none() {
+                member.label = label(comment.clone());
+            }
+        }
+    }
+    if !included && !options.force && !own.is_empty() {
+        let mut error = UserError::new(
+            "none of the recipients is your own key: you could not open the new vault (you would lock \
+             yourself out); nothing was created",
+        );
+        for (key, _, path) in &own {
+            error = match existing {
+                None => error.hint(format!("add your key ({}) with -r '{key}'", path.display())),
+                Some(file) => error.hint(format!(
+                    "add your key ({}) as a line of '{}': {key}",
+                    path.display(),
+                    file.display()
+                )),
+            };
+        }
+        return Err(error.hint("or pass --force to create a vault only the recipients can open"));
     }
     identity::load(&paths)
+}
+
+/// Every public key of the identity files `paths`, with an SSH key's comment and the file; `None` when
+/// one of them cannot be told without asking (an age-encrypted identity file) or at all.
+fn own_keys(paths: &[PathBuf]) -> Option<Vec<(String, Option<String>, PathBuf)>> {
+    let mut own = Vec::new();
+    for path in paths {
+        let head = crate::files::read(path).ok()?;
+        let start = head.trim_ascii_start();
+        if start.starts_with(b"age-encryption.org/")
+            || start.starts_with(b"-----BEGIN AGE ENCRYPTED")
+        {
+            return None;
+        }
+        let (keys, _) = super::keys::public_keys(path).ok()?;
+        for key in keys {
+            let comment = comment_of(path, &key);
+            own.push((key, comment, path.clone()));
+        }
+    }
+    Some(own)
 }
 
 /// The public key of an identity file (its first key, as `whoami` tells it), with an SSH key's comment
@@ -195,13 +264,18 @@ fn public_key(path: &Path) -> Result<(String, Option<String>), UserError> {
         ))
         .hint("pass your public key with -r/--recipient (or put it beside the key as KEY.pub)")
     })?;
+    let comment = comment_of(path, &key);
+    Ok((key, comment))
+}
+
+/// The comment of `key` in the identity's `.pub` file beside it (who an SSH key says it is).
+fn comment_of(path: &Path, key: &str) -> Option<String> {
     let pub_path = PathBuf::from(format!("{}.pub", path.display()));
-    let comment = crate::files::read_to_string(&pub_path)
+    crate::files::read_to_string(&pub_path)
         .ok()
         .and_then(|text| recipients::parse(&text, &pub_path.display().to_string()).ok())
         .and_then(|parsed| parsed.members.into_iter().find(|m| m.key == key))
-        .and_then(|m| m.label);
-    Ok((key, comment))
+        .and_then(|m| m.label)
 }
 
 fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {

@@ -98,7 +98,9 @@ pub(crate) fn create_identity(path: &Path, post_quantum: bool) -> Result<String,
     Ok(public)
 }
 
-/// `teamotp whoami`: `PUBLIC-KEY  # FILE` for every key of every identity file teamotp would use.
+/// `teamotp whoami`: every public key of every identity file teamotp would use, bare on stdout (one a
+/// line, so `teamotp members add "$(teamotp whoami)"` takes it), and on stderr which line is which kind
+/// of key from which file; with several keys, which line to pick.
 pub fn whoami(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), UserError> {
     let paths = identity::paths(ctx.identities, ctx.env);
     if paths.is_empty() {
@@ -112,13 +114,15 @@ pub fn whoami(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result
         match public_keys(path) {
             Ok((keys, notes)) => {
                 for key in &keys {
+                    found += 1;
                     let kind = recipients::Kind::of(key).name();
-                    write_data(
-                        out,
-                        format!("{key}  # {kind}, from {}\n", path.display()).as_bytes(),
-                    )?;
+                    write_data(out, format!("{key}\n").as_bytes())?;
+                    let _ = writeln!(
+                        err,
+                        "teamotp: line {found}: {kind} key from {}",
+                        path.display()
+                    );
                 }
-                found += keys.len();
                 for note in notes {
                     let _ = writeln!(err, "teamotp: note: {}: {note}", path.display());
                 }
@@ -135,6 +139,13 @@ pub fn whoami(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result
         return Err(UserError::new(
             "no public key could be told from the identities above",
         ));
+    }
+    if found > 1 {
+        let _ = writeln!(
+            err,
+            "teamotp: hint: 'teamotp members add' takes one key: pick its line, e.g. teamotp members add \
+             \"$(teamotp whoami | sed -n 2p)\" for line 2"
+        );
     }
     Ok(())
 }

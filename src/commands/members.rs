@@ -177,7 +177,8 @@ pub fn members_add(
         }
         if parsed.members.len() != 1 {
             return Err(UserError::new("give exactly one recipient")
-                .hint("to add the keys of a file, give the file's path"));
+                .hint("to add the keys of a file, give the file's path")
+                .hint("'teamotp whoami' prints one key a line: pick one, e.g. \"$(teamotp whoami | sed -n 2p)\""));
         }
         parsed.members
     };

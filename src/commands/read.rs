@@ -263,7 +263,16 @@ pub fn find_in<'a>(shown: &'a Shown, query: &str) -> Result<&'a Account, UserErr
     }
     let found = if exact.is_empty() { partial } else { exact };
     one_of(&found, query).map_err(|e| {
-        if e.code == 1 && !shown.failed.is_empty() {
+        if e.code == 1 && shown.failed.is_empty() {
+            let names = shown
+                .vaults
+                .iter()
+                .flat_map(|(_, v)| v.parsed.rows.iter().map(|r| r.name()));
+            match super::accounts::did_you_mean(query, names) {
+                Some(hint) => e.hint(hint),
+                None => e,
+            }
+        } else if e.code == 1 && !shown.failed.is_empty() {
             let names: Vec<String> = shown.failed.iter().map(|n| format!("'{n}'")).collect();
             UserError::new(format!(
                 "no account matches '{}' in the vaults that opened; {} could not be opened",

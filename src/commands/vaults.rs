@@ -69,10 +69,40 @@ pub fn found(
             );
             let _ = writeln!(
                 err,
-                "teamotp: hint: or let teamotp add that: run it again with --register {name} (see docs/config.md)"
+                "teamotp: hint: or let teamotp add that: teamotp -f '{}' register {name} (see docs/config.md)",
+                vault.display()
             );
         }
     }
+    Ok(())
+}
+
+/// `teamotp register NAME`: adds an existing vault (`-f PATH`, or the one found from here) to the config.
+pub fn register(
+    ctx: &Context,
+    config: Option<&Config>,
+    name: &str,
+    err: &mut dyn Write,
+) -> Result<(), UserError> {
+    let vault = ctx.vault_path()?;
+    if !vault.is_file() {
+        return Err(
+            UserError::new(format!("there is no vault at '{}'", vault.display())).hint(
+                "name an existing vault with -f/--file PATH, or create one with 'teamotp init'",
+            ),
+        );
+    }
+    let vault = absolute(vault);
+    let path = register_vault(ctx, config, name, &vault).map_err(|mut e| {
+        e.hints.retain(|h| !h.contains("was created"));
+        e
+    })?;
+    let _ = writeln!(
+        err,
+        "teamotp: registered '{}' as '{name}' in {}; use it anywhere with --vault {name}",
+        vault.display(),
+        path.display()
+    );
     Ok(())
 }
 
@@ -89,7 +119,7 @@ fn register_vault(
     })?;
     if config.is_some_and(|c| c.vault(name).is_some()) {
         return Err(UserError::new(format!(
-            "the config '{}' already has a vault named '{name}'; the new vault was created but not registered",
+            "the config '{}' already has a vault named '{name}'; the vault was not registered",
             path.display()
         ))
         .hint("choose another name with --register, or edit the config (docs/config.md)"));

@@ -21,10 +21,15 @@ pub trait Clipboard {
     fn clear(&mut self) -> Result<(), String>;
     /// How the clipboard is named in the status line.
     fn name(&self) -> &'static str;
-    /// False when clearing cannot work (OSC 52 under tmux, which ignores an empty selection): the
-    /// status then says the code will stay rather than claiming it was cleared.
+    /// False when clearing cannot work: the status then says the code will stay rather than claiming it
+    /// was cleared.
     fn can_clear(&self) -> bool {
         true
+    }
+    /// What else the user should know about the last copy (tmux: the terminal's clipboard got it too and
+    /// keeps it, or the one setting that would pass it on), shown after the copy and expiry messages.
+    fn note(&self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -141,12 +146,14 @@ pub struct Status {
     pub until: u64,
     /// Ends with "; cleared in N s", counted down to `until`.
     pub countdown: bool,
+    /// Shown after the countdown (what else happened to the copy).
+    pub note: Option<&'static str>,
 }
 
 impl Status {
     /// The text as shown at `now`: a countdown is recomputed every second.
     pub fn shown(&self, now: u64) -> String {
-        if self.countdown {
+        let text = if self.countdown {
             format!(
                 "{}; cleared in {} s",
                 self.text,
@@ -154,6 +161,10 @@ impl Status {
             )
         } else {
             self.text.clone()
+        };
+        match self.note {
+            Some(note) => format!("{text}; {note}"),
+            None => text,
         }
     }
 }
@@ -413,10 +424,10 @@ impl App {
             let text = if self.clipboard.can_clear() {
                 "The copied code expired; clipboard cleared"
             } else {
-                "The copied code expired; the clipboard could not be cleared (tmux ignores it): clear it \
-                 yourself"
+                "The copied code expired; the clipboard could not be cleared: clear it yourself"
             };
             self.set_status(text.into(), STATUS_SECONDS);
+            self.set_note();
         }
     }
 
@@ -603,10 +614,11 @@ impl App {
                     }
                 } else {
                     self.set_status(
-                        format!("{text}; it cannot be cleared under tmux: clear it yourself"),
+                        format!("{text}; it cannot be cleared: clear it yourself"),
                         seconds,
                     );
                 }
+                self.set_note();
             }
             Err(e) => self.set_status(format!("Could not copy: {e}"), STATUS_SECONDS),
         }
@@ -633,6 +645,14 @@ impl App {
 
     // ---- helpers ----
 
+    /// Adds the clipboard's note about the last copy to the status line.
+    fn set_note(&mut self) {
+        let note = self.clipboard.note();
+        if let Some(status) = &mut self.status {
+            status.note = note;
+        }
+    }
+
     fn set_status(&mut self, text: String, seconds: u64) {
         // Status texts quote labels and clipboard errors: made safe here, once.
         let text = printable(&text).into_owned();
@@ -640,6 +660,7 @@ impl App {
             text,
             until: self.now.saturating_add(seconds.max(1)),
             countdown: false,
+            note: None,
         });
     }
 

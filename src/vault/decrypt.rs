@@ -48,6 +48,8 @@ pub enum Failure {
     ExcessiveWork { required: u8 },
     #[error("the identity's own passphrase is wrong, or its key could not be decrypted")]
     KeyDecryption,
+    #[error("the passphrase of '{0}' is needed and there is no terminal to ask for it")]
+    KeyNoTerminal(String),
     #[error("it is damaged or truncated ({0})")]
     Damaged(String),
     #[error("it uses an age format this version does not know ({0})")]
@@ -62,7 +64,10 @@ impl From<age::DecryptError> for Failure {
         match e {
             E::NoMatchingKeys => Failure::NoMatch,
             E::ExcessiveWork { required, .. } => Failure::ExcessiveWork { required },
-            E::KeyDecryptionFailed => Failure::KeyDecryption,
+            E::KeyDecryptionFailed => match super::identity::no_terminal() {
+                Some(key) => Failure::KeyNoTerminal(key),
+                None => Failure::KeyDecryption,
+            },
             E::UnknownFormat => Failure::UnknownFormat(e.to_string().replace('\n', " ")),
             E::Plugin(_) | E::PluginResolve(_) => Failure::Plugin(e.to_string().replace('\n', " ")),
             E::InvalidHeader | E::InvalidMac | E::DecryptionFailed | E::Io(_) => {

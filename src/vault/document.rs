@@ -861,7 +861,7 @@ mod tests {
             text(&doc),
             "name,issuer,secret,digits,period,algorithm,type\n\
              AWS,,JBSWY3DPEHPK3PXP,,,,\n\
-             ACME:ops,ACME,JBSWY3DPEHPK3PXP,8,,,\n"
+             ops,ACME,JBSWY3DPEHPK3PXP,8,,,\n"
         );
     }
 }

@@ -139,7 +139,7 @@ mod tests {
         let rows = parse(
             b"otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co\n",
         );
-        assert_eq!(rows[0].name(), "ACME Co:ops@acme.example");
+        assert_eq!(rows[0].name(), "ops@acme.example");
         assert_eq!(
             rows[0].entry.as_ref().unwrap().issuer.as_deref(),
             Some("ACME Co")

@@ -118,7 +118,12 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
         return encrypted(
             bytes,
             shown,
-            Box::new(|description| TtyCallbacks.request_passphrase(description)),
+            Box::new(|description| {
+                if !crate::tty::available() {
+                    return None;
+                }
+                TtyCallbacks.request_passphrase(description)
+            }),
         );
     }
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
@@ -245,7 +250,11 @@ impl EncryptedFile {
                 super::decrypt::decrypt(&self.bytes, &[], || {
                     (self.passphrase)(&description).ok_or(super::decrypt::Failure::NoTerminal)
                 })
-                .map_err(|e| matches!(e, super::decrypt::Failure::WrongPassphrase))
+                .map_err(|e| match e {
+                    super::decrypt::Failure::WrongPassphrase => Tried::Wrong,
+                    super::decrypt::Failure::NoTerminal => Tried::NoTerminal,
+                    _ => Tried::Failed,
+                })
             })?;
             parse(&plaintext, &self.shown).map_err(|_| age::DecryptError::KeyDecryptionFailed)
         });
@@ -280,6 +289,24 @@ thread_local! {
     // Already `const`: Debian's clippy 1.96 (the Windows lint run) still asks for it.
     #[allow(clippy::missing_const_for_thread_local)]
     static WRONG_PASSPHRASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// The identity file whose passphrase was needed when there was no terminal to ask it, for the error.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static NO_TERMINAL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The identity file (as shown) whose passphrase was needed with no terminal to ask it, if any.
+pub fn no_terminal() -> Option<String> {
+    NO_TERMINAL.with(|w| w.borrow().clone())
+}
+
+/// How one try at a key's passphrase failed.
+enum Tried {
+    /// The passphrase was wrong: ask again.
+    Wrong,
+    /// There is no terminal to ask on.
+    NoTerminal,
+    /// Anything else: asking again would not help.
+    Failed,
 }
 
 /// The identity file (as shown) whose passphrase was typed wrong every time, if any.
@@ -288,20 +315,26 @@ pub fn wrong_passphrase() -> Option<String> {
 }
 
 /// Runs `attempt` (ask a key's passphrase and decrypt) up to [`crate::tty::TRIES`] times while it
-/// fails with a wrong passphrase (`Err(true)`), saying so on the terminal between tries, as ssh does.
-/// After the last wrong try the file is remembered for the error message.
+/// fails with a wrong passphrase, saying so on the terminal between tries, as ssh does. After the last
+/// wrong try, or when there was no terminal to ask on, the file is remembered for the error message.
 fn asking<T>(
     shown: &str,
-    mut attempt: impl FnMut() -> Result<T, bool>,
+    mut attempt: impl FnMut() -> Result<T, Tried>,
 ) -> Result<T, age::DecryptError> {
     for tries in 1..=crate::tty::TRIES {
         match attempt() {
             Ok(value) => return Ok(value),
-            Err(false) => break,
-            Err(true) if tries < crate::tty::TRIES => {
+            Err(Tried::Failed) => break,
+            Err(Tried::NoTerminal) => {
+                NO_TERMINAL.with(|w| *w.borrow_mut() = Some(shown.to_owned()));
+                break;
+            }
+            Err(Tried::Wrong) if tries < crate::tty::TRIES => {
                 crate::tty::tell(&format!("wrong passphrase for '{shown}', try again"));
             }
-            Err(true) => WRONG_PASSPHRASE.with(|w| *w.borrow_mut() = Some(shown.to_owned())),
+            Err(Tried::Wrong) => {
+                WRONG_PASSPHRASE.with(|w| *w.borrow_mut() = Some(shown.to_owned()))
+            }
         }
     }
     Err(age::DecryptError::KeyDecryptionFailed)
@@ -331,11 +364,14 @@ impl age::Identity for EncryptedSsh {
             let prompt = format!("Passphrase for SSH key '{}': ", self.shown);
             asking(&self.shown, || {
                 // No terminal: not a wrong passphrase, nothing to ask again.
-                let passphrase = crate::tty::prompt_hidden(&prompt).map_err(|_| false)?;
+                if !crate::tty::available() {
+                    return Err(Tried::NoTerminal);
+                }
+                let passphrase = crate::tty::passphrase(&prompt).map_err(|_| Tried::Failed)?;
                 encrypted
                     .decrypt(passphrase)
                     .map(age::ssh::Identity::Unencrypted)
-                    .map_err(|_| true)
+                    .map_err(|_| Tried::Wrong)
             })
         });
         match decrypted {

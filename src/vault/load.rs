@@ -569,7 +569,7 @@ fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
 }
 
 /// The error for a vault file that cannot be read.
-fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
+pub(crate) fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
     let shown = path.display();
     match e {
         e if e.kind() == std::io::ErrorKind::NotFound => {
@@ -628,7 +628,7 @@ pub(crate) fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, 
     if !tty::available() {
         return Err(Failure::NoTerminal);
     }
-    tty::prompt_hidden(&format!("Passphrase for {label}: ")).map_err(|_| Failure::NoTerminal)
+    tty::passphrase(&format!("Passphrase for {label}: ")).map_err(|_| Failure::NoTerminal)
 }
 
 /// Where no terminal can ask: the agent can answer instead.
@@ -694,6 +694,9 @@ pub(crate) fn failure(
             .hint("the identity file is protected by a passphrase: run teamotp in a terminal to be asked for it")
             .hint(UNLOCK_HINT),
         Failure::KeyDecryption => error.hint("the key's passphrase was not typed"),
+        Failure::KeyNoTerminal(_) => error
+            .hint("run teamotp in a terminal to be asked for it")
+            .hint(UNLOCK_HINT),
         Failure::Damaged(_) => {
             error.hint("restore the file from version control or from its backup (VAULT.bak)")
         }

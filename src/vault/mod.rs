@@ -179,6 +179,16 @@ pub enum FileError {
 /// is not plain ASCII or holds `"`, `%` or `+` (quoting, URI escapes: the parsed name can differ from the
 /// raw bytes there), so every row whose parsed name or issuer matches the query is in the result.
 pub fn parse_candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> {
+    let parsed = candidates(bytes, query)?;
+    // No row could match: the whole vault, so that "did you mean" can name the accounts (a typo is rare,
+    // and costs this one full parse).
+    if parsed.rows.is_empty() {
+        return parse(bytes);
+    }
+    Ok(parsed)
+}
+
+fn candidates(bytes: &[u8], query: &str) -> Result<Parsed, FileError> {
     let plain = |b: &u8| b.is_ascii() && !matches!(b, b'"' | b'%' | b'+');
     let needle = query.as_bytes();
     let Some(first) = needle.first() else {

@@ -33,7 +33,14 @@ pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
             Reason::Uri("the URI has no '?' before its parameters (is '&' typed instead?)".into()),
         ));
     }
-    let name = label.trim().to_owned();
+    // The Key URI format's label is `ISSUER:ACCOUNT` (the colon may be written `%3A`, decoded above) or
+    // `ACCOUNT`: the account part is the name, the prefix the issuer when no issuer= parameter names one.
+    let (label_issuer, name) = match label.split_once(':') {
+        Some((issuer, account)) if !account.trim().is_empty() => {
+            (Some(issuer.trim().to_owned()), account.trim().to_owned())
+        }
+        _ => (None, label.trim().to_owned()),
+    };
     let fail = |reason: Reason| {
         let shown = (!name.is_empty()).then(|| name.clone());
         Err((shown, reason))
@@ -101,17 +108,32 @@ pub fn parse(uri: &str) -> Result<Account, (Option<String>, Reason)> {
     let issuer = issuer_param
         .map(|i| i.trim().to_owned())
         .filter(|i| !i.is_empty())
-        .or_else(|| {
-            name.split_once(':')
-                .map(|(prefix, _)| prefix.trim().to_owned())
-                .filter(|p| !p.is_empty())
-        });
+        .or(label_issuer.filter(|p| !p.is_empty()));
     Ok(Account {
         name,
         issuer,
         params,
         secret,
     })
+}
+
+/// A name for an account read from a URI label that is not taken yet, as the importers make names unique:
+/// the name itself when free, else qualified by its issuer (`admin (Slack)`), else numbered
+/// (`admin (2)`). `taken` compares as the vault does (case-insensitively).
+pub fn unique_name(name: &str, issuer: Option<&str>, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(name) {
+        return name.to_owned();
+    }
+    issuer
+        .filter(|issuer| !name.to_lowercase().contains(&issuer.to_lowercase()))
+        .map(|issuer| format!("{name} ({issuer})"))
+        .filter(|qualified| !taken(qualified))
+        .unwrap_or_else(|| {
+            (2..)
+                .map(|n| format!("{name} ({n})"))
+                .find(|candidate| !taken(candidate))
+                .unwrap_or_else(|| name.to_owned())
+        })
 }
 
 /// Characters escaped in a label or issuer (readable `:`, `@`, `-`, `.`, `_`, `~` stay as they are).
@@ -126,7 +148,14 @@ const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 /// The account as an `otpauth://` URI (for an authenticator app): the name as label, the issuer, and
 /// every parameter spelled out. It holds the secret: callers keep it in memory they wipe.
 pub fn uri(account: &Account) -> Zeroizing<String> {
-    let label = percent_encoding::utf8_percent_encode(&account.name, ESCAPED);
+    // A name holding ':' gets the issuer prefix (empty without one), so reading the URI back splits the
+    // label at that first ':' and keeps the whole name.
+    let name = match (&account.issuer, account.name.contains(':')) {
+        (Some(issuer), true) => format!("{issuer}:{}", account.name),
+        (None, true) => format!(":{}", account.name),
+        (_, false) => account.name.clone(),
+    };
+    let label = percent_encoding::utf8_percent_encode(&name, ESCAPED);
     let kind = match account.params.kind {
         Kind::Totp => "totp",
         Kind::Steam => "steam",
@@ -182,7 +211,8 @@ mod tests {
     #[test]
     fn reads_label_issuer_and_parameters() {
         let a = parse("otpauth://totp/ACME%20Co:ops@acme.example?secret=jbswy3dpehpk3pxp&issuer=ACME%20Co&digits=8&period=60&algorithm=SHA256").unwrap();
-        assert_eq!(a.name, "ACME Co:ops@acme.example");
+        // Issue 21: the label's issuer prefix is not part of the name (the Key URI format).
+        assert_eq!(a.name, "ops@acme.example");
         assert_eq!(a.issuer.as_deref(), Some("ACME Co"));
         assert_eq!(
             a.params,
@@ -201,7 +231,7 @@ mod tests {
         let text = uri(&original);
         assert_eq!(
             text.as_str(),
-            "otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20%26%20Co&algorithm=SHA256&digits=8&period=60"
+            "otpauth://totp/ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20%26%20Co&algorithm=SHA256&digits=8&period=60"
         );
         let again = parse(&text).unwrap();
         assert_eq!(
@@ -223,8 +253,65 @@ mod tests {
     fn issuer_falls_back_to_the_label_prefix() {
         let a = parse("otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP").unwrap();
         assert_eq!(a.issuer.as_deref(), Some("Example"));
+        assert_eq!(a.name, "alice@google.com");
         let a = parse("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP").unwrap();
         assert_eq!(a.issuer, None);
+        assert_eq!(a.name, "alice");
+    }
+
+    /// Regression (issue 21): `Slack:admin@acme.example` with issuer=Slack was named
+    /// `Slack:admin@acme.example` (the issuer repeated in the name). The Key URI format splits the label.
+    #[test]
+    fn the_label_splits_into_issuer_and_account_also_with_an_encoded_colon() {
+        for uri in [
+            "otpauth://totp/Slack:admin@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=Slack",
+            "otpauth://totp/Slack%3Aadmin%40acme.example?secret=JBSWY3DPEHPK3PXP&issuer=Slack",
+            "otpauth://totp/Slack%3a%20admin@acme.example?secret=JBSWY3DPEHPK3PXP",
+        ] {
+            let a = parse(uri).unwrap();
+            assert_eq!(a.name, "admin@acme.example", "{uri}");
+            assert_eq!(a.issuer.as_deref(), Some("Slack"), "{uri}");
+        }
+        // The issuer= parameter wins over the prefix; an empty account part leaves the label whole.
+        let a = parse("otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New").unwrap();
+        assert_eq!((a.name.as_str(), a.issuer.as_deref()), ("me", Some("New")));
+        let a = parse("otpauth://totp/Only:?secret=JBSWY3DPEHPK3PXP").unwrap();
+        assert_eq!(a.name, "Only:");
+    }
+
+    /// A name holding ':' survives export and import.
+    #[test]
+    fn names_with_a_colon_round_trip() {
+        for (name, issuer) in [("a:b", Some("Co")), ("a:b", None), ("plain", Some("Co"))] {
+            let account = Account {
+                name: name.into(),
+                issuer: issuer.map(str::to_owned),
+                params: Params::default(),
+                secret: secret::decode("JBSWY3DPEHPK3PXP").unwrap(),
+            };
+            let again = parse(&uri(&account)).unwrap();
+            assert_eq!(
+                (again.name.as_str(), again.issuer.as_deref()),
+                (name, issuer)
+            );
+        }
+    }
+
+    #[test]
+    fn unique_names_are_qualified_by_issuer_then_numbered() {
+        let taken = |names: &'static [&'static str]| {
+            move |n: &str| names.iter().any(|t| t.eq_ignore_ascii_case(n))
+        };
+        assert_eq!(unique_name("admin", Some("Slack"), taken(&[])), "admin");
+        assert_eq!(
+            unique_name("admin", Some("Slack"), taken(&["Admin"])),
+            "admin (Slack)"
+        );
+        assert_eq!(
+            unique_name("admin", Some("Slack"), taken(&["admin", "admin (slack)"])),
+            "admin (2)"
+        );
+        assert_eq!(unique_name("admin", None, taken(&["admin"])), "admin (2)");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Which vault (or vaults) a command uses, first match wins: `-f` / `TEAMOTP_FILE`; `--vault NAME`; the
 //! vault of the current directory or of the enclosing git work tree (one `*.age` file with
-//! `.age-recipients` beside it); the config's `default`; for read commands with several configured
+//! `.age-recipients` beside it, or one passphrase vault, recognised by its age header's scrypt stanza); the config's `default`; for read commands with several configured
 //! vaults and none chosen (or `--all`), all of them; else the default path. A discovered vault is read
 //! like any other, and written under the same pinning rules (finding it is not trusting it).
 
@@ -46,8 +46,29 @@ pub struct Request<'a> {
     pub read: bool,
 }
 
-/// Chooses the vaults. A read command may get several; a write command gets exactly one or an error.
+/// Chooses the vaults. A read command may get several; a write command gets exactly one or an error. A
+/// read command whose vault teamotp found by itself (the config's default or only vault, or the default
+/// path) and is not there gets the missing-vault error with [`discovery_hint`].
 pub fn choose(
+    request: Request,
+    config: Option<&Config>,
+    env: &Env,
+    err: &mut dyn std::io::Write,
+) -> Result<Vec<Chosen>, UserError> {
+    let chosen = choose_from(request, config, env, err)?;
+    if let [one] = chosen.as_slice()
+        && request.read
+        && let Source::File(path) = &one.source
+        && let Some(hint) = discovery_hint(one, config, env)
+        && std::fs::symlink_metadata(path).is_err()
+    {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        return Err(super::load::read_error(path, missing, env).hint(hint));
+    }
+    Ok(chosen)
+}
+
+fn choose_from(
     request: Request,
     config: Option<&Config>,
     env: &Env,
@@ -177,6 +198,34 @@ pub fn choose(
     }
 }
 
+/// The one hint for a vault that was not there when no `-f`, `TEAMOTP_FILE` or `--vault` chose it (the
+/// config's default, its only vault, or the default path): how teamotp looks for a vault, with the
+/// configured vaults by name, so running in the wrong directory explains itself.
+pub fn discovery_hint(chosen: &Chosen, config: Option<&Config>, env: &Env) -> Option<String> {
+    if !matches!(chosen.how, How::Default | How::Fallback) {
+        return None;
+    }
+    let config_path = config
+        .map(|c| c.path.clone())
+        .or_else(|| env.config_file())
+        .map_or("config.toml".into(), |p| p.display().to_string());
+    let configured = match config.map(|c| c.vaults.as_slice()) {
+        Some(vaults) if !vaults.is_empty() => {
+            let list: Vec<String> = vaults
+                .iter()
+                .map(|v| format!("'{}' ({})", v.name, v.file.display()))
+                .collect();
+            format!("the vaults {config_path} names: {}", list.join(", "))
+        }
+        _ => format!("the vaults {config_path} names (none)"),
+    };
+    Some(format!(
+        "without -f teamotp looks in the directory it runs in and its git work tree (one *.age file \
+         beside .age-recipients, or one passphrase vault), then at {configured}, then at the default \
+         path; run it where the vault is, or name the vault once: teamotp -f PATH register NAME"
+    ))
+}
+
 /// The vault of `dir` or of the git work tree around it: the one `*.age` file that has `.age-recipients`
 /// beside it. Several are an error listing them.
 pub fn discover(dir: &Path, err: &mut dyn std::io::Write) -> Result<Option<PathBuf>, UserError> {
@@ -225,11 +274,10 @@ fn foreign_owner(_: &Path) -> Option<u32> {
     None
 }
 
-/// The one `*.age` file in `dir` when `.age-recipients` is there too.
+/// The one `*.age` file in `dir` when `.age-recipients` is there too; without a recipients file, the one
+/// passphrase vault (its age header holds a scrypt stanza: it has no recipients to list).
 fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
-    if !dir.join(recipients::FILE_NAME).is_file() {
-        return Ok(None);
-    }
+    let recipients = dir.join(recipients::FILE_NAME).is_file();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(None);
     };
@@ -237,6 +285,7 @@ fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "age") && p.is_file())
+        .filter(|p| recipients || is_passphrase_vault(p))
         .collect();
     found.sort();
     match found.len() {
@@ -254,6 +303,20 @@ fn vault_in(dir: &Path) -> Result<Option<PathBuf>, UserError> {
             ))
         }
     }
+}
+
+/// The file starts with an age header whose stanza is scrypt (binary or armoured; only its first 4 KiB
+/// are read).
+fn is_passphrase_vault(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(4096);
+    if file.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    super::decrypt::is_age(&head) && super::decrypt::is_scrypt(&head).unwrap_or(false)
 }
 
 /// The nearest directory at or above `dir` that holds `.git` (a directory, or a file for a worktree).

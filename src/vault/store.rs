@@ -260,7 +260,7 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
         ))
         .hint("keep your own key among the recipients, or pass --force if that is really meant")),
         // Checking the new version needs the key, and the key needs its passphrase.
-        Err(Failure::KeyDecryption) => Err(match crate::vault::identity::wrong_passphrase() {
+        Err(Failure::KeyDecryption | Failure::KeyNoTerminal(_)) => Err(match crate::vault::identity::wrong_passphrase() {
             Some(key) => UserError::new(format!(
                 "wrong passphrase for '{key}': the new version of '{shown}' could not be checked; \
                  nothing was changed"

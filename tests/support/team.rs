@@ -57,7 +57,7 @@ pub fn elsewhere(sb: &Sandbox, rel: &str) -> String {
     format!(
         "teamotp: hint: other commands find it with -f '{v}', or name it in {c}:\n    [vaults.{name}]\n    \
          file = \"{v}\"\n\
-         teamotp: hint: or let teamotp add that: run it again with --register {name} (see docs/config.md)\n",
+         teamotp: hint: or let teamotp add that: teamotp -f '{v}' register {name} (see docs/config.md)\n",
         v = vault.display(),
         c = config.display()
     )
