@@ -43,7 +43,15 @@ impl Agent {
     /// Connects to the agent. `Ok(None)`: none is running (no socket, or a stale one). An error: the
     /// socket's directory is unsafe, or the socket is served by another user.
     pub fn connect(env: &Env) -> Result<Option<Agent>, UserError> {
-        Agent::connect_at(&super::socket_path(env))
+        match super::socket_path(env) {
+            Some(path) => Agent::connect_at(&path),
+            None => Ok(None),
+        }
+    }
+
+    /// The socket this connection is on.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// [`Agent::connect`] to the socket at `path`.
