@@ -11,6 +11,7 @@ pub mod identity;
 pub mod load;
 pub mod otpauth;
 pub mod pin;
+pub mod plugin;
 pub mod pq;
 pub mod recipients;
 pub mod records;

@@ -426,15 +426,26 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
             let plugin = age::plugin::Recipient::from_str(&m.key)
                 .map_err(|e| UserError::new(format!("bad recipient on line {}: {e}", m.line)))?;
             let name = plugin.plugin().to_owned();
-            age::plugin::RecipientPluginV1::new(&name, &[plugin], &[], crate::tty::TtyCallbacks)
-                .map(|r| Box::new(r) as _)
-                .map_err(|e| {
-                    UserError::new(format!(
-                        "cannot use the plugin recipient on line {}: {e}",
-                        m.line
-                    ))
-                    .hint(format!("install age-plugin-{name} on PATH"))
-                })
+            age::plugin::RecipientPluginV1::new(
+                &name,
+                &[plugin],
+                &[],
+                super::plugin::Paused(crate::tty::TtyCallbacks),
+            )
+            // age's wait for the plugin is bounded (`vault::plugin`).
+            .map(|inner| {
+                Box::new(super::plugin::Recipient {
+                    inner,
+                    plugin: name.clone(),
+                }) as _
+            })
+            .map_err(|e| {
+                UserError::new(format!(
+                    "cannot use the plugin recipient on line {}: {e}",
+                    m.line
+                ))
+                .hint(format!("install age-plugin-{name} on PATH"))
+            })
         })
         .collect()
 }
