@@ -3,7 +3,7 @@
 //! recipient's 32 bytes, which the identity holds too: it tests the plumbing, it protects nothing.
 //!
 //! - `age-plugin-teamotptest` (no arguments): prints a new identity and its recipient, as real plugins do.
-//! - `TEAMOTPTEST_LOG=FILE`: each run appends `recipient-v1` or `identity-v1` and its pid.
+//! - `TEAMOTPTEST_LOG=FILE`: each run appends `recipient-v1` or `identity-v1`, its pid and its parent's.
 //! - `TEAMOTPTEST_MODE`: `hang`, `die` (exit in the middle of the protocol), `garbage` (answers something
 //!   that is not the protocol) in every run; `hang-wrap`, `die-wrap`, `garbage-wrap` only when encrypting.
 
@@ -154,7 +154,8 @@ impl IdentityPluginV1 for Identities {
 fn log(what: &str) {
     if let Ok(path) = std::env::var("TEAMOTPTEST_LOG") {
         if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(file, "{what} {}", std::process::id());
+            let parent = std::os::unix::process::parent_id();
+            let _ = writeln!(file, "{what} {} {parent}", std::process::id());
         }
     }
 }
