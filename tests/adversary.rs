@@ -4,13 +4,19 @@
 
 mod support;
 
+#[path = "adversary/agent.rs"]
+mod agent;
 #[path = "adversary/files.rs"]
 mod files;
 #[path = "adversary/history.rs"]
 mod history;
+#[path = "adversary/keys.rs"]
+mod keys;
 #[path = "adversary/limits.rs"]
 mod limits;
 #[path = "adversary/pinning.rs"]
 mod pinning;
+#[path = "adversary/stdout.rs"]
+mod stdout;
 #[path = "adversary/text.rs"]
 mod text;
