@@ -289,7 +289,7 @@ pub fn members_rm(
     let label = member
         .label
         .clone()
-        .unwrap_or_else(|| recipients::short(&member.key));
+        .unwrap_or_else(|| recipients::shown(&member.key));
     open.document.mark_all(&Reenrol {
         since: crate::time::date(ctx.now),
         members: vec![label],

@@ -201,9 +201,7 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
             }
             Err(Unusable::Invalid(reason)) => {
                 return Err(UserError::new(format!("{shown}:{line}: {reason}")).hint(
-                    "each line is an age1... key, an ssh-ed25519 or ssh-rsa public key, or a # comment; \
-                     teamotp reads a line as the age command does (no spaces around an age1... key, \
-                     none before a key or a '#'), and a key only in its one canonical form",
+                    "each line is an age1... key, an ssh-ed25519 or ssh-rsa public key, or a # comment",
                 ));
             }
         }

@@ -30,7 +30,9 @@ impl Drop for Stop<'_> {
 
 /// `locks in` of `agent status`, in seconds.
 fn locks_in(sb: &Sandbox) -> u64 {
-    let status = sb.run(&["agent", "status"], "").expect_code(0, "agent status");
+    let status = sb
+        .run(&["agent", "status"], "")
+        .expect_code(0, "agent status");
     let text = status
         .stdout
         .lines()
@@ -91,7 +93,9 @@ fn an_add_without_keys_does_not_extend_the_lock() {
 #[test]
 fn another_user_cannot_squat_the_agents_directory_without_a_runtime_directory() {
     if !rustix::process::geteuid().is_root() {
-        println!("skipped: needs root to act as a second user (nobody) and to mount a private /tmp");
+        println!(
+            "skipped: needs root to act as a second user (nobody) and to mount a private /tmp"
+        );
         return;
     }
     if Command::new("unshare")
@@ -149,7 +153,10 @@ ls -d /tmp/teamotp-*
     assert!(socket.starts_with("/tmp/teamotp-"), "{socket}");
     assert!(!socket.starts_with("/tmp/teamotp-0/"), "{socket}");
     let pointer = sb.home().join(".local/state/teamotp/agent-socket");
-    assert_eq!(std::fs::read_to_string(pointer).unwrap(), format!("{socket}\n"));
+    assert_eq!(
+        std::fs::read_to_string(pointer).unwrap(),
+        format!("{socket}\n")
+    );
     assert!(stdout.contains("lock=0\n"), "{stdout}");
     assert!(stdout.ends_with("/tmp/teamotp-0\n"), "{stdout}");
 }

@@ -10,8 +10,8 @@
 //! Against the code before the fix: `a_key_with_a_colleagues_ending_glued_on_is_refused_naming_the_line`
 //! failed (`members ack --yes` accepted the line, exit 0, and the next `add` wrote a vault that
 //! `age -d -i keys/id_ed25519` opened); the RSA fingerprint test failed (`members` printed the whole
-//! key, the review its ends and a hex hash); the age CLI test failed on every line of
-//! `AGE_REFUSES` except the leading `hello` (each was accepted).
+//! key, the review its ends and a hex hash); the age CLI test failed at the first line teamotp took,
+//! `{CAROL}AAAA`, which `members` listed as a member.
 
 use std::process::Command;
 
@@ -58,7 +58,11 @@ fn a_key_with_a_colleagues_ending_glued_on_is_refused_naming_the_line() {
     let line = text.lines().count();
 
     let ack = me(&sb, &["members", "ack", "--yes"], "");
-    assert_eq!(ack.code, 2, "the spoofed line was accepted:\n{}", ack.stderr);
+    assert_eq!(
+        ack.code, 2,
+        "the spoofed line was accepted:\n{}",
+        ack.stderr
+    );
     assert!(
         ack.stderr.contains(&format!(
             ".age-recipients:{line}: 15 bytes follow the 'ssh-ed25519' key inside its base64"
@@ -72,7 +76,11 @@ fn a_key_with_a_colleagues_ending_glued_on_is_refused_naming_the_line() {
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
     assert_eq!(pins_after, pins_before);
-    let add = me(&sb, &["add", "GitHub"], "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n");
+    let add = me(
+        &sb,
+        &["add", "GitHub"],
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n",
+    );
     assert_eq!(add.code, 2, "{}", add.stderr);
     assert_eq!(sb.bytes("v.age"), vault);
     let members = me(&sb, &["members"], "");
@@ -100,7 +108,8 @@ fn members_and_the_review_identify_an_rsa_key_by_its_ssh_keygen_fingerprint() {
     sb.write(".age-recipients", &text);
     let ack = me(&sb, &["members", "ack", "--yes"], "").expect_code(0, "ack");
     assert!(
-        ack.stderr.contains(&format!("    + ssh-rsa {fingerprint}  # Dan\n")),
+        ack.stderr
+            .contains(&format!("    + ssh-rsa {fingerprint}  # Dan\n")),
         "{}",
         ack.stderr
     );

@@ -34,7 +34,11 @@ fn members_never_prints_a_clipboard_write_glued_to_a_key() {
     assert_no_raw(&out.stdout, "stdout");
     assert_no_raw(&out.stderr, "stderr");
     assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{}", out.stderr);
-    assert!(out.stderr.contains("./.age-recipients:4: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("./.age-recipients:4: "),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -75,5 +79,10 @@ fn completion_skips_a_name_it_would_have_to_escape() {
     );
     set_mode(&sb.path("v.csv"), 0o600);
     let out = sb.run(&["-f", "v.csv", "__complete-names"], "");
-    assert_eq!((out.code, out.stdout.as_str()), (0, "GitHub\nAWS root\n"), "{}", out.stderr);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "GitHub\nAWS root\n"),
+        "{}",
+        out.stderr
+    );
 }
