@@ -69,7 +69,12 @@ impl PluginHandler for Handler {
 struct Recipients(Vec<Vec<u8>>);
 
 impl RecipientPluginV1 for Recipients {
-    fn add_recipient(&mut self, index: usize, name: &str, bytes: &[u8]) -> Result<(), recipient::Error> {
+    fn add_recipient(
+        &mut self,
+        index: usize,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), recipient::Error> {
         if name != NAME || bytes.len() != 32 {
             return Err(recipient::Error::Recipient {
                 index,
@@ -116,7 +121,12 @@ impl RecipientPluginV1 for Recipients {
 struct Identities(Vec<Vec<u8>>);
 
 impl IdentityPluginV1 for Identities {
-    fn add_identity(&mut self, index: usize, name: &str, bytes: &[u8]) -> Result<(), identity::Error> {
+    fn add_identity(
+        &mut self,
+        index: usize,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), identity::Error> {
         if name != NAME || bytes.len() != 32 {
             return Err(identity::Error::Identity {
                 index,
@@ -137,7 +147,9 @@ impl IdentityPluginV1 for Identities {
         for (index, stanzas) in files.iter().enumerate() {
             let found = stanzas.iter().find_map(|stanza| {
                 let key = self.0.iter().find(|k| {
-                    stanza.tag == TAG && stanza.args == [id(k)] && stanza.body.len() == FILE_KEY_BYTES
+                    stanza.tag == TAG
+                        && stanza.args == [id(k)]
+                        && stanza.body.len() == FILE_KEY_BYTES
                 })?;
                 Some(FileKey::init_with_mut(|file_key| {
                     file_key.copy_from_slice(&xor(&stanza.body, key))
@@ -153,7 +165,11 @@ impl IdentityPluginV1 for Identities {
 
 fn log(what: &str) {
     if let Ok(path) = std::env::var("TEAMOTPTEST_LOG") {
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let parent = std::os::unix::process::parent_id();
             let _ = writeln!(file, "{what} {} {parent}", std::process::id());
         }
