@@ -113,8 +113,8 @@ fn watchdog() {
     }
 }
 
-/// Kills this process's children (the plugin age started; teamotp starts no other child while age waits
-/// for one). Linux reads them from /proc; elsewhere the plugin is left to notice its closed pipes.
+/// Kills this process's plugin children (`age-plugin-...`, the one age waits for). Linux reads them from
+/// /proc; elsewhere the plugin is left to notice its closed pipes.
 fn kill_children() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -134,10 +134,16 @@ fn kill_children() {
                 continue;
             };
             // `PID (COMM) STATE PPID ...`: COMM may hold spaces and parentheses, so split after the last ')'.
-            let parent = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
-            if parent == Some(me.as_str())
+            // Only plugins (COMM is the program name cut to 15 bytes): `unlock` may have an agent child.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let plugin = head
+                .split_once('(')
+                .is_some_and(|(_, comm)| comm.starts_with("age-plugin-"));
+            let parent = rest.split_whitespace().nth(1);
+            if plugin
+                && parent == Some(me.as_str())
                 && let Some(pid) = rustix::process::Pid::from_raw(pid)
             {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
