@@ -6,9 +6,11 @@
 //! `agent::server::tests::no_request_is_answered_after_the_deadline`: a stop and resume cannot be
 //! timed from here so that the old watcher reliably loses the race.)
 //!
-//! Against the code before the fix: the empty `Add` moved `locks in` from 9 s to 366 days; with
+//! Against the code before the fix: the empty `Add` moved `locks in` from 1 minute to 366 days; with
 //! `/tmp/teamotp-0` made by `nobody`, `unlock` failed with "the agent's directory '/tmp/teamotp-0'
-//! belongs to uid 65534".
+//! belongs to uid 65534". A first version of the fix still failed the test's second half (the name of a
+//! stopped agent's directory, visible in /tmp, taken by `nobody` with a file at the socket's name: the
+//! next `unlock` refused it instead of making a new one).
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -126,6 +128,14 @@ export HOME="{home}"
 ls -d /tmp/teamotp-*
 "{bin}" lock; echo "lock=$?"
 ls -d /tmp/teamotp-*
+# The old directory's name was visible in /tmp: nobody takes it once the agent removed it, with
+# something at the socket's name.
+old=$(dirname "$(cat "$HOME/.local/state/teamotp/agent-socket")")
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "mkdir -m 755 '$old' && touch '$old/agent.sock'" \
+    || exit 97
+"{bin}" -i {me} unlock </dev/null; echo "again=$?"
+"{bin}" agent status | grep '^socket'
+"{bin}" lock; echo "lock=$?"
 "#,
         root = sb.root().display(),
         fake = fake.display(),
@@ -153,10 +163,22 @@ ls -d /tmp/teamotp-*
     assert!(socket.starts_with("/tmp/teamotp-"), "{socket}");
     assert!(!socket.starts_with("/tmp/teamotp-0/"), "{socket}");
     let pointer = sb.home().join(".local/state/teamotp/agent-socket");
+    assert!(pointer.is_file());
+    assert!(stdout.contains("lock=0\n/tmp/teamotp-0\n"), "{stdout}");
+    // A stale pointer to a directory someone else made since is no agent: a new directory is made.
+    assert!(stdout.contains("again=0\n"), "{stdout}\n{stderr}");
+    let second = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("socket "))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        second.starts_with("/tmp/teamotp-") && second != socket,
+        "{stdout}"
+    );
     assert_eq!(
         std::fs::read_to_string(pointer).unwrap(),
-        format!("{socket}\n")
+        format!("{second}\n")
     );
-    assert!(stdout.contains("lock=0\n"), "{stdout}");
-    assert!(stdout.ends_with("/tmp/teamotp-0\n"), "{stdout}");
+    assert!(stdout.ends_with("lock=0\n"), "{stdout}");
 }
