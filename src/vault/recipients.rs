@@ -756,6 +756,8 @@ mod tests {
             (format!("{RSA}AAAA"), "bytes follow the 'ssh-rsa' key"),
             (format!("  {ED}"), "starts with a space"),
             (format!(" {ALICE}"), "starts with a space"),
+            ("   ".to_owned(), "starts with a space"),
+            ("  # Bob".to_owned(), "starts with a space"),
             (format!("{ALICE} "), "is followed by more text"),
             (format!("{ALICE} # Alice"), "is followed by more text"),
             (ALICE.to_uppercase(), "is not a recipient"),

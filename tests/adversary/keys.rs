@@ -187,9 +187,45 @@ fn every_recipient_line_the_age_cli_refuses_is_refused_naming_the_line() {
         );
         assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
     }
+    // What age accepts but is a second spelling of a key: refused too (age reads `ssh-rsa` followed by an
+    // ed25519 key as that ed25519 key, and base64 with stray bits after its last byte as its bytes).
+    let status = Command::new(need_program("ssh-keygen"))
+        .args(["-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "", "-f"])
+        .arg(sb.path("rsa3072"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let body = sb.read("rsa3072.pub").split(' ').nth(1).unwrap().to_owned();
+    let (core, pad) = body.split_at(body.trim_end_matches('=').len());
+    assert_eq!(pad, "=", "a 3072-bit key's blob leaves 2 stray bits");
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let last = ALPHABET
+        .iter()
+        .position(|c| *c == *core.as_bytes().last().unwrap())
+        .unwrap();
+    let stray = format!(
+        "ssh-rsa {}{}=",
+        &core[..core.len() - 1],
+        ALPHABET[last | 1] as char
+    );
+    let carol_body = CAROL.split_once(' ').unwrap().1;
+    for line in [stray, format!("ssh-rsa {carol_body}")] {
+        assert!(age_accepts(&sb, &line), "age refuses {line:?}");
+        let text = format!("{accepted}{line}\n");
+        sb.write(".age-recipients", &text);
+        let out = me(&sb, &["members"], "");
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{line:?}");
+        assert!(
+            out.stderr.starts_with(&format!(
+                "teamotp: error: ./.age-recipients:{}: ",
+                text.lines().count()
+            )),
+            "{line:?}: {}",
+            out.stderr
+        );
+    }
     // What age accepts (and is canonical) stays accepted, comments and options included.
     let (rsa, _) = ssh_public("id_rsa.pub");
-    let carol_body = CAROL.split_once(' ').unwrap().1;
     for line in [
         format!("{CAROL} carol@laptop"),
         format!("ssh-ed25519\t{carol_body}"),
