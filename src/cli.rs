@@ -225,7 +225,7 @@ pub enum Command {
         docs/agent.md."
     )]
     Unlock {
-        /// Forget everything DURATION after this unlock (90s, 15m, 8h), counting time asleep
+        /// Forget everything DURATION after this unlock (90s, 15m, 8h; at most 366d), counting time asleep
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = crate::agent::parse_duration)]
         timeout: std::time::Duration,
     },

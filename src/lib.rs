@@ -42,6 +42,7 @@ use vault::{Source, select};
 /// the caller with [`error::report`] (exit 2).
 pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     hygiene::harden();
+    vault::plugin::configure(env);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Every message goes through one sink that escapes what a terminal would act on (names, labels and

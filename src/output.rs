@@ -94,6 +94,12 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     escape(text, false)
 }
 
+/// [`printable`] for text of several lines (data for people on stdout): every line made safe, the line
+/// breaks kept.
+pub fn printable_text(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
 /// [`printable`], keeping `\n` when `keep_newline` (for whole messages of several lines).
 fn escape(text: &str, keep_newline: bool) -> Cow<'_, str> {
     let needs = |c: char| is_unsafe(c) && !(keep_newline && c == '\n');

@@ -43,7 +43,7 @@ pub fn tell(message: &str) {
 /// The agent's socket, when a passphrase prompt should be followed by the suggestion to run
 /// `teamotp unlock` if no agent answers there (set once per command by `run`; not for `unlock` itself or
 /// with `TEAMOTP_NO_AGENT=1`).
-static UNLOCK_SOCKET: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+static UNLOCK_SOCKET: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
 
 /// The suggestion was made in this command already.
 static SUGGESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -52,7 +52,7 @@ static SUGGESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 pub const UNLOCK_SUGGESTION: &str = "teamotp: hint: no teamotp agent is running: 'teamotp unlock' asks each passphrase once for the session";
 
 /// After a passphrase prompt, suggest `teamotp unlock` when no agent answers on `socket`.
-pub fn suggest_unlock_with(socket: std::path::PathBuf) {
+pub fn suggest_unlock_with(socket: Option<std::path::PathBuf>) {
     let _ = UNLOCK_SOCKET.set(socket);
 }
 
@@ -62,7 +62,7 @@ pub fn suggest_unlock_with(socket: std::path::PathBuf) {
 pub fn passphrase(prompt: &str) -> io::Result<SecretString> {
     let answer = prompt_hidden(prompt)?;
     if let Some(socket) = UNLOCK_SOCKET.get()
-        && !agent_answers(socket)
+        && !socket.as_deref().is_some_and(agent_answers)
         && !SUGGESTED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
         let mut err = crate::output::TerminalText::new(std::io::stderr());

@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "adversary/agent.rs"]
+mod agent;
 #[path = "adversary/discovery.rs"]
 mod discovery;
 #[path = "adversary/files.rs"]
@@ -12,11 +14,15 @@ mod files;
 mod header;
 #[path = "adversary/history.rs"]
 mod history;
+#[path = "adversary/keys.rs"]
+mod keys;
 #[path = "adversary/limits.rs"]
 mod limits;
 #[path = "adversary/links.rs"]
 mod links;
 #[path = "adversary/pinning.rs"]
 mod pinning;
+#[path = "adversary/stdout.rs"]
+mod stdout;
 #[path = "adversary/text.rs"]
 mod text;

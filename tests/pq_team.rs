@@ -10,6 +10,17 @@ use std::process::Command;
 
 use support::{Sandbox, mode};
 
+/// How `members` and reviews show a post-quantum key (issue 20): its prefix and the SHA-256 of its text,
+/// as `SHA256:` and unpadded base64.
+fn pq_shown(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!(
+        "age1pq1 SHA256:{}",
+        data_encoding::BASE64_NOPAD.encode(&digest)
+    )
+}
+
 /// age 0.12's own test vector of a hardware P-256 tag recipient (src/native/tag.rs).
 const TAG: &str = "age1tag1qt8lw0ual6avlwmwatk888yqnmdamm7xfd0wak53ut6elz5c4swx2yqdj4e";
 
@@ -72,10 +83,13 @@ fn keygen_writes_0600_never_overwrites_and_prints_the_public_key() {
     // Issue 21: the bare keys on stdout (so `members add "$(teamotp whoami)"` takes one), which is
     // which on stderr.
     assert_eq!(who.stdout, format!("{pq}\n{me}\n"));
+    // A post-quantum key is shown by its fingerprint in `members` and reviews: whoami says which.
+    let fingerprint = teamotp::vault::recipients::fingerprint(&pq);
     assert!(
-        who.stderr.contains(
-            "line 1: pq key from pq.txt\nteamotp: line 2: x25519 key from home/.config/teamotp/identity.txt\n"
-        ),
+        who.stderr.contains(&format!(
+            "line 1: pq key from pq.txt (fingerprint {fingerprint})\nteamotp: line 2: x25519 key from \
+             home/.config/teamotp/identity.txt\n"
+        )),
         "{}",
         who.stderr
     );
@@ -137,7 +151,12 @@ fn pq_recipients_with_init_add_rm_members_and_rekey() {
     let listed = as_alice(&["members"]);
     assert_eq!(
         listed.stdout,
-        format!("pq           {alice}\npq           {bob}  # Bob\npq           {carol}  # Carol\n")
+        format!(
+            "pq           {}\npq           {}  # Bob\npq           {}  # Carol\n",
+            pq_shown(&alice),
+            pq_shown(&bob),
+            pq_shown(&carol)
+        )
     );
     assert_eq!(as_alice(&["members", "rm", "Carol", "--yes"]).code, 0);
     assert_eq!(as_alice(&["rekey"]).code, 0);
@@ -440,7 +459,7 @@ fn the_migration_prepare_ack_refuse_switch_and_downgrade() {
     );
     let ack = sb.ok(&["-f", "v.age", "members", "ack", "--next", "--yes"], "");
     assert!(
-        ack.stderr.contains(&format!("+ {}", &bob_pq[..20])),
+        ack.stderr.contains(&format!("+ {}", pq_shown(&bob_pq))),
         "{}",
         ack.stderr
     );

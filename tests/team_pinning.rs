@@ -53,7 +53,7 @@ fn a_teammates_edit_of_the_recipients_file_stops_every_write_until_ack() {
             &format!(
                 "teamotp: warning: 'v.age' is not encrypted to exactly the keys of \
                  './.age-recipients': Mallory ({}) cannot open it; re-encrypt it: teamotp rekey\n",
-                short(&other_pub())
+                shown(&other_pub())
             )
         )
     );

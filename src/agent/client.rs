@@ -43,7 +43,20 @@ impl Agent {
     /// Connects to the agent. `Ok(None)`: none is running (no socket, or a stale one). An error: the
     /// socket's directory is unsafe, or the socket is served by another user.
     pub fn connect(env: &Env) -> Result<Option<Agent>, UserError> {
-        Agent::connect_at(&super::socket_path(env))
+        let private = matches!(super::place(env), super::Place::Private(_));
+        match super::socket_path(env) {
+            // The pointer names a directory of a past agent; its name could be seen in /tmp and taken by
+            // someone else once that agent removed it: a socket there that fails the checks (nothing was
+            // sent) is no agent, and the next `unlock` makes a new directory.
+            Some(path) if private => Ok(Agent::connect_at(&path).ok().flatten()),
+            Some(path) => Agent::connect_at(&path),
+            None => Ok(None),
+        }
+    }
+
+    /// The socket this connection is on.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// [`Agent::connect`] to the socket at `path`.

@@ -72,22 +72,125 @@ pub fn describe_secs(secs: u64) -> String {
     }
 }
 
-/// The socket: `$TEAMOTP_AGENT_SOCK`, else `$XDG_RUNTIME_DIR/teamotp/agent.sock`, else
-/// `/tmp/teamotp-UID/agent.sock`.
+/// Where the agent's socket is.
 #[cfg(unix)]
-pub fn socket_path(env: &Env) -> PathBuf {
+#[derive(Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A path known from the environment: `$TEAMOTP_AGENT_SOCK`, else
+    /// `$XDG_RUNTIME_DIR/teamotp/agent.sock` (a directory only the user can reach).
+    Fixed(PathBuf),
+    /// No runtime directory: the agent makes a directory with an unpredictable name in `$TMPDIR` (else
+    /// `/tmp`), `teamotp-` and 12 random characters (as ssh-agent does), and clients find it through
+    /// this file in the state directory (`$XDG_STATE_HOME/teamotp/agent-socket`). A fixed name in a
+    /// shared `/tmp` could be made first by another user, who would then keep the agent from starting.
+    /// `None`: no state directory either (no `HOME`).
+    Private(Option<PathBuf>),
+}
+
+/// The name of the file that points to a private socket, in the state directory's `teamotp/`.
+#[cfg(unix)]
+pub const POINTER: &str = "agent-socket";
+
+/// Where the socket is looked for and made (see [`Place`]).
+#[cfg(unix)]
+pub fn place(env: &Env) -> Place {
     if let Some(path) = env.var("TEAMOTP_AGENT_SOCK").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
+        return Place::Fixed(PathBuf::from(path));
     }
     if let Some(dir) = env
         .var("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
     {
-        return dir.join("teamotp").join("agent.sock");
+        return Place::Fixed(dir.join("teamotp").join("agent.sock"));
     }
-    let uid = rustix::process::getuid().as_raw();
-    PathBuf::from(format!("/tmp/teamotp-{uid}")).join("agent.sock")
+    Place::Private(env.state_dir().map(|dir| dir.join("teamotp").join(POINTER)))
+}
+
+/// The socket of a running agent, if one can be known: the fixed path, or the path the pointer file
+/// holds (one absolute path and a line break; anything else is no agent).
+#[cfg(unix)]
+pub fn socket_path(env: &Env) -> Option<PathBuf> {
+    match place(env) {
+        Place::Fixed(path) => Some(path),
+        Place::Private(pointer) => {
+            let bytes = crate::files::read_no_follow(&pointer?).ok()?;
+            let text = std::str::from_utf8(&bytes).ok()?;
+            let path = PathBuf::from(text.strip_suffix('\n')?);
+            (path.is_absolute() && !text.trim_end().contains('\n')).then_some(path)
+        }
+    }
+}
+
+/// The socket for a new agent: the fixed path (its directory made private), or a new private directory
+/// with an unpredictable name, recorded in the pointer file for clients.
+#[cfg(unix)]
+pub fn new_socket(env: &Env) -> Result<PathBuf, UserError> {
+    let pointer = match place(env) {
+        Place::Fixed(path) => {
+            check_dir(&path, true)?;
+            return Ok(path);
+        }
+        Place::Private(Some(pointer)) => pointer,
+        Place::Private(None) => {
+            return Err(UserError::new(
+                "there is no place for the agent's socket: no XDG_RUNTIME_DIR and no home directory",
+            )
+            .hint("set XDG_RUNTIME_DIR, or TEAMOTP_AGENT_SOCK to a socket in a private directory"));
+        }
+    };
+    let tmp = env
+        .var("TMPDIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    let dir = private_dir(&tmp)?;
+    let socket = dir.join("agent.sock");
+    let shown = pointer.display().to_string();
+    if let Some(parent) = pointer.parent() {
+        crate::files::create_private_dir(parent)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", parent.display())))?;
+    }
+    let mut text = socket.as_os_str().as_encoded_bytes().to_vec();
+    text.push(b'\n');
+    crate::files::replace_no_follow(&pointer, &text, 0o600)
+        .map_err(|e| UserError::new(format!("cannot write '{shown}': {e}")))?;
+    Ok(socket)
+}
+
+/// Makes `TMP/teamotp-XXXXXXXXXXXX` (12 random base32 characters, 60 bits), mode 0700, created
+/// exclusively: a name someone else made first is never used, another is drawn.
+#[cfg(unix)]
+fn private_dir(tmp: &std::path::Path) -> Result<PathBuf, UserError> {
+    use rand_core::RngCore;
+    use std::os::unix::fs::DirBuilderExt;
+    let mut last = None;
+    for _ in 0..16 {
+        let mut bytes = [0u8; 8];
+        rand_core::OsRng.fill_bytes(&mut bytes);
+        let name = data_encoding::BASE32_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase();
+        let dir = tmp.join(format!("teamotp-{}", &name[..12]));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                check_dir(&dir.join("agent.sock"), false)?;
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => {
+                return Err(UserError::new(format!(
+                    "cannot create the agent's directory in '{}': {e}",
+                    tmp.display()
+                )));
+            }
+        }
+    }
+    Err(UserError::new(format!(
+        "cannot create the agent's directory in '{}': {}",
+        tmp.display(),
+        last.map_or_else(String::new, |e| e.to_string())
+    )))
 }
 
 /// Checks (and with `create`, makes) the socket's directory: a real directory (not a symlink), owned by
@@ -251,14 +354,49 @@ mod tests {
             ("TEAMOTP_AGENT_SOCK", "/a/s"),
             ("XDG_RUNTIME_DIR", "/run/u"),
         ]);
-        assert_eq!(socket_path(&env), PathBuf::from("/a/s"));
+        assert_eq!(socket_path(&env), Some(PathBuf::from("/a/s")));
         let env = Env::from_pairs([("XDG_RUNTIME_DIR", "/run/u")]);
         assert_eq!(
             socket_path(&env),
-            PathBuf::from("/run/u/teamotp/agent.sock")
+            Some(PathBuf::from("/run/u/teamotp/agent.sock"))
         );
-        let env = Env::from_pairs([("XDG_RUNTIME_DIR", "relative")]);
-        assert!(socket_path(&env).starts_with("/tmp"));
+        let env = Env::from_pairs([("XDG_RUNTIME_DIR", "relative"), ("HOME", "/h")]);
+        assert_eq!(
+            place(&env),
+            Place::Private(Some(PathBuf::from("/h/.local/state/teamotp/agent-socket")))
+        );
+        assert_eq!(place(&Env::default()), Place::Private(None));
+    }
+
+    /// Regression (issue 20, finding 6): without a runtime directory the socket was always
+    /// `/tmp/teamotp-UID/agent.sock`, a name another user could take first.
+    #[test]
+    fn without_a_runtime_directory_the_socket_is_in_a_new_private_directory_named_by_a_pointer() {
+        use std::os::unix::fs::MetadataExt;
+        let home = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let pairs = [
+            ("HOME", home.path().to_str().unwrap()),
+            ("TMPDIR", tmp.path().to_str().unwrap()),
+        ];
+        let env = Env::from_pairs(pairs);
+        assert_eq!(socket_path(&env), None);
+        let first = new_socket(&env).unwrap();
+        assert_eq!(socket_path(&env).as_ref(), Some(&first));
+        let dir = first.parent().unwrap();
+        assert_eq!(dir.parent(), Some(tmp.path()));
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("teamotp-") && name.len() == 20, "{name}");
+        assert_eq!(std::fs::metadata(dir).unwrap().mode() & 0o777, 0o700);
+        let pointer = home.path().join(".local/state/teamotp/agent-socket");
+        assert_eq!(std::fs::metadata(&pointer).unwrap().mode() & 0o777, 0o600);
+        let second = new_socket(&env).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(socket_path(&env), Some(second));
+        for bad in ["relative/agent.sock\n", "/a\n/b\n", "/no-newline"] {
+            std::fs::write(&pointer, bad).unwrap();
+            assert_eq!(socket_path(&env), None, "{bad:?}");
+        }
     }
 
     #[test]

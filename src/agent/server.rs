@@ -240,10 +240,21 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Forgets everything, removes the socket and ends the process.
+    /// Forgets everything, removes the socket (and a private directory of its own, `teamotp-...`, with
+    /// its lock file) and ends the process.
     fn exit(&self) -> ! {
         self.state().forget();
         let _ = std::fs::remove_file(&self.socket);
+        if let Some(dir) = self.socket.parent()
+            && dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("teamotp-"))
+        {
+            let mut lock = self.socket.clone().into_os_string();
+            lock.push(".lock");
+            let _ = std::fs::remove_file(lock);
+            let _ = std::fs::remove_dir(dir);
+        }
         std::process::exit(0)
     }
 }
@@ -257,8 +268,21 @@ pub fn run(env: &Env, background: bool, err: &mut dyn Write) -> Result<u8, UserE
         let _ = std::env::set_current_dir("/");
     }
     crate::hygiene::harden();
-    let socket = super::socket_path(env);
-    let dir = super::check_dir(&socket, true)?;
+    if matches!(super::place(env), super::Place::Private(_))
+        && let Some(agent) = super::client::Agent::connect(env)?
+    {
+        // The private directory is new each time: another agent is found through the pointer file.
+        if background {
+            return Ok(0);
+        }
+        return Err(UserError::new(format!(
+            "an agent already serves '{}'",
+            agent.path().display()
+        ))
+        .hint("stop it with 'teamotp lock'"));
+    }
+    let socket = super::new_socket(env)?;
+    let dir = super::check_dir(&socket, false)?;
     let shown = socket.display().to_string();
     let _lock = match take_lock(&dir, &socket)? {
         Some(lock) => lock,
@@ -396,42 +420,70 @@ fn serve(mut stream: UnixStream, shared: &Shared, me: u32) {
         };
         drop(body);
         let lock = matches!(request, Request::Lock);
-        let answer = answer(shared, request);
+        let (answer, expired) = answer(shared, request, crate::time::boottime());
         let _ = super::write_frame(&mut stream, &answer.encode());
-        if lock {
+        if lock || (expired && shared.background) {
             shared.exit();
         }
     }
 }
 
-fn answer(shared: &Shared, request: Request) -> Response {
-    let now = crate::time::boottime();
-    let mut state = shared.state();
-    match request {
-        Request::Unwrap(stanzas) => state.unwrap(&stanzas),
-        Request::Wrap { opened, file_key } => state.wrap(&opened, &file_key),
-        Request::Add {
-            timeout_secs,
-            items,
-        } => {
-            let mut errors = Vec::new();
-            for item in items {
-                if let Err(e) = state.add(item) {
-                    errors.push(e);
+/// Answers one request at `now` (on [`crate::time::boottime`]); true when the deadline had passed (then
+/// everything was forgotten first, and a background agent ends after this answer).
+fn answer(shared: &Shared, request: Request, now: Duration) -> (Response, bool) {
+    shared.state().answer(request, now)
+}
+
+/// The longest `--timeout` the agent honours (as `teamotp unlock --timeout` accepts).
+const MAX_TIMEOUT: Duration = Duration::from_secs(366 * 86_400);
+
+impl State {
+    /// Forgets everything when the deadline has passed at `now`; true when it did.
+    fn expire(&mut self, now: Duration) -> bool {
+        let expired = self.deadline.is_some_and(|d| now >= d);
+        if expired {
+            self.forget();
+        }
+        expired
+    }
+
+    /// The deadline is checked before every request, against a clock that runs during suspend, so no
+    /// request is answered after it (the watcher thread only forgets early when nothing asks). An `Add`
+    /// sets it only when it brings something to hold: an empty one (any process of the user can send
+    /// it) cannot extend a lock the user set.
+    fn answer(&mut self, request: Request, now: Duration) -> (Response, bool) {
+        let expired = self.expire(now);
+        let response = match request {
+            Request::Unwrap(stanzas) => self.unwrap(&stanzas),
+            Request::Wrap { opened, file_key } => self.wrap(&opened, &file_key),
+            Request::Add {
+                timeout_secs,
+                items,
+            } => {
+                let mut errors = Vec::new();
+                let mut added = false;
+                for item in items {
+                    match self.add(item) {
+                        Ok(()) => added = true,
+                        Err(e) => errors.push(e),
+                    }
+                }
+                if added {
+                    self.deadline = Some(now + Duration::from_secs(timeout_secs).min(MAX_TIMEOUT));
+                }
+                if errors.is_empty() {
+                    Response::Ok
+                } else {
+                    Response::Error(errors.join("; "))
                 }
             }
-            state.deadline = Some(now + Duration::from_secs(timeout_secs.min(366 * 86_400)));
-            if errors.is_empty() {
+            Request::Status => Response::Status(self.status(now)),
+            Request::Lock => {
+                self.forget();
                 Response::Ok
-            } else {
-                Response::Error(errors.join("; "))
             }
-        }
-        Request::Status => Response::Status(state.status(now)),
-        Request::Lock => {
-            state.forget();
-            Response::Ok
-        }
+        };
+        (response, expired)
     }
 }
 
@@ -503,5 +555,83 @@ mod tests {
         };
         assert!(state.add(item).is_err());
         assert!(state.held.is_empty());
+    }
+
+    fn header_again(stanzas: &[Stanza]) -> Vec<Stanza> {
+        stanzas
+            .iter()
+            .map(|s| Stanza {
+                tag: s.tag.clone(),
+                args: s.args.clone(),
+                body: s.body.clone(),
+            })
+            .collect()
+    }
+
+    fn add(items: Vec<Item>, timeout_secs: u64) -> Request {
+        Request::Add {
+            timeout_secs,
+            items,
+        }
+    }
+
+    /// Regression (issue 20, finding 6): a request that came after the deadline (a laptop resumed from
+    /// suspend before the watcher thread woke) was answered with a held key.
+    #[test]
+    fn no_request_is_answered_after_the_deadline() {
+        let identity = age::x25519::Identity::generate();
+        let (stanzas, key) = header(&identity.to_public());
+        let mut state = State::default();
+        let t = Duration::from_secs(1000);
+        let (answer, expired) = state.answer(add(vec![x25519_item(&identity)], 60), t);
+        assert_eq!((answer, expired), (Response::Ok, false));
+        let before = t + Duration::from_secs(59);
+        assert_eq!(
+            state.answer(Request::Unwrap(header_again(&stanzas)), before),
+            (Response::FileKey(Zeroizing::new(key)), false)
+        );
+        let after = t + Duration::from_secs(60);
+        assert_eq!(
+            state.answer(Request::Unwrap(stanzas), after),
+            (Response::NoMatch, true)
+        );
+        assert!(state.held.is_empty() && state.cache.is_empty() && state.deadline.is_none());
+    }
+
+    /// Regression (issue 20, finding 6): any process of the user could send an `Add` with no keys and
+    /// push the lock to 366 days.
+    #[test]
+    fn an_add_without_keys_leaves_the_deadline_alone() {
+        let identity = age::x25519::Identity::generate();
+        let mut state = State::default();
+        let t = Duration::from_secs(1000);
+        state.answer(add(vec![x25519_item(&identity)], 60), t);
+        assert_eq!(state.deadline, Some(t + Duration::from_secs(60)));
+        state.answer(add(Vec::new(), 366 * 86_400), t + Duration::from_secs(1));
+        assert_eq!(state.deadline, Some(t + Duration::from_secs(60)));
+        let broken = Item {
+            kind: Kind::X25519,
+            source: "x".into(),
+            secret: Zeroizing::new(b"not a key".to_vec()),
+            passphrase: Zeroizing::new(Vec::new()),
+            primed: None,
+        };
+        let (answer, _) = state.answer(add(vec![broken], 366 * 86_400), t + Duration::from_secs(2));
+        assert!(matches!(answer, Response::Error(_)));
+        assert_eq!(state.deadline, Some(t + Duration::from_secs(60)));
+        // A real key extends it, never past 366 days.
+        state.answer(
+            add(vec![x25519_item(&identity)], u64::MAX),
+            t + Duration::from_secs(3),
+        );
+        assert_eq!(
+            state.deadline,
+            Some(t + Duration::from_secs(3) + MAX_TIMEOUT)
+        );
+        let (status, _) = state.answer(Request::Status, t + Duration::from_secs(3));
+        let Response::Status(status) = status else {
+            panic!("{status:?}")
+        };
+        assert_eq!(status.locks_in, Some(366 * 86_400));
     }
 }

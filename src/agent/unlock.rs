@@ -104,11 +104,7 @@ pub fn status(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8,
         Ok(_) => return Err(UserError::new("the agent gave an unexpected answer")),
         Err(e) => return Err(UserError::new(format!("cannot talk to the agent: {e}"))),
     };
-    let mut text = format!(
-        "pid {}\nsocket {}\n",
-        status.pid,
-        super::socket_path(env).display()
-    );
+    let mut text = format!("pid {}\nsocket {}\n", status.pid, agent.path().display());
     for line in &status.holds {
         text.push_str(&format!("holds {line}\n"));
     }
@@ -117,7 +113,7 @@ pub fn status(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8,
         (false, Some(secs)) => text.push_str(&format!("locks in {}\n", super::describe_secs(secs))),
         (false, None) => {}
     }
-    crate::error::write_data(out, text.as_bytes())?;
+    crate::error::write_data(out, crate::output::printable_text(&text).as_bytes())?;
     Ok(if status.holds.is_empty() { 1 } else { 0 })
 }
 
@@ -128,8 +124,7 @@ fn start(env: &Env) -> Result<Agent, UserError> {
     if let Some(agent) = Agent::connect(env)? {
         return Ok(agent);
     }
-    let socket = super::socket_path(env);
-    super::check_dir(&socket, true)?;
+    let socket = super::new_socket(env)?;
     let exe = std::env::current_exe().map_err(|e| {
         UserError::new(format!(
             "cannot find the teamotp program to start the agent: {e}"
@@ -366,7 +361,9 @@ pub fn complete_names(
     };
     let mut text = String::new();
     for account in parsed.accounts() {
-        if account.name.is_empty() || account.name.chars().any(char::is_control) {
+        // A name the shell would have to escape (a control, bidi or invisible character) is not
+        // offered: the candidate list is shown by the shell as it is.
+        if account.name.is_empty() || account.name.chars().any(crate::output::is_unsafe) {
             continue;
         }
         text.push_str(&account.name);

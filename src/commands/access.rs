@@ -635,8 +635,8 @@ pub fn audit(
 
 fn describe(key: &str, label: &str) -> String {
     match label {
-        "" => recipients::short(key),
-        label => format!("{} ({})", printable(label), recipients::short(key)),
+        "" => recipients::shown(key),
+        label => format!("{} ({})", printable(label), recipients::shown(key)),
     }
 }
 

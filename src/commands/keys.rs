@@ -117,10 +117,16 @@ pub fn whoami(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Result
                     found += 1;
                     let kind = recipients::Kind::of(key).name();
                     write_data(out, format!("{key}\n").as_bytes())?;
+                    // A key `members` and the review show by its fingerprint (ssh-rsa, post-quantum):
+                    // the same fingerprint here, to compare out of band.
+                    let fingerprint = match recipients::shown(key) == *key {
+                        true => String::new(),
+                        false => format!(" (fingerprint {})", recipients::fingerprint(key)),
+                    };
                     let _ = writeln!(
                         err,
-                        "teamotp: line {found}: {kind} key from {}",
-                        path.display()
+                        "teamotp: line {found}: {kind} key from {}{fingerprint}",
+                        path.display(),
                     );
                 }
                 for note in notes {

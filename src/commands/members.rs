@@ -48,7 +48,7 @@ fn member_line(kind: &Kind, status: Option<&str>, member: &Member) -> String {
     if let Some(status) = status {
         line.push_str(&format!("{status:<7}  "));
     }
-    line.push_str(&member.key);
+    line.push_str(&recipients::shown(&member.key));
     if let Some(label) = &member.label {
         line.push_str(&format!("  # {}", printable(label)));
     }
@@ -97,7 +97,7 @@ pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         }
     }
     for line in lines {
-        crate::error::write_data(out, format!("{line}\n").as_bytes())?;
+        crate::error::write_data(out, format!("{}\n", printable(&line)).as_bytes())?;
     }
     if let Some(next) = &next {
         let ready = members
@@ -290,7 +290,7 @@ pub fn members_rm(
     let label = member
         .label
         .clone()
-        .unwrap_or_else(|| recipients::short(&member.key));
+        .unwrap_or_else(|| recipients::shown(&member.key));
     open.document.mark_all(&Reenrol {
         since: crate::time::date(ctx.now),
         members: vec![label],
@@ -556,7 +556,7 @@ fn next_listing(next: &Next) -> Vec<String> {
         .iter()
         .zip(&next.replaces)
         .map(|(m, r)| match r {
-            Some(old) => format!("{}  (replaces {})", m.entry(), recipients::short(old)),
+            Some(old) => format!("{}  (replaces {})", m.entry(), recipients::shown(old)),
             None => format!("{}  (joins)", m.entry()),
         })
         .collect()

@@ -382,8 +382,9 @@ pub fn check(shown: &Shown, strict: bool, out: &mut dyn Write, err: &mut dyn Wri
             };
             writeln!(
                 out,
-                "  '{}': since {since}, removed: {}",
+                "  '{}': since {}, removed: {}",
                 printable(name),
+                printable(since),
                 printable(&mark.who())
             )?;
         }
@@ -428,7 +429,7 @@ fn check_one(vault: &Loaded, out: &mut dyn Write, err: &mut dyn Write) -> Result
         writeln!(
             out,
             "{}:{}: '{}': the name is used on lines {} (names must be unique)",
-            vault.label,
+            printable(&vault.label),
             lines[0],
             printable(&name),
             lines.join(", ")

@@ -70,6 +70,10 @@ impl From<age::DecryptError> for Failure {
             },
             E::UnknownFormat => Failure::UnknownFormat(e.to_string().replace('\n', " ")),
             E::Plugin(_) | E::PluginResolve(_) => Failure::Plugin(e.to_string().replace('\n', " ")),
+            // A plugin that died or broke the protocol (`vault::plugin`): not a damaged file.
+            E::Io(ref io) if super::plugin::failure(io).is_some() => {
+                Failure::Plugin(super::plugin::failure(io).unwrap_or_default())
+            }
             E::InvalidHeader | E::InvalidMac | E::DecryptionFailed | E::Io(_) => {
                 Failure::Damaged(e.to_string().replace('\n', " "))
             }

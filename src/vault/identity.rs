@@ -163,12 +163,23 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
     if others || identities.is_empty() {
         let file = age::IdentityFile::from_buffer(BufReader::new(&rest[..]))
             .map_err(|_| not_identity())?
-            .with_callbacks(TtyCallbacks);
+            .with_callbacks(super::plugin::Paused(TtyCallbacks));
         let classic = file.into_identities().map_err(|e| {
             UserError::new(format!("cannot use the plugin identity in '{shown}': {e}"))
                 .hint("install the age-plugin-NAME program it names, on PATH")
         })?;
-        identities.extend(classic.into_iter().map(|i| i as Box<dyn age::Identity>));
+        // A file naming a plugin: age's waits for it are bounded (`vault::plugin`).
+        let plugins = super::plugin::names(&rest).join(", ");
+        identities.extend(classic.into_iter().map(|inner| -> Box<dyn age::Identity> {
+            if plugins.is_empty() {
+                inner
+            } else {
+                Box::new(super::plugin::Identity {
+                    inner,
+                    plugin: plugins.clone(),
+                })
+            }
+        }));
     }
     if identities.is_empty() {
         return Err(not_identity());

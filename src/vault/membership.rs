@@ -277,7 +277,7 @@ pub fn describe_keys(keys: &[String], known: &[Member]) -> String {
     keys.iter()
         .map(|key| match known.iter().find(|m| &m.key == key) {
             Some(member) => member.describe(),
-            None => super::recipients::short(key),
+            None => super::recipients::shown(key),
         })
         .collect::<Vec<_>>()
         .join(", ")

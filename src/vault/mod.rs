@@ -14,6 +14,7 @@ pub mod load;
 pub mod membership;
 pub mod otpauth;
 pub mod pin;
+pub mod plugin;
 pub mod pq;
 pub mod recipients;
 pub mod records;

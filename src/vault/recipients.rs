@@ -96,9 +96,10 @@ impl Member {
         Kind::of(&self.key)
     }
 
-    /// `label (key)` or just the key, shortened for messages; the label made printable.
+    /// `label (key)` or just the key, for messages: the key as [`shown`] (never shortened to ends another
+    /// key could share), the label made printable.
     pub fn describe(&self) -> String {
-        let key = short(&self.key);
+        let key = shown(&self.key);
         match &self.label {
             Some(label) => format!("{} ({key})", printable(label)),
             None => key,
@@ -148,13 +149,12 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
     let mut replaces: Option<String> = None;
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        if raw.is_empty() {
             label = None;
             replaces = None;
             continue;
         }
-        if let Some(comment) = trimmed.strip_prefix('#') {
+        if let Some(comment) = raw.strip_prefix('#') {
             let comment = comment.trim();
             if let Some(key) = comment.strip_prefix(REPLACES) {
                 replaces = Some(key.trim().to_owned());
@@ -163,7 +163,7 @@ fn parse_lines(text: &str, shown: &str, lenient: bool) -> Result<Parsed, UserErr
             label = (!comment.is_empty()).then(|| comment.to_owned());
             continue;
         }
-        match recipient(trimmed) {
+        match recipient(raw) {
             Ok((key, comment)) => {
                 if let Some(first) = parsed.members.iter().find(|m| m.key == key) {
                     if !lenient {
@@ -217,10 +217,27 @@ enum Unusable {
     Invalid(String),
 }
 
-/// Checks one recipient line and returns the key as age reads it, and an SSH key's own comment. The first
-/// word that names a key type decides: options may come before it (`authorized_keys`), a comment after.
+/// The separators of an `authorized_keys` line (OpenSSH and Go's parser split on these two only).
+fn is_separator(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Checks one recipient line and returns the key in its canonical form, and an SSH key's own comment.
+/// The first word that names a key type decides: options may come before it (`authorized_keys`), a
+/// comment after. Every line the age command refuses is refused (the one exception: `authorized_keys`
+/// options, which age skips and teamotp reads), and more: an SSH key whose base64 is not canonical (bytes
+/// after the key, wrong padding, stray trailing bits) or whose type word differs from the key it holds,
+/// and an age1... key that is not in its one lower-case form. So a key has exactly one spelling, and what
+/// a review shows is the key that gets access.
 fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
-    let words: Vec<&str> = line.split_whitespace().collect();
+    if line.starts_with(char::is_whitespace) {
+        return Err(Unusable::Invalid(
+            "the line starts with a space (age refuses it): a key or a '#' comment starts at the \
+             beginning of the line"
+                .to_owned(),
+        ));
+    }
+    let words: Vec<&str> = line.split(is_separator).filter(|w| !w.is_empty()).collect();
     let kind = words.iter().position(|w| {
         *w == "ssh-ed25519"
             || *w == "ssh-rsa"
@@ -236,15 +253,19 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
         let Some(body) = words.get(position + 1) else {
             return Err(Unusable::Invalid(format!("'{kind}' has no key after it")));
         };
-        let key = format!("{kind} {body}");
-        age::ssh::Recipient::from_str(&key).map_err(|e| {
-            Unusable::Invalid(format!("not a usable SSH public key ({})", ssh_error(&e)))
-        })?;
+        let key = ssh_key(kind, body).map_err(Unusable::Invalid)?;
         let comment = words[position + 2..].join(" ");
         return Ok((key, (!comment.is_empty()).then_some(comment)));
     }
     let key = words.first().copied().unwrap_or_default();
-    if words.len() == 1 && key.starts_with("age1") {
+    if key.starts_with("age1") {
+        if words.len() > 1 || line != key {
+            return Err(Unusable::Invalid(format!(
+                "'{}' is followed by more text (age refuses the line): an age1... key stands alone \
+                 on its line, its name goes in a '#' comment above it",
+                printable(&short(key))
+            )));
+        }
         let valid = if key.starts_with("age1pq1") {
             super::pq::Recipient::from_str(key).is_ok()
         } else if key.starts_with("age1tag1") {
@@ -255,7 +276,7 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
             age::x25519::Recipient::from_str(key).is_ok()
                 || age::plugin::Recipient::from_str(key).is_ok()
         };
-        if valid {
+        if valid && canonical_bech32(key) {
             return Ok((key.to_owned(), None));
         }
         return Err(Unusable::Invalid(format!(
@@ -267,6 +288,83 @@ fn recipient(line: &str) -> Result<(String, Option<String>), Unusable> {
         "'{}' is not a recipient",
         printable(&short(line))
     )))
+}
+
+/// True when `key` is exactly how its bytes encode: lower case, and no stray padding bits (which Bech32
+/// ignores, so two spellings would open to the same key).
+fn canonical_bech32(key: &str) -> bool {
+    age_core::primitives::bech32_decode(
+        key,
+        |_| (),
+        |_| Ok(()),
+        |hrp, bytes| {
+            let bytes: Vec<u8> = bytes.collect();
+            Ok(age_core::primitives::bech32_encode(hrp, &bytes))
+        },
+    )
+    .is_ok_and(|again| again == key)
+}
+
+/// Splits an SSH wire-format `string` (a 32-bit big-endian length, then the bytes) off `blob`.
+fn ssh_string(blob: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = blob.split_first_chunk::<4>()?;
+    let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
+
+/// The decoded binary form of a canonical SSH key `TYPE BASE64`.
+fn ssh_blob(key: &str) -> Option<Vec<u8>> {
+    let (_, body) = key.split_once(' ')?;
+    data_encoding::BASE64.decode(body.as_bytes()).ok()
+}
+
+/// Checks an SSH public key (`kind`, then its base64 `body`) strictly and returns it as `KIND BASE64`.
+/// age reads only the start of the base64 (bytes glued after an ed25519 key are ignored) and Go's
+/// parser accepts stray trailing bits: both would let one key be written many ways, or a key be shown
+/// with bytes that are not part of it. Here the base64 must be canonical (padding, trailing bits), the
+/// key it holds must be of the type its line names, and nothing may follow the key in it.
+fn ssh_key(kind: &str, body: &str) -> Result<String, String> {
+    let blob = data_encoding::BASE64.decode(body.as_bytes()).map_err(|e| {
+        let why = match e.kind {
+            data_encoding::DecodeKind::Length => "its length is not a whole base64 text",
+            data_encoding::DecodeKind::Symbol => "it holds a character base64 does not use",
+            data_encoding::DecodeKind::Trailing => {
+                "its last character has stray bits set (not the canonical form)"
+            }
+            data_encoding::DecodeKind::Padding => "its '=' padding is wrong",
+        };
+        format!("the '{kind}' key is not valid base64: {why}")
+    })?;
+    let damaged = || format!("the '{kind}' key is damaged (its binary form is cut short)");
+    let (inner, mut rest) = ssh_string(&blob).ok_or_else(damaged)?;
+    if inner != kind.as_bytes() {
+        return Err(format!(
+            "the line says '{kind}' but the key is a '{}' key",
+            printable(&String::from_utf8_lossy(inner))
+        ));
+    }
+    let fields = if kind == "ssh-ed25519" { 1 } else { 2 };
+    for _ in 0..fields {
+        let (field, after) = ssh_string(rest).ok_or_else(damaged)?;
+        if kind == "ssh-ed25519" && field.len() != 32 {
+            return Err(format!(
+                "an ssh-ed25519 key is 32 bytes, and this one is {}",
+                field.len()
+            ));
+        }
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} bytes follow the '{kind}' key inside its base64 (age would ignore them; they are \
+             not part of the key)",
+            rest.len()
+        ));
+    }
+    let key = format!("{kind} {body}");
+    age::ssh::Recipient::from_str(&key)
+        .map_err(|e| format!("not a usable SSH public key ({})", ssh_error(&e)))?;
+    Ok(key)
 }
 
 /// Why age refused an SSH public key, in words (its error type has no `Display`; its `Debug` text such as
@@ -326,15 +424,26 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
             let plugin = age::plugin::Recipient::from_str(&m.key)
                 .map_err(|e| UserError::new(format!("bad recipient on line {}: {e}", m.line)))?;
             let name = plugin.plugin().to_owned();
-            age::plugin::RecipientPluginV1::new(&name, &[plugin], &[], crate::tty::TtyCallbacks)
-                .map(|r| Box::new(r) as _)
-                .map_err(|e| {
-                    UserError::new(format!(
-                        "cannot use the plugin recipient on line {}: {e}",
-                        m.line
-                    ))
-                    .hint(format!("install age-plugin-{name} on PATH"))
-                })
+            age::plugin::RecipientPluginV1::new(
+                &name,
+                &[plugin],
+                &[],
+                super::plugin::Paused(crate::tty::TtyCallbacks),
+            )
+            // age's wait for the plugin is bounded (`vault::plugin`).
+            .map(|inner| {
+                Box::new(super::plugin::Recipient {
+                    inner,
+                    plugin: name.clone(),
+                }) as _
+            })
+            .map_err(|e| {
+                UserError::new(format!(
+                    "cannot use the plugin recipient on line {}: {e}",
+                    m.line
+                ))
+                .hint(format!("install age-plugin-{name} on PATH"))
+            })
         })
         .collect()
 }
@@ -424,7 +533,8 @@ fn entry(member: &Member) -> String {
     }
 }
 
-/// A key shortened for messages: `age1abc…xyz`, `ssh-ed25519 AAAA…wxyz`.
+/// Text that did not parse as a key, shortened for an error message: `age1abc…xyz`. A parsed key is
+/// always shown by [`shown`].
 pub fn short(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 24 {
@@ -435,23 +545,41 @@ pub fn short(key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// Keys longer than this are shown by their ends and a fingerprint in reviews.
+/// Keys longer than this (post-quantum keys, long plugin keys) are shown by their fingerprint.
 const LONG_KEY: usize = 100;
 
-/// A key as a review shows it: whole, or (longer than 100 characters, e.g. a post-quantum key) its first
-/// and last 20 characters and the SHA-256 of the whole key, so that no two keys can look the same.
+/// The SHA-256 fingerprint of a key, as `SHA256:` and the unpadded base64 of the digest. For an SSH key
+/// it is taken over the key's binary form, exactly what `ssh-keygen -l` prints for it; for an `age1...`
+/// key over its text (`printf %s KEY | openssl dgst -sha256 -binary | base64` gives it, less the `=`).
+/// `teamotp members`, the recipients review and `teamotp whoami` show it, so it can be compared out of
+/// band.
+pub fn fingerprint(key: &str) -> String {
+    let digest = match ssh_blob(key).filter(|_| key.starts_with("ssh-")) {
+        Some(blob) => super::load::hash(&blob),
+        None => super::load::hash(key.as_bytes()),
+    };
+    format!("SHA256:{}", data_encoding::BASE64_NOPAD.encode(&digest))
+}
+
+/// A key as `members`, a review and every message show it: something its owner could not have chosen to
+/// look like another key. X25519, ssh-ed25519 and hardware tag keys whole (the canonical form a parsed key
+/// always has); ssh-rsa keys as `ssh-rsa SHA256:...` (the `ssh-keygen -l` fingerprint) and post-quantum
+/// and long plugin keys as `age1pq1 SHA256:...` (the prefix, then the [`fingerprint`]). Two different
+/// keys are never shown alike: a whole key is itself, and a fingerprint is a SHA-256 of the whole key.
 pub fn shown(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= LONG_KEY {
-        return key.to_owned();
+    let fingerprinted = match Kind::of(key) {
+        Kind::SshRsa | Kind::Pq | Kind::TagPq => true,
+        Kind::X25519 | Kind::SshEd25519 | Kind::Tag => false,
+        Kind::Plugin(_) => key.chars().count() > LONG_KEY,
+    };
+    if !fingerprinted {
+        return printable(key).into_owned();
     }
-    let head: String = chars[..20].iter().collect();
-    let tail: String = chars[chars.len() - 20..].iter().collect();
-    let digest = super::load::hash(key.as_bytes());
-    format!(
-        "{head}…{tail} SHA-256:{}",
-        data_encoding::HEXLOWER.encode(&digest)
-    )
+    let prefix = match key.split_once(' ') {
+        Some((kind, _)) => kind,
+        None => key.get(..=key.rfind('1').unwrap_or(0)).unwrap_or(key),
+    };
+    format!("{} {}", printable(prefix), fingerprint(key))
 }
 
 #[cfg(test)]
@@ -537,15 +665,37 @@ mod tests {
         assert!(parse(&hidden, "r").is_err());
     }
 
+    /// An ed25519 and a 2048-bit RSA key made with `ssh-keygen`, and what `ssh-keygen -l` prints for them.
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDNwW0TczxsEzRxwnUhCsTLZaVPJ8mLDDOGz2rngMHay";
+    const ED_FINGERPRINT: &str = "SHA256:qmfIKj0KZML4wSjuSY1xhjfThVPy4PwEHriUzOP2UNc";
+    const RSA: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCRwLsSHX9s0IsRRnY798apwbC80kV9V43wG0pniLVWlggOps2Butm6OOZUas6cGk4Qieq7EaBRO17ot8L3TsSjLXn7g/Jkj667atPKtBsEsSlznnQt5w/IIpyPIZfeOiy/X0t2OJlvxBaYRqXuGZj4teNkIDJIQQ4ysjrLlQ5rkN/gs6cbi1uiHHRncW+ONJmTrNK+Zfs8HeZLW9FMTHH+7q2ApcrVMpIV+GCCJiuuiUNKqsskv8SGMnzmmvq7/W3rUI8nHHwUTuEGwDx8TYZ1o38oi8ymgnbrqsEOmwitxuwGZZ/mpyYwgjhAvY/UiT69TdqgkQpAYjKBRA7UcR2n";
+    const RSA_FINGERPRINT: &str = "SHA256:bN5su8zINeIbKBmjuS84u/KM3okDCBTLU8yRnq2ZSrM";
+
     #[test]
-    fn reviews_show_keys_whole_up_to_100_characters_and_long_keys_by_ends_and_hash() {
-        assert_eq!(shown(ALICE), ALICE);
-        let long = format!("age1pq1{}", "q".repeat(1950));
-        let shown = shown(&long);
-        let hex = data_encoding::HEXLOWER.encode(&crate::vault::load::hash(long.as_bytes()));
+    fn fingerprints_are_what_ssh_keygen_prints() {
+        assert_eq!(fingerprint(ED), ED_FINGERPRINT);
+        assert_eq!(fingerprint(RSA), RSA_FINGERPRINT);
         assert_eq!(
-            shown,
-            format!("age1pq1qqqqqqqqqqqqq…qqqqqqqqqqqqqqqqqqqq SHA-256:{hex}")
+            parse(&format!("{RSA} rsa\n"), "r").unwrap().members[0].key,
+            RSA
+        );
+    }
+
+    #[test]
+    fn reviews_show_short_keys_whole_and_rsa_and_post_quantum_keys_by_fingerprint() {
+        assert_eq!(shown(ALICE), ALICE);
+        assert_eq!(shown(ED), ED);
+        assert_eq!(shown(TAG), TAG);
+        assert_eq!(shown(RSA), format!("ssh-rsa {RSA_FINGERPRINT}"));
+        let pq = pq_key();
+        let digest = crate::vault::load::hash(pq.as_bytes());
+        assert_eq!(
+            shown(&pq),
+            format!(
+                "age1pq1 SHA256:{}",
+                data_encoding::BASE64_NOPAD.encode(&digest)
+            )
         );
         let member = Member {
             key: ALICE.into(),
@@ -555,6 +705,98 @@ mod tests {
         assert_eq!(
             member.entry(),
             format!("{ALICE}  # {}", printable("Al\u{7}ice"))
+        );
+        assert_eq!(
+            member.describe(),
+            format!("{} ({ALICE})", printable("Al\u{7}ice"))
+        );
+    }
+
+    /// Regression (issue 20, finding 2): age ignores bytes glued after an ed25519 key's base64, so a line
+    /// holding the attacker's key plus the ending of a colleague's key was accepted, and shown by its ends.
+    /// Each line here is one the Go `age` CLI 1.1.1 refuses (checked with `age -R`), or one it accepts but
+    /// that spells a key a second way (stray trailing bits, a type word that is not the key's type).
+    #[test]
+    fn non_canonical_keys_are_refused_naming_the_line() {
+        let body = ED.split_once(' ').unwrap().1;
+        // The key with one byte glued on, its base64 padded, and bits set after that byte's last bit.
+        let mut glued = data_encoding::BASE64.decode(body.as_bytes()).unwrap();
+        glued.push(0);
+        let glued = data_encoding::BASE64.encode(&glued);
+        assert!(glued.ends_with("AA=="));
+        let stray = format!("{}AB==", &glued[..glued.len() - 4]);
+        for (line, reason) in [
+            (
+                format!("ssh-ed25519 {body}AAAA"),
+                "3 bytes follow the 'ssh-ed25519' key",
+            ),
+            (
+                format!("ssh-ed25519 {body}xyz"),
+                "its length is not a whole base64 text",
+            ),
+            (
+                format!("ssh-ed25519 {}", &body[..body.len() - 1]),
+                "its length",
+            ),
+            (format!("ssh-ed25519 {body}="), "its length"),
+            (format!("ssh-ed25519 {stray}"), "stray bits"),
+            (format!("ssh-ed25519 {glued}"), "1 bytes follow"),
+            (
+                format!("ssh-ed25519 {}", glued.trim_end_matches('=')),
+                "its length",
+            ),
+            (
+                format!("ssh-rsa {body}"),
+                "the line says 'ssh-rsa' but the key is a 'ssh-ed25519' key",
+            ),
+            (
+                format!("ssh-ed25519 {}", RSA.split_once(' ').unwrap().1),
+                "the line says",
+            ),
+            (format!("{RSA}AAAA"), "bytes follow the 'ssh-rsa' key"),
+            (format!("  {ED}"), "starts with a space"),
+            (format!(" {ALICE}"), "starts with a space"),
+            ("   ".to_owned(), "starts with a space"),
+            ("  # Bob".to_owned(), "starts with a space"),
+            (format!("{ALICE} "), "is followed by more text"),
+            (format!("{ALICE} # Alice"), "is followed by more text"),
+            (ALICE.to_uppercase(), "is not a recipient"),
+            (format!("{ALICE}x"), "is not a valid age recipient"),
+            (format!("ssh-ed25519\u{a0}{body}"), "is not a recipient"),
+        ] {
+            let text = format!("# Alice\n{ALICE}\n{line}\n");
+            let err = parse(&text, "r").unwrap_err();
+            assert!(err.message.starts_with("r:3: "), "{line}: {}", err.message);
+            assert!(err.message.contains(reason), "{line}: {}", err.message);
+            assert!(parse_lenient(&text, "r").is_err(), "{line}");
+        }
+        // An ed25519 key of the wrong length inside a well-formed blob.
+        let mut blob = vec![0, 0, 0, 11];
+        blob.extend_from_slice(b"ssh-ed25519");
+        blob.extend_from_slice(&[0, 0, 0, 31]);
+        blob.extend_from_slice(&[7; 31]);
+        let line = format!("ssh-ed25519 {}", data_encoding::BASE64.encode(&blob));
+        let err = parse(&line, "r").unwrap_err();
+        assert_eq!(
+            err.message,
+            "r:1: an ssh-ed25519 key is 32 bytes, and this one is 31"
+        );
+        // What age accepts stays accepted: two spaces or a tab, comments, trailing spaces after an SSH key,
+        // CRLF line ends.
+        for line in [
+            format!("ssh-ed25519  {body}"),
+            format!("ssh-ed25519\t{body}\tme"),
+            format!("{ED} comment with spaces "),
+            format!("no-pty {ED} with options"),
+        ] {
+            assert_eq!(parse(&line, "r").unwrap().members[0].key, ED, "{line}");
+        }
+        assert_eq!(
+            parse(&format!("{ALICE}\r\n# c\r\n{ED}\r\n"), "r")
+                .unwrap()
+                .members
+                .len(),
+            2
         );
     }
 

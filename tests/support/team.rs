@@ -105,15 +105,21 @@ pub fn rsa_pub() -> String {
     ssh_public("id_rsa.pub").0
 }
 
-/// How messages shorten a key: the first 16 characters, an ellipsis, the last 6.
-pub fn short(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 24 {
-        return key.to_owned();
+/// How messages and reviews show a key (issue 20): whole, except an ssh-rsa key, shown by the fingerprint
+/// `ssh-keygen -l` prints (`SHA256:` and the unpadded base64 of the SHA-256 of the key's binary form).
+pub fn shown(key: &str) -> String {
+    use sha2::Digest;
+    match key.strip_prefix("ssh-rsa ") {
+        Some(body) => {
+            let blob = data_encoding::BASE64.decode(body.as_bytes()).unwrap();
+            let digest = sha2::Sha256::digest(&blob);
+            format!(
+                "ssh-rsa SHA256:{}",
+                data_encoding::BASE64_NOPAD.encode(&digest)
+            )
+        }
+        None => key.to_owned(),
     }
-    let head: String = chars[..16].iter().collect();
-    let tail: String = chars[chars.len() - 6..].iter().collect();
-    format!("{head}…{tail}")
 }
 
 /// The shared [`super::Sandbox`] (prefix `teamotp-team-`, private key copies in `keys/`) whose runs are
