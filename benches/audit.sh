@@ -40,7 +40,7 @@ secret() { printf '%s' "$1" | sha256sum | head -c 32 | tr 'a-f0-9' 'A-P' | tr -d
 {
     echo "name,secret"
     for i in $(seq 1 "$accounts"); do echo "account-$i,$(secret "s$i")"; done
-} | t import --format csv - >/dev/null 2>&1
+} | t import --format gauth - >/dev/null 2>&1
 for i in 1 2 3 4; do "$bin" keygen -o "$work/member$i.txt" >"$work/member$i.pub"; done
 git add -A && git commit -qm "the vault"
 echo "bench: making $commits commits" >&2

@@ -63,12 +63,12 @@ fn open_for(env: &Env, identities: &identity::Identities) -> impl FnMut(&[u8]) -
         };
         let plain = plain?;
         let parsed = crate::vault::parse(&plain).ok()?;
-        Some(Held {
-            secrets: parsed
+        Some(Held::new(
+            parsed
                 .accounts()
                 .map(|a| (history::digest(&a.secret), a.name.clone()))
                 .collect(),
-        })
+        ))
     }
 }
 
@@ -150,7 +150,7 @@ impl Looked {
         let versions = self.versions();
         let mut start = None;
         for v in versions {
-            if v.recipients.keys.iter().any(|k| k == key) {
+            if v.recipients.has(key) {
                 start = start.or(Some(v));
             } else {
                 start = None;
@@ -164,7 +164,7 @@ impl Looked {
         let versions = self.versions();
         let last = versions
             .iter()
-            .rposition(|v| v.recipients.keys.iter().any(|k| k == key));
+            .rposition(|v| v.recipients.has(key));
         match last {
             Some(i) => (versions.get(i), versions.get(i + 1)),
             None => (None, None),
@@ -187,7 +187,7 @@ fn readable(looked: &Looked, key: &str, digest: &[u8; 32]) -> Readable {
     let mut last = None;
     let mut unknown = 0;
     for (i, v) in looked.versions().iter().enumerate() {
-        if !v.recipients.keys.iter().any(|k| k == key) {
+        if !v.recipients.has(key) {
             continue;
         }
         match &looked.held[i] {
@@ -294,7 +294,7 @@ pub fn access(
             let ever = l
                 .versions()
                 .iter()
-                .any(|v| v.recipients.keys.iter().any(|k| k == key));
+                .any(|v| v.recipients.has(key));
             if !member_now && !ever {
                 continue;
             }
@@ -458,6 +458,15 @@ pub fn audit(
             printable(&l.name),
             printable(&l.path.display().to_string())
         ));
+        // Every key that ever was a recipient, once.
+        let mut keys: Vec<String> = l
+            .versions()
+            .iter()
+            .flat_map(|v| v.recipients.keys.iter().cloned())
+            .chain(l.now.iter().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
         for (name, digest) in accounts {
             let versions = l.versions();
             // When the current secret was set: the first version of the last run holding it.
@@ -487,14 +496,7 @@ pub fn audit(
                 (Some(_), false) => "at or before",
             };
             let mut readers: Vec<Reader> = Vec::new();
-            let mut keys: Vec<&String> = versions
-                .iter()
-                .flat_map(|v| &v.recipients.keys)
-                .chain(&l.now)
-                .collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
+            for key in &keys {
                 let member_now = l.now.contains(key);
                 let (from, until, basis) = match readable(&l, key, digest) {
                     Readable::Yes(first, last) => {

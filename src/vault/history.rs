@@ -60,11 +60,24 @@ impl Basis {
 #[derive(Debug, Clone, Default)]
 pub struct Held {
     pub secrets: Vec<([u8; 32], String)>,
+    digests: std::collections::HashSet<[u8; 32]>,
 }
 
 impl Held {
+    pub fn new(secrets: Vec<([u8; 32], String)>) -> Held {
+        let digests = secrets.iter().map(|(d, _)| *d).collect();
+        Held { secrets, digests }
+    }
+
     pub fn holds(&self, digest: &[u8; 32]) -> bool {
-        self.secrets.iter().any(|(d, _)| d == digest)
+        self.digests.contains(digest)
+    }
+}
+
+impl Recipients {
+    /// `key` is one of them (the keys are sorted).
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
     }
 }
 
