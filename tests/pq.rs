@@ -175,3 +175,60 @@ fn typage_decrypts_what_teamotp_writes() {
         assert_eq!(output.stdout, plaintext, "armored: {armored}");
     }
 }
+
+/// What teamotp writes to post-quantum members carries its record of the recipients (a stanza with the
+/// same `postquantum` label as the others): typage still decrypts it, and the record names exactly the
+/// keys (issue 19).
+#[test]
+fn typage_decrypts_a_teamotp_vault_with_its_recipients_record() {
+    let Some(dir) = support::typage_dir() else {
+        return;
+    };
+    let typage = String::from_utf8(fixture("recipient.txt"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let other = pq::Identity::generate().to_public().to_string();
+    let members: Vec<teamotp::vault::recipients::Member> = [&typage, &other]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| teamotp::vault::recipients::Member {
+            key: (*key).clone(),
+            label: None,
+            line: i + 1,
+        })
+        .collect();
+    let plaintext = b"name,secret\nGitHub,JBSWY3DPEHPK3PXP\n";
+    let tmp = tempfile::tempdir().unwrap();
+    for armored in [false, true] {
+        let out = teamotp::vault::store::encrypt(
+            plaintext,
+            &teamotp::vault::store::Protection::Recipients(&members),
+            armored,
+        )
+        .unwrap();
+        let mut expected = vec![typage.clone(), other.clone()];
+        expected.sort();
+        assert_eq!(
+            teamotp::vault::membership::recorded(&out),
+            teamotp::vault::membership::Recorded::Keys(teamotp::vault::membership::Record {
+                keys: expected
+            })
+        );
+        let path = tmp.path().join("vault.age");
+        std::fs::write(&path, &out).unwrap();
+        let output = Command::new("node")
+            .current_dir(&dir)
+            .arg("decrypt.mjs")
+            .arg(fixtures().join("identity.txt"))
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "typage failed (armored: {armored}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stdout, plaintext, "armored: {armored}");
+    }
+}

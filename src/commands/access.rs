@@ -162,9 +162,7 @@ impl Looked {
     /// The last version `key` was a recipient of, and the version after it (its removal).
     fn last_and_removal(&self, key: &str) -> (Option<&Version>, Option<&Version>) {
         let versions = self.versions();
-        let last = versions
-            .iter()
-            .rposition(|v| v.recipients.has(key));
+        let last = versions.iter().rposition(|v| v.recipients.has(key));
         match last {
             Some(i) => (versions.get(i), versions.get(i + 1)),
             None => (None, None),
@@ -291,10 +289,7 @@ pub fn access(
         );
         for l in &looked {
             let member_now = l.now.iter().any(|k| k == key);
-            let ever = l
-                .versions()
-                .iter()
-                .any(|v| v.recipients.has(key));
+            let ever = l.versions().iter().any(|v| v.recipients.has(key));
             if !member_now && !ever {
                 continue;
             }
