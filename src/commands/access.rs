@@ -21,6 +21,9 @@ use crate::vault::membership::{self, Recorded};
 use crate::vault::recipients::{self, Member};
 use crate::vault::{Source, decrypt, identity, load};
 
+/// Why a passphrase vault is left out of access reviews.
+const PASSPHRASE_VAULT: &str = "a passphrase vault has no recipients";
+
 /// A vault to look at: its name (config name or file name) and path.
 pub struct Place {
     pub name: String,
@@ -85,6 +88,11 @@ fn look(place: &Place, env: &Env, err: &mut dyn Write) -> Result<Looked, UserErr
             .unwrap_or_default();
     let current = crate::files::read(&place.path)
         .map_err(|e| UserError::new(format!("cannot read '{}': {e}", place.path.display())))?;
+    if membership::recorded(&current) == Recorded::Passphrase {
+        return Err(UserError::new(format!(
+            "{PASSPHRASE_VAULT}: access reviews are for vaults shared by keys"
+        )));
+    }
     let now = match membership::recorded(&current) {
         Recorded::Keys(record) => record.keys,
         _ => membership::Record::of(&members).keys,
@@ -173,8 +181,9 @@ impl Looked {
 /// Could `key` read the secret with `digest`: the versions it was a recipient of that held it.
 #[derive(Debug, PartialEq, Eq)]
 enum Readable {
-    /// Yes: the first and the last such version (indexes).
-    Yes(usize, usize),
+    /// Yes: the first and the last such version (indexes), and whether every version it rests on
+    /// recorded its recipients (else some come from the recipients file of their commit, unverified).
+    Yes(usize, usize, bool),
     /// Not in any version you could open; `n` versions it was a recipient of are not yours to open.
     Unknown(usize),
     No,
@@ -184,6 +193,7 @@ fn readable(looked: &Looked, key: &str, digest: &[u8; 32]) -> Readable {
     let mut first = None;
     let mut last = None;
     let mut unknown = 0;
+    let mut verified = true;
     for (i, v) in looked.versions().iter().enumerate() {
         if !v.recipients.has(key) {
             continue;
@@ -192,13 +202,14 @@ fn readable(looked: &Looked, key: &str, digest: &[u8; 32]) -> Readable {
             Some(held) if held.holds(digest) => {
                 first = first.or(Some(i));
                 last = Some(i);
+                verified &= v.recipients.basis == Basis::Recorded;
             }
             Some(_) => {}
             None => unknown += 1,
         }
     }
     match (first, last) {
-        (Some(a), Some(b)) => Readable::Yes(a, b),
+        (Some(a), Some(b)) => Readable::Yes(a, b, verified),
         _ if unknown > 0 => Readable::Unknown(unknown),
         _ => Readable::No,
     }
@@ -328,15 +339,21 @@ pub fn access(
                 continue;
             };
             for (name, digest) in accounts {
+                let unverified = |verified: bool| match verified {
+                    true => "",
+                    false => " [per the recipients file, unverified]",
+                };
                 let verdict = match readable(l, key, digest) {
-                    Readable::Yes(first, _) if member_now => format!(
-                        "can read its current secret (since {})",
-                        crate::time::date(l.versions()[first].time)
-                    ),
-                    Readable::Yes(first, last) => format!(
-                        "could read its current secret ({} to {}): re-enrol it",
+                    Readable::Yes(first, _, verified) if member_now => format!(
+                        "can read its current secret (since {}){}",
                         crate::time::date(l.versions()[first].time),
-                        crate::time::date(l.versions()[last].time)
+                        unverified(verified)
+                    ),
+                    Readable::Yes(first, last, verified) => format!(
+                        "could read its current secret ({} to {}): re-enrol it{}",
+                        crate::time::date(l.versions()[first].time),
+                        crate::time::date(l.versions()[last].time),
+                        unverified(verified)
                     ),
                     Readable::Unknown(n) => format!(
                         "unknown: {n} version{} it was a recipient of {} not yours to open",
@@ -409,6 +426,15 @@ pub fn audit(
     for place in places {
         let l = match look(place, env, err) {
             Ok(l) => l,
+            Err(e) if e.message.starts_with(PASSPHRASE_VAULT) => {
+                let _ = writeln!(
+                    err,
+                    "teamotp: note: {}: {}; left out",
+                    printable(&place.name),
+                    e.message
+                );
+                continue;
+            }
             Err(e) => {
                 let _ = writeln!(
                     err,
@@ -494,7 +520,7 @@ pub fn audit(
             for key in &keys {
                 let member_now = l.now.contains(key);
                 let (from, until, basis) = match readable(&l, key, digest) {
-                    Readable::Yes(first, last) => {
+                    Readable::Yes(first, last, _) => {
                         let until = match member_now {
                             true => None,
                             false => Some(
