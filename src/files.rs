@@ -392,16 +392,10 @@ fn is_committed_link(link: &Path) -> bool {
     if !real_dir.ancestors().any(|d| d.join(".git").exists()) {
         return false;
     }
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(&real_dir)
-        .args(["ls-files", "--error-unmatch", "--"])
-        .arg(name)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    crate::git::output(&real_dir, &["ls-files", "--error-unmatch", "--", name]).is_ok()
 }
 
 /// A link is followed only when it belongs to the caller (or to root): a teammate's link in a shared

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod env;
 pub mod error;
 pub mod files;
+pub mod git;
 pub mod hygiene;
 pub mod import;
 pub mod output;
@@ -30,8 +31,8 @@ use clap::CommandFactory;
 use cli::{Cli, Color, Command, MembersAction};
 use commands::write::Context;
 use commands::{
-    access, accounts, agent as agent_cmd, clip, create, exchange, git, help, keys, members, merge,
-    read, vaults,
+    access, accounts, agent as agent_cmd, clip, create, exchange, git as git_cmd, help, keys,
+    members, merge, read, vaults,
 };
 use env::Env;
 use error::UserError;
@@ -328,7 +329,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             err,
         )),
         Some(Command::Qr { query }) => done(exchange::qr(&ctx, &query, err)),
-        Some(Command::GitSetup) => done(git::setup(&ctx, err)),
+        Some(Command::GitSetup) => done(git_cmd::setup(&ctx, err)),
         Some(Command::MergeRecipients {
             base,
             ours,
@@ -341,7 +342,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             path.as_deref(),
             err,
         )?),
-        Some(Command::Textconv { input }) => done(git::textconv(&ctx, &input, out, err)),
+        Some(Command::Textconv { input }) => done(git_cmd::textconv(&ctx, &input, out, err)),
         Some(Command::MergeDriver {
             base,
             ours,

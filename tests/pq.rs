@@ -160,19 +160,7 @@ fn typage_decrypts_what_teamotp_writes() {
         writer.finish().unwrap().finish().unwrap();
         let path = tmp.path().join("vault.age");
         std::fs::write(&path, &out).unwrap();
-        let output = Command::new("node")
-            .current_dir(&dir)
-            .arg("decrypt.mjs")
-            .arg(fixtures().join("identity.txt"))
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "typage failed (armored: {armored}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(output.stdout, plaintext, "armored: {armored}");
+        assert_eq!(typage_decrypt(&dir, &path), plaintext, "armored: {armored}");
     }
 }
 
@@ -217,18 +205,23 @@ fn typage_decrypts_a_teamotp_vault_with_its_recipients_record() {
         );
         let path = tmp.path().join("vault.age");
         std::fs::write(&path, &out).unwrap();
-        let output = Command::new("node")
-            .current_dir(&dir)
-            .arg("decrypt.mjs")
-            .arg(fixtures().join("identity.txt"))
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "typage failed (armored: {armored}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(output.stdout, plaintext, "armored: {armored}");
+        assert_eq!(typage_decrypt(&dir, &path), plaintext, "armored: {armored}");
     }
+}
+
+/// typage's decryption of `path` with the fixture identity: its plaintext (a failure fails the test).
+fn typage_decrypt(dir: &Path, path: &Path) -> Vec<u8> {
+    let output = Command::new("node")
+        .current_dir(dir)
+        .arg("decrypt.mjs")
+        .arg(fixtures().join("identity.txt"))
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "typage failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }

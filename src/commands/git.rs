@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::write::Context;
 use crate::error::UserError;
@@ -74,20 +73,7 @@ fn write_regular(path: &Path, text: &str) -> Result<(), UserError> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
-    if !output.status.success() {
-        return Err(UserError::new(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    crate::git::text(dir, args).map(|text| text.trim().to_owned())
 }
 
 /// `teamotp git-setup`: `.gitattributes` and the local config of the diff and merge drivers, in the

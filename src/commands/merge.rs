@@ -10,7 +10,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use super::write::{self, Context};
 use crate::error::UserError;
@@ -520,7 +519,8 @@ pub fn finish_pending(ctx: &Context, err: &mut dyn Write) -> Result<(), UserErro
     else {
         return Ok(());
     };
-    let Ok(stages) = git(&dir, &["ls-files", "-u", "-z", "--", &file_name(&vault)]) else {
+    let Ok(stages) = crate::git::text(&dir, &["ls-files", "-u", "-z", "--", &file_name(&vault)])
+    else {
         return Ok(());
     };
     let mut blobs: [Option<String>; 3] = [None, None, None];
@@ -543,7 +543,7 @@ pub fn finish_pending(ctx: &Context, err: &mut dyn Write) -> Result<(), UserErro
     let blob = |sha: &Option<String>| -> Result<Vec<u8>, UserError> {
         match sha {
             None => Ok(Vec::new()),
-            Some(sha) => git_bytes(&dir, &["cat-file", "blob", sha]),
+            Some(sha) => crate::git::output(&dir, &["cat-file", "blob", sha]),
         }
     };
     let (base, ours_staged, theirs) = (blob(&blobs[0])?, blob(&blobs[1])?, blob(&blobs[2])?);
@@ -578,7 +578,7 @@ pub fn finish_pending(ctx: &Context, err: &mut dyn Write) -> Result<(), UserErro
         );
         return Ok(());
     }
-    git(&dir, &["add", "--", &file_name(&vault)])?;
+    crate::git::text(&dir, &["add", "--", &file_name(&vault)])?;
     let _ = writeln!(
         err,
         "teamotp: finished the merge of {shown} and staged it; complete it: git commit (or git rebase \
@@ -591,27 +591,6 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-fn git_bytes(dir: &Path, args: &[&str]) -> Result<Vec<u8>, UserError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
-    if !output.status.success() {
-        return Err(UserError::new(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(output.stdout)
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
-    git_bytes(dir, args).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 #[cfg(test)]

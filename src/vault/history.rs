@@ -128,7 +128,7 @@ impl History {
 pub fn locate(vault: &Path) -> Option<(PathBuf, String)> {
     let real = std::fs::canonicalize(vault).ok()?;
     let dir = real.parent()?;
-    let top = git_text(dir, &["rev-parse", "--show-toplevel"]).ok()?;
+    let top = crate::git::text(dir, &["rev-parse", "--show-toplevel"]).ok()?;
     let top = PathBuf::from(top.trim());
     let rel = real.strip_prefix(std::fs::canonicalize(&top).ok()?).ok()?;
     Some((top, rel.to_string_lossy().replace('\\', "/")))
@@ -140,7 +140,7 @@ pub fn read(top: &Path, rel: &str) -> Result<History, UserError> {
         Some((dir, _)) => format!("{dir}/{}", recipients::FILE_NAME),
         None => recipients::FILE_NAME.to_owned(),
     };
-    let log = git_text(
+    let log = crate::git::text(
         top,
         &[
             "log",
@@ -283,22 +283,4 @@ fn batch(top: &Path, queries: &[String]) -> Result<Vec<Option<Object>>, UserErro
     let _ = child.wait();
     results.resize(queries.len(), None);
     Ok(results)
-}
-
-fn git_text(dir: &Path, args: &[&str]) -> Result<String, UserError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
-    if !output.status.success() {
-        return Err(UserError::new(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
