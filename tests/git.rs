@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 mod support;
 
-use support::{AT, BIN, Out, TIMEOUT, need_program, xdg_env};
+use support::{AT, BIN, Out};
 
 /// What `git-setup` writes to `.gitattributes`.
 const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
@@ -86,26 +86,8 @@ impl Repo {
     }
 
     fn command(&self, program: &Path) -> assert_cmd::Command {
-        let home = self.home();
-        let mut path = vec![self.bin()];
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let mut command = assert_cmd::Command::new(need_program("setsid"));
-        command
-            .env_clear()
-            .envs(xdg_env(&home))
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .env("GIT_AUTHOR_NAME", "Test Author")
-            .env("GIT_AUTHOR_EMAIL", "author@example.com")
-            .env("GIT_COMMITTER_NAME", "Test Committer")
-            .env("GIT_COMMITTER_EMAIL", "committer@example.com")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .current_dir(self.work())
-            .arg("-w")
-            .arg(program)
-            .timeout(TIMEOUT);
+        let mut command = support::git_team::git_command(&self.home(), &self.bin(), program);
+        command.current_dir(self.work());
         command
     }
 

@@ -13,17 +13,11 @@ fn history() -> (Team, Member, Member, Member, Member) {
     let (alice, bob, carol) = team.founded();
     team.add(&alice, "Second", SECRETS[1]);
     team.commit(&alice, "second account");
-    team.teamotp_ok(&alice, &["members", "rm", &carol.public, "--yes"], "");
-    team.commit(&alice, "carol left");
+    team.remove_member(&alice, &carol);
     team.teamotp_ok(&alice, &["rotate", "Second"], &format!("{}\n", SECRETS[2]));
     team.commit(&alice, "second rotated");
     let dave = team.person("dave");
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &dave.public, "--name", "dave"],
-        "",
-    );
-    team.commit(&alice, "dave joined");
+    team.add_member(&alice, &dave);
     team.git_ok(&alice, &["push", "-q"]);
     (team, alice, bob, carol, dave)
 }

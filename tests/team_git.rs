@@ -52,8 +52,7 @@ fn a_branch_merged_after_a_removal_does_not_give_the_removed_member_access() {
     let team = Team::new();
     let (alice, bob, carol) = team.founded();
     // Alice removes Carol and pushes.
-    team.teamotp_ok(&alice, &["members", "rm", &carol.public, "--yes"], "");
-    team.commit(&alice, "carol left");
+    team.remove_member(&alice, &carol);
     team.git_ok(&alice, &["push", "-q"]);
     // Bob had added an account meanwhile; his pull merges.
     team.add(&bob, "After", SECRETS[1]);
@@ -69,12 +68,7 @@ fn a_branch_merged_after_a_new_member_joined_lets_them_in_after_the_review() {
     let team = Team::new();
     let (alice, bob, carol) = team.founded();
     let dave = team.person("dave");
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &dave.public, "--name", "dave"],
-        "",
-    );
-    team.commit(&alice, "dave joined");
+    team.add_member(&alice, &dave);
     team.git_ok(&alice, &["push", "-q"]);
     team.add(&bob, "After", SECRETS[1]);
     team.commit(&bob, "an account");
@@ -106,12 +100,7 @@ fn both_sides_change_members_at_once() {
     let (alice, bob, carol) = team.founded();
     let dave = team.person("dave");
     // Alice adds Dave; Bob removes Carol and adds an account.
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &dave.public, "--name", "dave"],
-        "",
-    );
-    team.commit(&alice, "dave joined");
+    team.add_member(&alice, &dave);
     team.git_ok(&alice, &["push", "-q"]);
     team.teamotp_ok(&bob, &["members", "rm", &carol.public, "--yes"], "");
     team.add(&bob, "Bobs", SECRETS[2]);
@@ -129,8 +118,7 @@ fn pull_rebase_and_cherry_pick_keep_membership() {
     let team = Team::new();
     let (alice, bob, carol) = team.founded();
     // Rebase: Alice removes Carol; Bob rebases his account onto it.
-    team.teamotp_ok(&alice, &["members", "rm", &carol.public, "--yes"], "");
-    team.commit(&alice, "carol left");
+    team.remove_member(&alice, &carol);
     team.git_ok(&alice, &["push", "-q"]);
     team.add(&bob, "Rebased", SECRETS[1]);
     team.commit(&bob, "an account");
@@ -144,12 +132,7 @@ fn pull_rebase_and_cherry_pick_keep_membership() {
     let erin = team.person("erin");
     team.git_ok(&alice, &["pull", "-q", "--no-rebase"]);
     team.git_ok(&alice, &["checkout", "-q", "-b", "erin"]);
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &erin.public, "--name", "erin"],
-        "",
-    );
-    team.commit(&alice, "erin joined");
+    team.add_member(&alice, &erin);
     team.git_ok(&alice, &["checkout", "-q", "main"]);
     team.teamotp_ok(&alice, &["members", "ack", "--yes"], "");
     team.add(&alice, "OnMain", SECRETS[3]);
@@ -171,12 +154,7 @@ fn git_log_p_works_over_the_whole_history_for_a_member_who_joined_last() {
     team.add(&alice, "Second", SECRETS[1]);
     team.commit(&alice, "second");
     let dave = team.person("dave");
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &dave.public, "--name", "dave"],
-        "",
-    );
-    team.commit(&alice, "dave joined");
+    team.add_member(&alice, &dave);
     team.git_ok(&alice, &["push", "-q"]);
     team.join(&dave);
     let log = team.git(&dave, &["log", "-p", "--", VAULT]);
@@ -256,12 +234,7 @@ fn a_clone_without_the_drivers_is_told_once() {
     let team = Team::new();
     let (alice, _bob, _carol) = team.founded();
     let dave = team.person("dave");
-    team.teamotp_ok(
-        &alice,
-        &["members", "add", &dave.public, "--name", "dave"],
-        "",
-    );
-    team.commit(&alice, "dave joined");
+    team.add_member(&alice, &dave);
     team.git_ok(&alice, &["push", "-q"]);
     team.clone_for(&dave);
     let list = team.teamotp(&dave, &["list", "--format", "csv"], "");

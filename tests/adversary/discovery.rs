@@ -17,6 +17,13 @@ fn me<'a>(vault: &'a str, args: &[&'a str]) -> Vec<&'a str> {
     all
 }
 
+/// A new vault at `vault` holding `github` with `secret`: its code at AT.
+fn vault_with_github(sb: &Sandbox, vault: &str, secret: &str) -> String {
+    sb.ok(&me(vault, &["init"]), "");
+    sb.ok(&me(vault, &["add", "github"]), &format!("{secret}\n"));
+    sb.ok(&me(vault, &["code", "github"]), "").stdout
+}
+
 // Before the fix: stdout was the planted vault's code for 'github', stderr empty.
 #[test]
 fn a_vault_planted_by_another_user_above_you_is_ignored() {
@@ -28,14 +35,7 @@ fn a_vault_planted_by_another_user_above_you_is_ignored() {
     }
     let sb = Sandbox::new("teamotp-adv-discovery-");
     // Your vault, configured as the default.
-    sb.ok(&me("home/mine.csv.age", &["init"]), "");
-    sb.ok(
-        &me("home/mine.csv.age", &["add", "github"]),
-        "JBSWY3DPEHPK3PXP\n",
-    );
-    let yours = sb
-        .ok(&me("home/mine.csv.age", &["code", "github"]), "")
-        .stdout;
+    let yours = vault_with_github(&sb, "home/mine.csv.age", "JBSWY3DPEHPK3PXP");
     sb.write(
         "home/.config/teamotp/config.toml",
         format!(
@@ -52,14 +52,7 @@ fn a_vault_planted_by_another_user_above_you_is_ignored() {
     let shared = sb.path("shared");
     fs::create_dir(&shared).unwrap();
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
-    sb.ok(&me("shared/planted.csv.age", &["init"]), "");
-    sb.ok(
-        &me("shared/planted.csv.age", &["add", "github"]),
-        "GEZDGNBVGY3TQOJQ\n",
-    );
-    let theirs = sb
-        .ok(&me("shared/planted.csv.age", &["code", "github"]), "")
-        .stdout;
+    let theirs = vault_with_github(&sb, "shared/planted.csv.age", "GEZDGNBVGY3TQOJQ");
     assert_ne!(yours, theirs);
     fs::create_dir_all(shared.join(".git")).unwrap();
     fs::create_dir_all(shared.join("deep")).unwrap();

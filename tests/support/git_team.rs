@@ -86,28 +86,11 @@ impl Team {
         args: &[&str],
         stdin: &str,
     ) -> Out {
-        let mut path = vec![self.bin()];
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let mut command = assert_cmd::Command::new(need_program("setsid"));
+        let mut command = git_command(home, &self.bin(), program);
         command
-            .env_clear()
-            .envs(xdg_env(home))
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .env("GIT_AUTHOR_NAME", "Test Author")
-            .env("GIT_AUTHOR_EMAIL", "author@example.com")
-            .env("GIT_COMMITTER_NAME", "Test Committer")
-            .env("GIT_COMMITTER_EMAIL", "committer@example.com")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_EDITOR", "true")
             .current_dir(dir)
-            .arg("-w")
-            .arg(program)
             .args(args)
-            .write_stdin(stdin.to_owned())
-            .timeout(TIMEOUT);
+            .write_stdin(stdin.to_owned());
         let output = command.output().unwrap();
         Out {
             code: output.status.code().expect("ended by a signal"),
@@ -198,6 +181,18 @@ impl Team {
         self.teamotp_ok(who, &["add", name], &format!("{secret}\n"));
     }
 
+    /// `by` adds `who` to the members (labelled with their name) and commits.
+    pub fn add_member(&self, by: &Member, who: &Member) {
+        self.teamotp_ok(by, &["members", "add", &who.public, "--name", who.name], "");
+        self.commit(by, &format!("{} joined", who.name));
+    }
+
+    /// `by` removes `who` from the members and commits.
+    pub fn remove_member(&self, by: &Member, who: &Member) {
+        self.teamotp_ok(by, &["members", "rm", &who.public, "--yes"], "");
+        self.commit(by, &format!("{} left", who.name));
+    }
+
     pub fn commit(&self, who: &Member, message: &str) {
         self.git_ok(who, &["add", "-A"]);
         self.git_ok(who, &["commit", "-q", "-m", message]);
@@ -259,4 +254,30 @@ pub fn recipients(who: &Member) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// `setsid -w PROGRAM` with a cleared environment: `home` as HOME and every XDG directory, `bin` first on
+/// PATH (where the teamotp the git drivers call lives), a fixed git author and committer, no global or
+/// system git config. Shared by the git tests (`tests/git.rs`) and the team harness above.
+pub fn git_command(home: &Path, bin: &Path, program: &Path) -> assert_cmd::Command {
+    let mut path = vec![bin.to_owned()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let mut command = assert_cmd::Command::new(need_program("setsid"));
+    command
+        .env_clear()
+        .envs(xdg_env(home))
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.com")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_EDITOR", "true")
+        .arg("-w")
+        .arg(program)
+        .timeout(TIMEOUT);
+    command
 }
