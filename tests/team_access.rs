@@ -217,3 +217,22 @@ fn members_rm_all_removes_a_key_from_every_configured_vault() {
         "{check:?}"
     );
 }
+
+/// A change not committed yet counts: rotating Base in the work tree ends Carol's exposure at once.
+#[test]
+fn an_uncommitted_rotation_counts() {
+    let (team, alice, _bob, carol, _dave) = history();
+    team.teamotp_ok(&alice, &["rotate", "Base"], &format!("{}\n", SECRETS[4]));
+    let out = team.teamotp(&alice, &["audit", "--format", "csv"], "");
+    assert_eq!(
+        out.code, 0,
+        "nobody removed can read a current secret: {out:?}"
+    );
+    assert!(!out.stdout.contains(&carol.public), "{}", out.stdout);
+    let base = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("vault.csv.age,Base,"))
+        .expect("Base");
+    assert!(base.contains(",exact,(not committed),,"), "{base}");
+}

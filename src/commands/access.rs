@@ -106,6 +106,15 @@ fn look(place: &Place, env: &Env, err: &mut dyn Write) -> Result<Looked, UserErr
     let mut history = history::locate(&place.path)
         .map(|(top, rel)| history::read(&top, &rel))
         .transpose()?;
+    if let Some(history) = history.as_mut() {
+        // The file's own time, not the clock: when the uncommitted version was written.
+        let written = std::fs::metadata(&place.path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        history.push_work_tree(&current, written);
+    }
     let mut held = Vec::new();
     if let Some(history) = history.as_mut() {
         let started = Instant::now();
@@ -215,17 +224,25 @@ fn readable(looked: &Looked, key: &str, digest: &[u8; 32]) -> Readable {
     }
 }
 
+/// A commit id shortened to 10 characters (the work tree's version keeps its name).
 fn short_commit(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
+    match commit.starts_with('(') {
+        true => commit,
+        false => &commit[..commit.len().min(10)],
+    }
 }
 
+/// `DATE (COMMIT, AUTHOR)`, or `DATE (not committed)` for the work tree's version.
 fn when(v: &Version) -> String {
-    format!(
-        "{} ({}, {})",
-        crate::time::date(v.time),
-        short_commit(&v.commit),
-        printable(&v.author)
-    )
+    match v.author.is_empty() {
+        true => format!("{} {}", crate::time::date(v.time), v.commit),
+        false => format!(
+            "{} ({}, {})",
+            crate::time::date(v.time),
+            short_commit(&v.commit),
+            printable(&v.author)
+        ),
+    }
 }
 
 /// The keys `who` names: a key itself, or the keys labelled `who` in any of the vaults' recipients files.
@@ -360,7 +377,7 @@ pub fn access(
                         if n == 1 { "" } else { "s" },
                         if n == 1 { "is" } else { "are" }
                     ),
-                    Readable::No if member_now && l.history.is_none() => {
+                    Readable::No if member_now && l.versions().is_empty() => {
                         "can read its current secret".to_owned()
                     }
                     Readable::No => "never held its current secret".to_owned(),
@@ -536,7 +553,9 @@ pub fn audit(
                         )
                     }
                     // No history: the current recipients can read it.
-                    Readable::No if member_now && l.history.is_none() => (0, None, Basis::Recorded),
+                    Readable::No if member_now && l.versions().is_empty() => {
+                        (0, None, Basis::Recorded)
+                    }
                     _ => continue,
                 };
                 if let (Some(since), Some(until)) = (since, until)
@@ -563,10 +582,9 @@ pub fn audit(
                     "(unknown)".to_owned()
                 } else {
                     format!(
-                        "{}{set_date} ({}, {})",
+                        "{}{}",
                         if exact { "" } else { "at or before " },
-                        short_commit(&set_commit),
-                        printable(&set_by)
+                        set.map(when).unwrap_or_default()
                     )
                 },
                 if exposed.is_empty() {

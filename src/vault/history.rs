@@ -118,6 +118,38 @@ impl History {
         self.opened.get(blob).and_then(Option::as_ref)
     }
 
+    /// Adds the vault as it is in the work tree when it differs from the last committed version (or there
+    /// is none): a change not committed yet is part of who can read what now.
+    pub fn push_work_tree(&mut self, bytes: &[u8], time: u64) {
+        let last = self.versions.last().and_then(|v| self.blobs.get(&v.blob));
+        if last.is_some_and(|b| b.as_slice() == bytes) {
+            return;
+        }
+        let recipients = match membership::recorded(bytes) {
+            Recorded::Keys(record) => Recipients {
+                keys: record.keys,
+                basis: Basis::Recorded,
+            },
+            Recorded::Passphrase => Recipients {
+                keys: Vec::new(),
+                basis: Basis::Passphrase,
+            },
+            _ => Recipients {
+                keys: Vec::new(),
+                basis: Basis::Unknown,
+            },
+        };
+        let blob = "work-tree".to_owned();
+        self.blobs.insert(blob.clone(), bytes.to_vec());
+        self.versions.push(Version {
+            commit: "(not committed)".to_owned(),
+            time,
+            author: String::new(),
+            blob,
+            recipients,
+        });
+    }
+
     /// The number of distinct versions.
     pub fn distinct(&self) -> usize {
         self.blobs.len()
@@ -140,6 +172,15 @@ pub fn read(top: &Path, rel: &str) -> Result<History, UserError> {
         Some((dir, _)) => format!("{dir}/{}", recipients::FILE_NAME),
         None => recipients::FILE_NAME.to_owned(),
     };
+    if crate::git::output(top, &["rev-parse", "--verify", "-q", "HEAD"]).is_err() {
+        // A repository without a commit yet: no history.
+        return Ok(History {
+            versions: Vec::new(),
+            labels: HashMap::new(),
+            blobs: HashMap::new(),
+            opened: HashMap::new(),
+        });
+    }
     let log = crate::git::text(
         top,
         &[
