@@ -185,7 +185,11 @@ fn aegis_encrypted_vault_right_wrong_and_cut_off() {
         &HOTP,
     );
     // A file that needed a password is not plaintext: no reminder to shred it.
-    assert!(!out.stderr.contains("remove the plaintext"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("remove the plaintext"),
+        "{}",
+        out.stderr
+    );
     refused(
         &product("aegis-encrypted.json"),
         Some("tset"),
@@ -285,7 +289,11 @@ fn ente_auth_plain_export() {
         );
     }
     assert_eq!(listed.len(), 4, "{listed:?}");
-    assert!(out.stderr.contains("teamotp: 3 entries left out:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("teamotp: 3 entries left out:"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -301,12 +309,7 @@ fn proton_authenticator_export() {
 #[test]
 fn freeotp_plus_export() {
     // FreeOTP+ keeps secrets as signed bytes; its token order lists the HOTP ones first.
-    imports(
-        "freeotp-plus.json",
-        None,
-        &[ELIJAH, JAMES, MASON],
-        &HOTP,
-    );
+    imports("freeotp-plus.json", None, &[ELIJAH, JAMES, MASON], &HOTP);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -329,7 +332,12 @@ fn bitwarden_json_and_csv_exports() {
         &[MASON, JAMES, ELIJAH, ("Test 4", "", "747JR")],
         &[],
     );
-    assert!(out.stderr.contains("teamotp: hint: now remove the plaintext"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("teamotp: hint: now remove the plaintext"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -393,9 +401,14 @@ fn bitwarden_password_protected_exports_pbkdf2_and_argon2id() {
 fn bitwarden_kdf_parameters_above_the_caps_are_refused_before_any_work() {
     let scratch = support::Sandbox::empty("teamotp-import-caps-");
     let original: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(product("bitwarden-argon2id.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(product("bitwarden-argon2id.json")).unwrap())
+            .unwrap();
     let cases: [(&str, serde_json::Value, &str); 3] = [
-        ("kdfMemory", 2048.into(), "2048 MiB of memory, above the cap of 1024 MiB"),
+        (
+            "kdfMemory",
+            2048.into(),
+            "2048 MiB of memory, above the cap of 1024 MiB",
+        ),
         ("kdfIterations", 11.into(), "11 passes, above the cap of 10"),
         ("kdfParallelism", 64.into(), "64 lanes, above the cap of 16"),
     ];
@@ -414,6 +427,77 @@ fn bitwarden_kdf_parameters_above_the_caps_are_refused_before_any_work() {
         &file,
         None,
         "PBKDF2 with 10000001 iterations, above the cap of 10000000",
+    );
+}
+
+#[test]
+fn bitwarden_exports_of_keepassxc() {
+    // KeePassXC's Bitwarden fixtures: the plain export's "Login Name" has an otpauth URI whose secret,
+    // DFDFDEF=, is 7 symbols (4 bytes, oathtool 238248).
+    imports(
+        "bitwarden-keepassxc.json",
+        None,
+        &[("myusername@gmail.com", "Google", "238248")],
+        &[],
+    );
+    // The password-protected ones (password "a"; PBKDF2 and Argon2id) hold one login, "KeePassXC" /
+    // keepassxc, whose TOTP is the bare secret "fsfsfsfsefefef": 14 symbols, 70 bits, so 6 stray bits
+    // are dropped (oathtool refuses the string; 304179 is HMAC-SHA1 of its first 8 bytes, in Python).
+    for file in [
+        "bitwarden-keepassxc-pbkdf2.json",
+        "bitwarden-keepassxc-argon2id.json",
+    ] {
+        let out = imports(
+            file,
+            Some("a"),
+            &[("keepassxc", "KeePassXC", "304179")],
+            &[],
+        );
+        assert!(
+            out.stderr.contains(
+                "  + keepassxc (KeePassXC) · SHA1 · 6 digits · 30 s (secret normalised: stray bits \
+                 after its last whole byte dropped, as the source app does)\n"
+            ),
+            "{file}: {}",
+            out.stderr
+        );
+        refused(
+            &product(file),
+            Some("b"),
+            "wrong password for this Bitwarden password-protected export",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1Password
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn one_password_1pux_item_with_two_one_time_passwords() {
+    // KeePassXC's 1PUX fixture: the item "Login" (team@keepassxc.org) holds two one-time-password
+    // fields, DFDFDEF and DFDFDEFDEF (oathtool 238248 and 978209). Both come in, the second numbered:
+    // the same service twice.
+    let out = imports(
+        "1password-keepassxc.1pux",
+        None,
+        &[
+            ("team@keepassxc.org", "Login", "238248"),
+            ("team@keepassxc.org (2)", "Login", "978209"),
+        ],
+        &[],
+    );
+    assert!(
+        out.stderr
+            .contains("teamotp: hint: now remove the plaintext"),
+        "{}",
+        out.stderr
+    );
+    let scratch = support::Sandbox::empty("teamotp-import-cut-");
+    refused(
+        &truncated(&scratch, "1password-keepassxc.1pux", 0.5),
+        None,
+        "the zip archive cannot be read",
     );
 }
 
@@ -492,12 +576,17 @@ fn keepass_key_file_opens_a_key_file_only_database() {
     };
     let out = run(args(&key));
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.starts_with("teamotp: imported 0 accounts from "), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("teamotp: imported 0 accounts from "),
+        "{}",
+        out.stderr
+    );
     let wrong = sandbox.write("wrong.key", "not the key file\n");
     let out = run(args(&wrong));
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains("wrong password or key file for this KeePass database"),
+        out.stderr
+            .contains("wrong password or key file for this KeePass database"),
         "{}",
         out.stderr
     );
@@ -518,7 +607,11 @@ fn keepass_argon2_memory_above_the_cap_is_refused_before_any_work() {
     bytes[at..at + 8].copy_from_slice(&(64u64 << 30).to_le_bytes());
     let scratch = support::Sandbox::empty("teamotp-import-caps-");
     let file = scratch.write("hostile.kdbx", &bytes);
-    refused(&file, None, "65536 MiB of memory, above the cap of 1024 MiB");
+    refused(
+        &file,
+        None,
+        "65536 MiB of memory, above the cap of 1024 MiB",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 11] = [
+const TEXT_FORMATS: [Format; 12] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -48,6 +48,7 @@ const TEXT_FORMATS: [Format; 11] = [
     Format::Bitwarden,
     Format::Keepass,
     Format::ProtonPass,
+    Format::OnePassword,
     Format::ProtonAuthenticator,
     Format::FreeotpPlus,
 ];
@@ -65,6 +66,7 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::Bitwarden
         | Format::Keepass
         | Format::ProtonPass
+        | Format::OnePassword
         | Format::ProtonAuthenticator
         | Format::FreeotpPlus => TEXT_FORMATS.contains(&format),
         Format::Qr => false,
@@ -72,10 +74,11 @@ fn every_format_is_fuzzed(format: Format) -> bool {
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 5] = [
+const NEVER_ENCRYPTED: [Format; 6] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
+    Format::OnePassword,
     Format::ProtonAuthenticator,
     Format::FreeotpPlus,
 ];

@@ -24,8 +24,10 @@ use crate::account::Kind;
 
 /// True for a Bitwarden JSON export (plain or encrypted).
 pub fn is_json(value: &Value) -> bool {
-    value.get("encrypted").is_some_and(Value::is_boolean)
-        && (value.get("items").is_some() || value.get("data").is_some())
+    let items = value.get("items").is_some_and(Value::is_array);
+    let encrypted = value.get("encrypted").is_some_and(Value::is_boolean);
+    let grouped = value.get("folders").is_some() || value.get("collections").is_some();
+    (encrypted && (items || value.get("data").is_some())) || (items && grouped)
 }
 
 /// True for the header line of a Bitwarden CSV export.
@@ -41,7 +43,10 @@ pub fn read(bytes: &[u8], unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
     }
     let value = super::parse_json(bytes)?;
     if !is_json(&value) {
-        return Err("the file is not a Bitwarden export (no \"encrypted\" and \"items\")".into());
+        return Err(
+            "the file is not a Bitwarden export (no \"items\" with \"folders\" or \"collections\")"
+                .into(),
+        );
     }
     if value.get("encrypted").and_then(Value::as_bool) == Some(true) {
         if value.get("passwordProtected").and_then(Value::as_bool) != Some(true) {

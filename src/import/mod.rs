@@ -14,6 +14,7 @@ pub mod encrypted;
 pub mod google;
 pub mod json;
 pub mod keepass;
+pub mod onepassword;
 pub mod openssl;
 pub mod proton;
 
@@ -84,6 +85,9 @@ pub enum Format {
     Keepass,
     /// Proton Pass export (.zip, unencrypted)
     ProtonPass,
+    /// 1Password export (.1pux)
+    #[value(name = "1password")]
+    OnePassword,
     /// Proton Authenticator JSON export
     ProtonAuthenticator,
     /// FreeOTP+ JSON export
@@ -104,6 +108,7 @@ impl Format {
             Format::Bitwarden => "Bitwarden",
             Format::Keepass => "KeePass",
             Format::ProtonPass => "Proton Pass",
+            Format::OnePassword => "1Password",
             Format::ProtonAuthenticator => "Proton Authenticator",
             Format::FreeotpPlus => "FreeOTP+",
         }
@@ -244,22 +249,33 @@ fn strip_stray_bits(uri: &str) -> Option<Zeroizing<String>> {
 }
 
 /// Makes every account name unique within one import: a name already taken is qualified by the
-/// entry's issuer (`Mason (WWE)`), and numbered when that is taken too (`Mason (2)`). Names compare
-/// without regard to case, as the vault compares them.
+/// entry's issuer when that tells the two apart (`Mason (WWE)`), and numbered otherwise (`Mason (2)`:
+/// the same service twice, no issuer, or the issuer already in the name). Names compare without
+/// regard to case, as the vault compares them.
 pub fn unique_names(entries: &mut [Entry]) {
     let mut taken = std::collections::HashSet::new();
+    // The issuers each name was first taken with, so a second entry at the same service is numbered.
+    let mut issuers: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
     for entry in entries.iter_mut() {
         let Some(account) = entry.account_mut() else {
             continue;
         };
-        if taken.insert(account.name.to_lowercase()) {
+        let key = account.name.to_lowercase();
+        let issuer = account.issuer.as_deref().map(str::to_lowercase);
+        let seen = issuers.entry(key.clone()).or_default();
+        let same_service = issuer.as_ref().is_none_or(|i| seen.contains(i));
+        if let Some(i) = &issuer {
+            seen.push(i.clone());
+        }
+        if taken.insert(key) {
             continue;
         }
         let base = account.name.clone();
         let qualified = account
             .issuer
             .as_deref()
-            .filter(|issuer| !base.to_lowercase().contains(&issuer.to_lowercase()))
+            .filter(|issuer| !same_service && !base.to_lowercase().contains(&issuer.to_lowercase()))
             .map(|issuer| format!("{base} ({issuer})"))
             .filter(|q| !taken.contains(&q.to_lowercase()));
         let name = qualified.unwrap_or_else(|| {
@@ -283,7 +299,14 @@ pub fn detect(bytes: &[u8]) -> Format {
         return Format::Keepass;
     }
     if archive::is_zip(bytes) {
-        return Format::ProtonPass;
+        let names = archive::Archive::open(bytes)
+            .map(|a| a.names())
+            .unwrap_or_default();
+        return if onepassword::is_1pux(&names) {
+            Format::OnePassword
+        } else {
+            Format::ProtonPass
+        };
     }
     if openssl::is_openssl(bytes) {
         return Format::Gauth;
@@ -354,7 +377,7 @@ fn is_binary(bytes: &[u8]) -> bool {
 pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
     let binary_format = matches!(
         format,
-        Format::Qr | Format::Keepass | Format::ProtonPass | Format::Andotp
+        Format::Qr | Format::Keepass | Format::ProtonPass | Format::OnePassword | Format::Andotp
     );
     if !binary_format && !openssl::is_openssl(bytes) && is_binary(bytes) {
         return Err(ENCRYPTED_BINARY.into());
@@ -397,6 +420,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::Bitwarden => bitwarden::read(bytes, unlock)?,
         Format::Keepass => keepass::read(bytes, unlock)?,
         Format::ProtonPass => proton::pass(bytes)?,
+        Format::OnePassword => onepassword::read(bytes)?,
         Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?)?,
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
     };

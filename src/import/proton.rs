@@ -15,13 +15,8 @@ use super::{Entry, from_uri};
 pub fn pass(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut archive = Archive::open(bytes)?;
     let names = archive.names();
-    if names.iter().any(|n| n.ends_with("export.data")) {
-        return Err(
-            "this is a 1Password export (.1pux), which teamotp does not read yet: export from \
-             1Password as CSV is not enough either (it has no one-time passwords); see \
-             docs/migrating.md"
-                .into(),
-        );
+    if super::onepassword::is_1pux(&names) {
+        return Err("this is a 1Password export (.1pux): import it as 1password".into());
     }
     let Some(data) = names.iter().find(|n| n.ends_with("data.json")).cloned() else {
         if names.iter().any(|n| n.ends_with(".pgp")) {
