@@ -501,6 +501,59 @@ fn one_password_1pux_item_with_two_one_time_passwords() {
     );
 }
 
+#[test]
+fn one_password_opvault_folder_right_wrong_and_damaged() {
+    // KeePassXC's OPVault fixture (password "a"): the login "KeePassXC" / keepassxc (TOTP
+    // JBSWY3DPEHPK3PXP, oathtool 324550) and "Complex Password", whose otpauth URI names
+    // team@keepassxc.org at KeePassXC, SHA256, 8 digits, 45 s (KeePassXC's test asserts 8 and 45;
+    // oathtool --totp=sha256 -d8 -s45 gives 64158300). Trashed items are skipped.
+    imports(
+        "1password-keepassxc.opvault",
+        Some("a"),
+        &[
+            ("team@keepassxc.org", "KeePassXC", "64158300"),
+            ("keepassxc", "KeePassXC", "324550"),
+        ],
+        &[],
+    );
+    refused(
+        &product("1password-keepassxc.opvault"),
+        Some("b"),
+        "wrong password for this 1Password OPVault",
+    );
+    // A copy whose profile is cut short, and one whose iteration count is above the cap.
+    let scratch = support::Sandbox::empty("teamotp-import-opvault-");
+    let source = product("1password-keepassxc.opvault").join("default");
+    for (name, edit) in [
+        (
+            "cut",
+            &(|p: String| p[..p.len() / 2].to_owned()) as &dyn Fn(String) -> String,
+        ),
+        ("costly", &|p: String| {
+            p.replace("\"iterations\":100000", "\"iterations\":20000000")
+        }),
+    ] {
+        let dir = scratch.path(&format!("{name}.opvault/default"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&source).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+        let profile = std::fs::read_to_string(dir.join("profile.js")).unwrap();
+        std::fs::write(dir.join("profile.js"), edit(profile)).unwrap();
+    }
+    refused(
+        &scratch.path("cut.opvault"),
+        Some("a"),
+        "an OPVault file holds no JSON object (is the folder damaged?)",
+    );
+    refused(
+        &scratch.path("costly.opvault"),
+        None,
+        "PBKDF2 with 20000000 iterations, above the cap of 10000000",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // KeePass and KeePassXC
 // ---------------------------------------------------------------------------------------------------------

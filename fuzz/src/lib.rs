@@ -69,7 +69,7 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::OnePassword
         | Format::ProtonAuthenticator
         | Format::FreeotpPlus => TEXT_FORMATS.contains(&format),
-        Format::Qr => false,
+        Format::Qr | Format::Opvault => false,
     }
 }
 
@@ -254,6 +254,17 @@ pub fn importers(data: &[u8]) {
             "decrypt released non-UTF-8"
         );
     }
+    // The same bytes as an OPVault's profile and band (everything before the password).
+    let folder = import::opvault::Folder {
+        profile: Zeroizing::new(data.to_vec()),
+        bands: vec![Zeroizing::new(data.to_vec())],
+    };
+    let mut password = |_: &str| Err("no password while fuzzing".to_owned());
+    let mut unlock = import::Unlock {
+        password: &mut password,
+        key_file: None,
+    };
+    check_entries(import::read_folder(&folder, &mut unlock));
 }
 
 /// Target `import_qr` (optional): QR code images.

@@ -69,8 +69,20 @@ pub fn import(
     } else {
         file.display().to_string()
     };
-    let bytes = read_input(file, &shown)?;
-    let format = format.unwrap_or_else(|| import::detect(&bytes));
+    // An OPVault is a folder; everything else is one file (or standard input).
+    let folder = file != Path::new("-") && file.is_dir();
+    let (bytes, opvault) = if folder {
+        (
+            Zeroizing::new(Vec::new()),
+            Some(read_opvault(file, &shown)?),
+        )
+    } else {
+        (read_input(file, &shown)?, None)
+    };
+    let format = match &opvault {
+        Some(_) => Format::Opvault,
+        None => format.unwrap_or_else(|| import::detect(&bytes)),
+    };
     let key_file = match secrets.key_file {
         Some(path) => Some(crate::files::read(path).map_err(|e| {
             UserError::new(format!("cannot read the key file {}: {e}", path.display()))
@@ -98,7 +110,11 @@ pub fn import(
         password: &mut password,
         key_file: key_file.as_deref().map(|k| &k[..]),
     };
-    let entries = import::read(&bytes, format, &mut unlock).map_err(|e| {
+    let result = match &opvault {
+        Some(folder) => import::read_folder(folder, &mut unlock),
+        None => import::read(&bytes, format, &mut unlock),
+    };
+    let entries = result.map_err(|e| {
         let format_name = clap::ValueEnum::to_possible_value(&format)
             .map_or_else(String::new, |v| v.get_name().to_owned());
         let detail = if e.contains('\n') {
@@ -210,6 +226,40 @@ fn password_from_file(path: &Path) -> Result<Zeroizing<String>, String> {
     Ok(Zeroizing::new(
         line.strip_suffix('\r').unwrap_or(line).to_owned(),
     ))
+}
+
+/// The files of an OPVault folder (`NAME.opvault`, or its `default` folder): `profile.js` and the
+/// `band_*.js` files, each read with the usual bounds.
+fn read_opvault(dir: &Path, shown: &str) -> Result<import::opvault::Folder, UserError> {
+    let dir = if dir.join("default").join("profile.js").is_file() {
+        dir.join("default")
+    } else {
+        dir.to_owned()
+    };
+    let fail = |e: std::io::Error| {
+        UserError::new(format!(
+            "cannot import {shown}: it is a folder, and not a 1Password OPVault ({e})"
+        ))
+    };
+    let profile = crate::files::read(&dir.join("profile.js")).map_err(fail)?;
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map_err(fail)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("band_") && n.ends_with(".js"))
+        })
+        .take(64)
+        .collect();
+    names.sort();
+    let bands = names
+        .iter()
+        .map(|p| crate::files::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    Ok(import::opvault::Folder { profile, bands })
 }
 
 fn read_input(file: &Path, shown: &str) -> Result<Zeroizing<Vec<u8>>, UserError> {

@@ -26,6 +26,10 @@ pub enum Kdf {
     Pbkdf2Sha256 {
         iterations: u32,
     },
+    /// PBKDF2-HMAC-SHA512 with a 64-byte output ([`Kdf::derive_64`]).
+    Pbkdf2Sha512 {
+        iterations: u32,
+    },
     /// Argon2id, memory in KiB.
     Argon2id {
         kib: u32,
@@ -44,7 +48,9 @@ impl Kdf {
     pub fn check(self) -> Result<(), String> {
         let too = |what: String| Err(format!("{what}; teamotp refuses it before doing any work"));
         match self {
-            Kdf::Pbkdf2Sha1 { iterations } | Kdf::Pbkdf2Sha256 { iterations } => {
+            Kdf::Pbkdf2Sha1 { iterations }
+            | Kdf::Pbkdf2Sha256 { iterations }
+            | Kdf::Pbkdf2Sha512 { iterations } => {
                 if iterations == 0 {
                     return Err("the file asks for PBKDF2 with 0 iterations".into());
                 }
@@ -108,6 +114,10 @@ impl Kdf {
             Kdf::Pbkdf2Sha256 { iterations } => {
                 pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut *key);
             }
+            Kdf::Pbkdf2Sha512 { .. } => {
+                let long = self.derive_64(password, salt)?;
+                key.copy_from_slice(&long[..32]);
+            }
             Kdf::Argon2id { kib, passes, lanes } => {
                 let params = argon2::Params::new(kib, passes, lanes, Some(32))
                     .map_err(|e| format!("the file's Argon2 parameters are invalid ({e})"))?;
@@ -122,6 +132,19 @@ impl Kdf {
                     .map_err(|e| format!("scrypt failed ({e})"))?;
             }
         }
+        Ok(key)
+    }
+}
+
+impl Kdf {
+    /// Derives a 64-byte key (two 32-byte keys) with PBKDF2-HMAC-SHA512, after [`Kdf::check`].
+    pub fn derive_64(self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 64]>, String> {
+        self.check()?;
+        let Kdf::Pbkdf2Sha512 { iterations } = self else {
+            return Err("a 64-byte key is derived only with PBKDF2-HMAC-SHA512".into());
+        };
+        let mut key = Zeroizing::new([0u8; 64]);
+        pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password, salt, iterations, &mut *key);
         Ok(key)
     }
 }

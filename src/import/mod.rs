@@ -16,6 +16,7 @@ pub mod json;
 pub mod keepass;
 pub mod onepassword;
 pub mod openssl;
+pub mod opvault;
 pub mod proton;
 
 use zeroize::Zeroizing;
@@ -88,6 +89,8 @@ pub enum Format {
     /// 1Password export (.1pux)
     #[value(name = "1password")]
     OnePassword,
+    /// 1Password 7 OPVault folder (NAME.opvault)
+    Opvault,
     /// Proton Authenticator JSON export
     ProtonAuthenticator,
     /// FreeOTP+ JSON export
@@ -109,6 +112,7 @@ impl Format {
             Format::Keepass => "KeePass",
             Format::ProtonPass => "Proton Pass",
             Format::OnePassword => "1Password",
+            Format::Opvault => "1Password OPVault",
             Format::ProtonAuthenticator => "Proton Authenticator",
             Format::FreeotpPlus => "FreeOTP+",
         }
@@ -421,6 +425,11 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::Keepass => keepass::read(bytes, unlock)?,
         Format::ProtonPass => proton::pass(bytes)?,
         Format::OnePassword => onepassword::read(bytes)?,
+        Format::Opvault => {
+            return Err(
+                "an OPVault is a folder (NAME.opvault): give the folder, not a file in it".into(),
+            );
+        }
         Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?)?,
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
     };
@@ -429,6 +438,13 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
             "the file holds more than {MAX_ENTRIES} entries; split it"
         ));
     }
+    unique_names(&mut entries);
+    Ok(entries)
+}
+
+/// Reads a 1Password OPVault folder's files (the shell reads them: see [`opvault::Folder`]).
+pub fn read_folder(folder: &opvault::Folder, unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
+    let mut entries = opvault::read(folder, unlock)?;
     unique_names(&mut entries);
     Ok(entries)
 }
