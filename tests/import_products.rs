@@ -254,6 +254,31 @@ fn and_otp_encrypted_backup_right_wrong_and_cut_off() {
 }
 
 #[test]
+fn authenticator_pro_backups_plain_encrypted_and_legacy() {
+    // Aegis's Stratum (Authenticator Pro) fixtures, password "test": Argon2id + AES-GCM, and the legacy
+    // PBKDF2-SHA1 + AES-CBC format.
+    let all = [MASON, JAMES, ELIJAH, SOPHIA];
+    imports("authenticator-pro-plain.json", None, &all, &HOTP);
+    for file in [
+        "authenticator-pro-encrypted.bin",
+        "authenticator-pro-encrypted-legacy.bin",
+    ] {
+        imports(file, Some("test"), &all, &HOTP);
+        refused(
+            &product(file),
+            Some("Test"),
+            "wrong password for this Authenticator Pro encrypted backup",
+        );
+        let scratch = support::Sandbox::empty("teamotp-import-cut-");
+        refused(
+            &truncated(&scratch, file, 0.5),
+            Some("test"),
+            "wrong password for this Authenticator Pro encrypted backup (or the file is damaged)",
+        );
+    }
+}
+
+#[test]
 fn encrypted_export_without_a_terminal_or_password_file_names_the_product() {
     let sandbox = Sandbox::new();
     let out = sandbox.import(&product("aegis-encrypted.json"), None);

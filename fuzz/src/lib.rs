@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 12] = [
+const TEXT_FORMATS: [Format; 13] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -51,6 +51,7 @@ const TEXT_FORMATS: [Format; 12] = [
     Format::OnePassword,
     Format::ProtonAuthenticator,
     Format::FreeotpPlus,
+    Format::AuthenticatorPro,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -68,7 +69,8 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::ProtonPass
         | Format::OnePassword
         | Format::ProtonAuthenticator
-        | Format::FreeotpPlus => TEXT_FORMATS.contains(&format),
+        | Format::FreeotpPlus
+        | Format::AuthenticatorPro => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }

@@ -8,6 +8,7 @@
 //! dropped, as Google Authenticator's decoder does, and reported ([`Entry::Normalised`]).
 
 pub mod archive;
+pub mod authpro;
 pub mod bitwarden;
 pub mod crypto;
 pub mod encrypted;
@@ -95,6 +96,8 @@ pub enum Format {
     ProtonAuthenticator,
     /// FreeOTP+ JSON export
     FreeotpPlus,
+    /// Authenticator Pro (Stratum) backup, plain or encrypted
+    AuthenticatorPro,
 }
 
 impl Format {
@@ -115,6 +118,7 @@ impl Format {
             Format::Opvault => "1Password OPVault",
             Format::ProtonAuthenticator => "Proton Authenticator",
             Format::FreeotpPlus => "FreeOTP+",
+            Format::AuthenticatorPro => "Authenticator Pro",
         }
     }
 }
@@ -315,6 +319,9 @@ pub fn detect(bytes: &[u8]) -> Format {
     if openssl::is_openssl(bytes) {
         return Format::Gauth;
     }
+    if authpro::is_encrypted(bytes) {
+        return Format::AuthenticatorPro;
+    }
     if is_binary(bytes) {
         return Format::Andotp;
     }
@@ -330,6 +337,9 @@ pub fn detect(bytes: &[u8]) -> Format {
         }
         if json::is_freeotp_plus(&value) {
             return Format::FreeotpPlus;
+        }
+        if authpro::is_json(&value) {
+            return Format::AuthenticatorPro;
         }
         return match json::detect(&value) {
             Some(json::App::TwoFas) => Format::TwoFas,
@@ -381,7 +391,12 @@ fn is_binary(bytes: &[u8]) -> bool {
 pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
     let binary_format = matches!(
         format,
-        Format::Qr | Format::Keepass | Format::ProtonPass | Format::OnePassword | Format::Andotp
+        Format::Qr
+            | Format::Keepass
+            | Format::ProtonPass
+            | Format::OnePassword
+            | Format::Andotp
+            | Format::AuthenticatorPro
     );
     if !binary_format && !openssl::is_openssl(bytes) && is_binary(bytes) {
         return Err(ENCRYPTED_BINARY.into());
@@ -432,6 +447,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         }
         Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?)?,
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
+        Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
     };
     if entries.len() > MAX_ENTRIES {
         return Err(format!(
