@@ -332,6 +332,33 @@ fn proton_authenticator_export() {
 }
 
 #[test]
+fn proton_authenticator_exports_of_ente_plain_and_encrypted() {
+    // Ente's Proton Authenticator fixtures: the plain export and the same accounts password-protected
+    // (password "1231246": Argon2id, AES-256-GCM with associated data). Ente's test asserts the
+    // issuers, accounts and secrets; the codes are oathtool's.
+    let want = [
+        ("example@ente.io", ".env", "622262"),
+        ("cool@ente.com", "/e/", "765252"),
+        ("simple@ente.sh", "ente", "845273"),
+        ("r@ente.com", "reddit", "909741"),
+    ];
+    imports("proton-authenticator-ente.json", None, &want, &[]);
+    let file = "proton-authenticator-ente-encrypted.json";
+    imports(file, Some("1231246"), &want, &[]);
+    refused(
+        &product(file),
+        Some("wrong-password"),
+        "wrong password for this Proton Authenticator encrypted export",
+    );
+    let scratch = support::Sandbox::empty("teamotp-import-cut-");
+    refused(
+        &truncated(&scratch, file, 0.5),
+        Some("1231246"),
+        "not valid JSON",
+    );
+}
+
+#[test]
 fn freeotp_plus_export() {
     // FreeOTP+ keeps secrets as signed bytes; its token order lists the HOTP ones first.
     imports("freeotp-plus.json", None, &[ELIJAH, JAMES, MASON], &HOTP);

@@ -76,12 +76,11 @@ fn every_format_is_fuzzed(format: Format) -> bool {
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 6] = [
+const NEVER_ENCRYPTED: [Format; 5] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
     Format::OnePassword,
-    Format::ProtonAuthenticator,
     Format::FreeotpPlus,
 ];
 

@@ -152,6 +152,16 @@ impl Kdf {
 /// AES-256-GCM: `ciphertext` ends with the 16-byte tag. `None` when the tag does not verify (a wrong
 /// key or a damaged file).
 pub fn aes_gcm(key: &[u8; 32], nonce: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    aes_gcm_aad(key, nonce, ciphertext, b"")
+}
+
+/// [`aes_gcm`] with associated data.
+pub fn aes_gcm_aad(
+    key: &[u8; 32],
+    nonce: &[u8],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     if nonce.len() != 12 || ciphertext.len() < 16 {
         return None;
     }
@@ -161,7 +171,7 @@ pub fn aes_gcm(key: &[u8; 32], nonce: &[u8], ciphertext: &[u8]) -> Option<Zeroiz
             aes_gcm::Nonce::from_slice(nonce),
             Payload {
                 msg: ciphertext,
-                aad: b"",
+                aad,
             },
         )
         .ok()

@@ -202,7 +202,7 @@ fn uri_entry(uri: &str, fallback: &str, strip_issuer: bool) -> Entry {
             if strip_issuer
                 && let Some(issuer) = &account.issuer
                 && let Some((prefix, rest)) = account.name.split_once(':')
-                && prefix.trim().eq_ignore_ascii_case(issuer)
+                && (prefix.trim().eq_ignore_ascii_case(issuer) || prefix.trim().is_empty())
                 && !rest.trim().is_empty()
             {
                 account.name = rest.trim().to_owned();
@@ -445,7 +445,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
                 "an OPVault is a folder (NAME.opvault): give the folder, not a file in it".into(),
             );
         }
-        Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?)?,
+        Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?, unlock)?,
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
         Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
     };

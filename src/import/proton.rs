@@ -87,7 +87,19 @@ fn pgp() -> String {
         .into()
 }
 
+/// Proton Authenticator's password-protected export: `{"version":1,"salt":B64,"content":B64(nonce ‖
+/// ciphertext ‖ tag)}`, AES-256-GCM with the associated data `proton.authenticator.export.v1` under
+/// Argon2id(password, salt; 2 passes, 19 MiB, 1 lane).
+fn is_encrypted_authenticator(value: &Value) -> bool {
+    value.get("salt").is_some_and(Value::is_string)
+        && value.get("content").is_some_and(Value::is_string)
+        && value.get("version").is_some()
+}
+
 pub fn is_authenticator(value: &Value) -> bool {
+    if is_encrypted_authenticator(value) {
+        return true;
+    }
     value
         .get("entries")
         .and_then(Value::as_array)
@@ -98,7 +110,31 @@ pub fn is_authenticator(value: &Value) -> bool {
         && value.get("version").is_some()
 }
 
-pub fn authenticator(value: &Value) -> Result<Vec<Entry>, String> {
+pub fn authenticator(value: &Value, unlock: &mut super::Unlock) -> Result<Vec<Entry>, String> {
+    const PRODUCT: &str = "Proton Authenticator encrypted export";
+    if is_encrypted_authenticator(value) {
+        let salt = super::crypto::base64(&text(value, "salt"))?;
+        let content = super::crypto::base64(&text(value, "content"))?;
+        if content.len() < 12 + 16 {
+            return Err(format!("the {PRODUCT} is cut off"));
+        }
+        let kdf = super::crypto::Kdf::Argon2id {
+            kib: 19 * 1024,
+            passes: 2,
+            lanes: 1,
+        };
+        let password = (unlock.password)(PRODUCT)?;
+        let key = kdf.derive(password.as_bytes(), &salt)?;
+        let (nonce, data) = content.split_at(12);
+        let plain =
+            super::crypto::aes_gcm_aad(&key, nonce, data, b"proton.authenticator.export.v1")
+                .ok_or_else(|| super::encrypted::wrong_password(PRODUCT))?;
+        let inner = super::parse_json(&plain)?;
+        if is_encrypted_authenticator(&inner) {
+            return Err(format!("the {PRODUCT} holds another encrypted export"));
+        }
+        return authenticator(&inner, unlock);
+    }
     let entries = value
         .get("entries")
         .and_then(Value::as_array)
