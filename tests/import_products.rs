@@ -102,6 +102,36 @@ impl Sandbox {
     }
 }
 
+/// Every secret of the fixtures' accounts (base32, as the files or their URIs hold them): no output
+/// may contain one.
+const SECRETS: [&str; 14] = [
+    "4SJHB4GSD43FZBAI7C2HLRJGPQ",
+    "5OM4WOOGPLQEF6UGN3CPEOOLWU",
+    "7ELGJSGXNCCTV3O6LKJWYFV2RA",
+    "JRZCL47CMXVOQMNPZR2F7J4RGI",
+    "YOOMIXWS5GN6RTBPUFFWKTW5M4",
+    "KUVJJOM753IHTNDSZVCNKL7GII",
+    "5VAML3X35THCEBVRLV24CGBKOY",
+    "JBSWY3DPEHPK3PXP",
+    "DFDFDEF",
+    "fsfsfsfsefefef",
+    "MI4GCOJSGIZTKLJSGMZWKLJUGEZDQLJYG5STILJSMUYDIYTCMQ3TSOJRGI",
+    "554VBDOGJRLDG2JV",
+    "PIBTGMBYQYVSLN5PVZYQUTKYHOBRYYT7",
+    "J4YFC3TZKVYWCVCNIVBWIV2GHFAXUNDF",
+];
+
+fn no_secret(what: &str, out: &Out) {
+    for secret in SECRETS {
+        for text in [&out.stdout, &out.stderr] {
+            assert!(
+                !text.to_uppercase().contains(&secret.to_uppercase()),
+                "{what}: a secret in the output:\n{text}"
+            );
+        }
+    }
+}
+
 fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     expected
         .iter()
@@ -115,6 +145,7 @@ fn imports(file: &str, password: Option<&str>, want: &[(&str, &str, &str)], hotp
     let out = sandbox.import(&product(file), password);
     assert_eq!(out.code, 0, "{file}: {out:?}");
     assert!(out.stdout.is_empty(), "{file}: {out:?}");
+    no_secret(file, &out);
     assert_eq!(sandbox.list(), rows(want), "{file}: {}", out.stderr);
     assert!(
         out.stderr.contains(&format!(
@@ -153,6 +184,7 @@ fn refused(file: &Path, password: Option<&str>, reason: &str) {
     let before = sandbox.vault_bytes();
     let out = sandbox.import(file, password);
     assert_eq!(out.code, 2, "{}: {out:?}", file.display());
+    no_secret(&file.display().to_string(), &out);
     assert!(
         out.stderr
             .starts_with(&format!("teamotp: error: cannot import {}", file.display()))

@@ -157,7 +157,17 @@ pub fn read(bytes: &[u8], unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
         keepass::db::DatabaseOpenError::UnsupportedVersion => {
             "this KeePass database version is not supported (KDBX 3.1 and 4 are)".to_string()
         }
-        other => format!("the KeePass database cannot be read ({other})"),
+        // Only the outer layers' messages are shown: an inner (XML) error may quote the decrypted
+        // database, secrets included.
+        keepass::db::DatabaseOpenError::Io(e) => {
+            format!("the KeePass database cannot be read ({})", e.kind())
+        }
+        keepass::db::DatabaseOpenError::UnexpectedEof => {
+            "the KeePass database is cut off".to_string()
+        }
+        _ => "the KeePass database cannot be read: it is damaged or cut off, or uses a feature \
+              teamotp does not support"
+            .to_string(),
     })?;
     let mut entries = Vec::new();
     walk(db.root(), 0, &mut entries);
