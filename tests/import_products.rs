@@ -672,6 +672,13 @@ fn keepass_kdbx4_keepassxc_otp_fields() {
 
 #[test]
 fn keepass_kdbx3_every_totp_convention() {
+    // Regression: a wrong password for a KDBX 3.1 database was reported as a damaged file (the crate
+    // finds the bad padding before it compares the key).
+    refused(
+        &product("keepass-pass-import.kdbx"),
+        Some("correct horse battery stable"),
+        "wrong password for this KeePass database",
+    );
     // pass-import's KDBX 3.1 database (password "correct horse battery staple"): KeePass 2.47's
     // TimeOtp-* fields, KeeTrayTOTP's TOTP Seed/Settings (one of them Steam, "30;S"), and KeeWeb's
     // otp URI. Each entry's title is the issuer and its user name the name, except KeeWeb's, whose
@@ -849,4 +856,79 @@ fn deeply_nested_json_is_refused() {
         format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
     );
     refused(&file, None, "nests deeper than 64 levels");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The password on the terminal
+// ---------------------------------------------------------------------------------------------------------
+
+/// `sh -c` script for [`support::pty::script_command`]: `$1` rows, `$2` columns, then teamotp and its
+/// arguments; it waits for the test's first line, then sets the size and turns echo on.
+const PTY_SCRIPT: &str = r#"
+rows=$1 cols=$2
+shift 2
+read -r go || exit 96
+stty sane echo rows "$rows" cols "$cols" || exit 97
+exec "$@"
+"#;
+
+/// Imports `file` on a pseudo-terminal, typing `password` once echo is off: the prompt names the file
+/// and the product, the password is never echoed, and it is asked once.
+fn import_on_pty(sandbox: &Sandbox, file: &Path, product: &str, password: &str) -> (i32, String) {
+    let mut command = support::pty::script_command(PTY_SCRIPT, 24, 200);
+    command
+        .envs(xdg_env(&sandbox.home()))
+        .current_dir(sandbox.root())
+        .arg(BIN)
+        .args(["--at", AT, "-f"])
+        .arg(sandbox.vault())
+        .arg("import")
+        .arg(file);
+    let mut term = support::pty::Term::spawn(command, 24, 200);
+    let prompt = format!("Password for {} ({product}): ", file.display());
+    term.wait_until(
+        TIMEOUT,
+        "the password prompt",
+        |t| t.text().ends_with(&prompt),
+        |t| format!("received:\n{}", t.text()),
+    );
+    term.wait_for_echo_off(TIMEOUT);
+    term.send(format!("{password}\n").as_bytes());
+    term.wait_for_end(TIMEOUT, |t| format!("received:\n{}", t.text()));
+    let code = match term.session.get_process().wait().unwrap() {
+        expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+        other => panic!("teamotp did not exit normally: {other:?}\n{}", term.text()),
+    };
+    let text = term.text();
+    // (Compared after the prompt: a short password like "test" is also in the fixtures' path.)
+    assert!(
+        !text.contains(&format!("{prompt}{password}")),
+        "the password was echoed:\n{text}"
+    );
+    assert_eq!(
+        text.matches("Password for").count(),
+        1,
+        "asked more than once:\n{text}"
+    );
+    (code, text)
+}
+
+#[test]
+fn the_password_is_asked_hidden_on_the_terminal_naming_file_and_product() {
+    let sandbox = Sandbox::new();
+    let file = product("aegis-encrypted.json");
+    let (code, text) = import_on_pty(&sandbox, &file, "Aegis encrypted vault", "test");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("imported 4 accounts"), "{text}");
+    assert_eq!(sandbox.list(), rows(&[MASON, JAMES, ELIJAH, SOPHIA]));
+
+    let sandbox = Sandbox::new();
+    let file = product("keepass-pass-import.kdbx");
+    let (code, text) = import_on_pty(&sandbox, &file, "KeePass database", "wrong horse");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("wrong password for this KeePass database"),
+        "{text}"
+    );
+    assert!(sandbox.list().is_empty());
 }

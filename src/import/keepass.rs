@@ -147,7 +147,9 @@ pub fn read(bytes: &[u8], unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
     }
     drop(password);
     let db = keepass::Database::parse(bytes, key).map_err(|e| match e {
-        keepass::db::DatabaseOpenError::Key(_) => {
+        // KDBX 3.1 decrypts before it checks the key: a wrong key shows as bad padding.
+        keepass::db::DatabaseOpenError::Key(_)
+        | keepass::db::DatabaseOpenError::Cryptography(_) => {
             if unlock.key_file.is_some() {
                 "wrong password or key file for this KeePass database".to_string()
             } else {
