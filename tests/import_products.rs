@@ -104,7 +104,9 @@ impl Sandbox {
 
 /// Every secret of the fixtures' accounts (base32, as the files or their URIs hold them): no output
 /// may contain one.
-const SECRETS: [&str; 14] = [
+const SECRETS: [&str; 16] = [
+    "TESTSECRET",
+    "STEAMSECRETKEY",
     "4SJHB4GSD43FZBAI7C2HLRJGPQ",
     "5OM4WOOGPLQEF6UGN3CPEOOLWU",
     "7ELGJSGXNCCTV3O6LKJWYFV2RA",
@@ -387,6 +389,50 @@ fn proton_authenticator_exports_of_ente_plain_and_encrypted() {
         &truncated(&scratch, file, 0.5),
         Some("1231246"),
         "not valid JSON",
+    );
+}
+
+#[test]
+fn lastpass_authenticator_exports() {
+    // Bitwarden Authenticator's LastPass Authenticator test data (Kotlin constants, copied verbatim):
+    // the original user and issuer names name the account, as Bitwarden's test asserts.
+    imports(
+        "lastpass-authenticator.json",
+        None,
+        &[("test@example.com", "Test Issuer", "324550")],
+        &[],
+    );
+    // userName "modified@github.com", originalUserName "user@github.com"; secret TESTSECRET (oathtool
+    // 045137).
+    imports(
+        "lastpass-authenticator-original-names.json",
+        None,
+        &[("user@github.com", "GitHub", "045137")],
+        &[],
+    );
+}
+
+#[test]
+fn bitwarden_authenticator_exports() {
+    // Bitwarden Authenticator's own test data (its export shape: `encrypted` and `items`): an otpauth
+    // URI, and a `steam://` secret of 14 symbols (6 stray bits dropped; 8 bytes, Steam code KG6F5
+    // computed in Python).
+    imports(
+        "bitwarden-authenticator.json",
+        None,
+        &[("user", "GitHub", "324550")],
+        &[],
+    );
+    let out = imports(
+        "bitwarden-authenticator-steam.json",
+        None,
+        &[("Steam", "", "KG6F5")],
+        &[],
+    );
+    assert!(
+        out.stderr.contains("(secret normalised: "),
+        "{}",
+        out.stderr
     );
 }
 

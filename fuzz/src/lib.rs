@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 13] = [
+const TEXT_FORMATS: [Format; 14] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -52,6 +52,7 @@ const TEXT_FORMATS: [Format; 13] = [
     Format::ProtonAuthenticator,
     Format::FreeotpPlus,
     Format::AuthenticatorPro,
+    Format::LastpassAuthenticator,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -70,18 +71,20 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::OnePassword
         | Format::ProtonAuthenticator
         | Format::FreeotpPlus
-        | Format::AuthenticatorPro => TEXT_FORMATS.contains(&format),
+        | Format::AuthenticatorPro
+        | Format::LastpassAuthenticator => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 5] = [
+const NEVER_ENCRYPTED: [Format; 6] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
     Format::OnePassword,
     Format::FreeotpPlus,
+    Format::LastpassAuthenticator,
 ];
 
 /// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the

@@ -230,6 +230,52 @@ pub fn freeotp_plus(value: &Value) -> Result<Vec<Entry>, String> {
         .collect())
 }
 
+/// LastPass Authenticator's export: `{"deviceId",...,"accounts":[{"issuerName","originalIssuerName",
+/// "userName","originalUserName","secret","timeStep","digits","algorithm"}],"folders":[]}`. As
+/// Bitwarden Authenticator reads it, the original names name the account (the displayed ones when the
+/// originals are empty).
+pub fn is_lastpass_authenticator(value: &Value) -> bool {
+    value.get("accounts").is_some_and(Value::is_array) && value.get("deviceId").is_some()
+}
+
+pub fn lastpass_authenticator(value: &Value) -> Result<Vec<Entry>, String> {
+    let accounts = value
+        .get("accounts")
+        .and_then(Value::as_array)
+        .ok_or("not a LastPass Authenticator export: no \"accounts\" list")?;
+    Ok(accounts
+        .iter()
+        .enumerate()
+        .map(|(i, account)| {
+            let first = |keys: [&str; 2]| {
+                keys.into_iter()
+                    .map(|k| text(account, k))
+                    .find(|v| !v.trim().is_empty())
+                    .unwrap_or_default()
+            };
+            let issuer = first(["originalIssuerName", "issuerName"]);
+            let user = first(["originalUserName", "userName"]);
+            let (name, issuer) = if user.trim().is_empty() {
+                (issuer, String::new())
+            } else {
+                (user, issuer)
+            };
+            if name.trim().is_empty() {
+                return left_out(format!("account {}", i + 1), "the account has no name");
+            }
+            build(
+                name,
+                issuer,
+                &text(account, "secret"),
+                &number(account, "digits"),
+                &number(account, "timeStep"),
+                &text(account, "algorithm"),
+                Kind::Totp,
+            )
+        })
+        .collect())
+}
+
 /// An entry's account label, or its issuer when it has no label (the only name it has).
 fn or_issuer(name: String, entry: &Value) -> String {
     or_issuer_key(name, entry, "issuer")

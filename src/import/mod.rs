@@ -98,6 +98,8 @@ pub enum Format {
     FreeotpPlus,
     /// Authenticator Pro (Stratum) backup, plain or encrypted
     AuthenticatorPro,
+    /// LastPass Authenticator JSON export
+    LastpassAuthenticator,
 }
 
 impl Format {
@@ -119,6 +121,7 @@ impl Format {
             Format::ProtonAuthenticator => "Proton Authenticator",
             Format::FreeotpPlus => "FreeOTP+",
             Format::AuthenticatorPro => "Authenticator Pro",
+            Format::LastpassAuthenticator => "LastPass Authenticator",
         }
     }
 }
@@ -341,6 +344,9 @@ pub fn detect(bytes: &[u8]) -> Format {
         if authpro::is_json(&value) {
             return Format::AuthenticatorPro;
         }
+        if json::is_lastpass_authenticator(&value) {
+            return Format::LastpassAuthenticator;
+        }
         return match json::detect(&value) {
             Some(json::App::TwoFas) => Format::TwoFas,
             Some(json::App::AndOtp) => Format::Andotp,
@@ -448,6 +454,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::ProtonAuthenticator => proton::authenticator(&parse_json(bytes)?, unlock)?,
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
         Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
+        Format::LastpassAuthenticator => json::lastpass_authenticator(&parse_json(bytes)?)?,
     };
     if entries.len() > MAX_ENTRIES {
         return Err(format!(
