@@ -104,7 +104,8 @@ impl Sandbox {
 
 /// Every secret of the fixtures' accounts (base32, as the files or their URIs hold them): no output
 /// may contain one.
-const SECRETS: [&str; 16] = [
+const SECRETS: [&str; 17] = [
+    "I65VU7K5ZQL7WB4E",
     "TESTSECRET",
     "STEAMSECRETKEY",
     "4SJHB4GSD43FZBAI7C2HLRJGPQ",
@@ -597,6 +598,48 @@ fn bitwarden_exports_of_keepassxc() {
             "wrong password for this Bitwarden password-protected export",
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Keeper
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn keeper_json_export_names_the_same_account_at_three_records_apart() {
+    // Four records of Bitwarden's Keeper test export: three share one otpauth URI (label
+    // totp@authenticationtest.com, an empty issuer=; oathtool 914433), one (a Wi-Fi record) has no code.
+    // The URI's label names each, the record's title fills in the issuer, and the second and third are
+    // qualified by it.
+    let out = imports(
+        "keeper-bitwarden-clients.json",
+        None,
+        &[
+            (
+                "totp@authenticationtest.com",
+                "General Information Record",
+                "914433",
+            ),
+            (
+                "totp@authenticationtest.com (Wells Fargo Checking)",
+                "Wells Fargo Checking",
+                "914433",
+            ),
+            (
+                "totp@authenticationtest.com (Amazon Account)",
+                "Amazon Account",
+                "914433",
+            ),
+        ],
+        &[],
+    );
+    // The issuer is not repeated after a name that already holds it.
+    assert!(
+        out.stderr.contains(
+            "  + totp@authenticationtest.com (Amazon Account) · SHA1 · 6 digits · 30 s\n"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 14] = [
+const TEXT_FORMATS: [Format; 15] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -53,6 +53,7 @@ const TEXT_FORMATS: [Format; 14] = [
     Format::FreeotpPlus,
     Format::AuthenticatorPro,
     Format::LastpassAuthenticator,
+    Format::Keeper,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -72,19 +73,21 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::ProtonAuthenticator
         | Format::FreeotpPlus
         | Format::AuthenticatorPro
-        | Format::LastpassAuthenticator => TEXT_FORMATS.contains(&format),
+        | Format::LastpassAuthenticator
+        | Format::Keeper => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 6] = [
+const NEVER_ENCRYPTED: [Format; 7] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
     Format::OnePassword,
     Format::FreeotpPlus,
     Format::LastpassAuthenticator,
+    Format::Keeper,
 ];
 
 /// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the

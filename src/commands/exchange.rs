@@ -34,9 +34,16 @@ fn describe(account: &Account) -> String {
         crate::account::Kind::Totp => format!("{} · {} digits", p.algorithm, p.digits),
         crate::account::Kind::Steam => "Steam".to_owned(),
     };
+    // The issuer, unless the name already says it (`Mason (WWE)`, as a name made unique on import).
     let issuer = account
         .issuer
         .as_ref()
+        .filter(|i| {
+            !account
+                .name
+                .to_lowercase()
+                .ends_with(&format!("({})", i.to_lowercase()))
+        })
         .map(|i| format!(" ({})", printable(i)))
         .unwrap_or_default();
     format!(

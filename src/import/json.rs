@@ -276,6 +276,39 @@ pub fn lastpass_authenticator(value: &Value) -> Result<Vec<Entry>, String> {
         .collect())
 }
 
+/// Keeper's JSON export: `{"shared_folders":[...],"records":[{"title","login","custom_fields":
+/// {"$oneTimeCode":"otpauth://..."}}]}` (older exports: the custom field `TFC:Keeper`). A record may hold
+/// several one-time codes (`$oneTimeCode:LABEL`).
+pub fn is_keeper(value: &Value) -> bool {
+    value.get("records").is_some_and(Value::is_array)
+}
+
+pub fn keeper(value: &Value) -> Result<Vec<Entry>, String> {
+    let records = value
+        .get("records")
+        .and_then(Value::as_array)
+        .ok_or("not a Keeper export: no \"records\" list")?;
+    let mut entries = Vec::new();
+    for record in records {
+        let Some(fields) = record.get("custom_fields").and_then(Value::as_object) else {
+            continue;
+        };
+        for (key, code) in fields {
+            let one_time =
+                key == "$oneTimeCode" || key.starts_with("$oneTimeCode:") || key == "TFC:Keeper";
+            let Some(code) = code.as_str().filter(|c| one_time && !c.trim().is_empty()) else {
+                continue;
+            };
+            entries.push(super::bitwarden::entry(
+                &text(record, "title"),
+                &text(record, "login"),
+                code,
+            ));
+        }
+    }
+    Ok(entries)
+}
+
 /// An entry's account label, or its issuer when it has no label (the only name it has).
 fn or_issuer(name: String, entry: &Value) -> String {
     or_issuer_key(name, entry, "issuer")

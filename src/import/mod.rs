@@ -100,6 +100,8 @@ pub enum Format {
     AuthenticatorPro,
     /// LastPass Authenticator JSON export
     LastpassAuthenticator,
+    /// Keeper JSON export
+    Keeper,
 }
 
 impl Format {
@@ -122,6 +124,7 @@ impl Format {
             Format::FreeotpPlus => "FreeOTP+",
             Format::AuthenticatorPro => "Authenticator Pro",
             Format::LastpassAuthenticator => "LastPass Authenticator",
+            Format::Keeper => "Keeper",
         }
     }
 }
@@ -347,6 +350,9 @@ pub fn detect(bytes: &[u8]) -> Format {
         if json::is_lastpass_authenticator(&value) {
             return Format::LastpassAuthenticator;
         }
+        if json::is_keeper(&value) {
+            return Format::Keeper;
+        }
         return match json::detect(&value) {
             Some(json::App::TwoFas) => Format::TwoFas,
             Some(json::App::AndOtp) => Format::Andotp,
@@ -455,6 +461,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::FreeotpPlus => json::freeotp_plus(&parse_json(bytes)?)?,
         Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
         Format::LastpassAuthenticator => json::lastpass_authenticator(&parse_json(bytes)?)?,
+        Format::Keeper => json::keeper(&parse_json(bytes)?)?,
     };
     if entries.len() > MAX_ENTRIES {
         return Err(format!(
