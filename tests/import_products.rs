@@ -104,7 +104,8 @@ impl Sandbox {
 
 /// Every secret of the fixtures' accounts (base32, as the files or their URIs hold them): no output
 /// may contain one.
-const SECRETS: [&str; 17] = [
+const SECRETS: [&str; 18] = [
+    "Y64VEVMBTSXCYIWRSHRNDZW62MPGVU2G",
     "I65VU7K5ZQL7WB4E",
     "TESTSECRET",
     "STEAMSECRETKEY",
@@ -598,6 +599,22 @@ fn bitwarden_exports_of_keepassxc() {
             "wrong password for this Bitwarden password-protected export",
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// LastPass
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn lastpass_csv_export() {
+    // Bitwarden's LastPass CSV test ("should parse login with totp"): example.com / someUser, TOTP
+    // Y64VEVMBTSXCYIWRSHRNDZW62MPGVU2G (oathtool 130345). Its data row is indented, as in the test.
+    imports(
+        "lastpass-bitwarden-clients.csv",
+        None,
+        &[("someUser", "example.com", "130345")],
+        &[],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 15] = [
+const TEXT_FORMATS: [Format; 16] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -54,6 +54,7 @@ const TEXT_FORMATS: [Format; 15] = [
     Format::AuthenticatorPro,
     Format::LastpassAuthenticator,
     Format::Keeper,
+    Format::Lastpass,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -74,13 +75,14 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::FreeotpPlus
         | Format::AuthenticatorPro
         | Format::LastpassAuthenticator
-        | Format::Keeper => TEXT_FORMATS.contains(&format),
+        | Format::Keeper
+        | Format::Lastpass => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 7] = [
+const NEVER_ENCRYPTED: [Format; 8] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
@@ -88,6 +90,7 @@ const NEVER_ENCRYPTED: [Format; 7] = [
     Format::FreeotpPlus,
     Format::LastpassAuthenticator,
     Format::Keeper,
+    Format::Lastpass,
 ];
 
 /// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the

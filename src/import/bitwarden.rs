@@ -130,20 +130,63 @@ pub(crate) fn entry(title: &str, username: &str, totp: &str) -> Entry {
     }
 }
 
-/// The entries of a CSV export: every row with a `login_totp`.
+/// A password manager's CSV layout: which columns hold the item's title, its user name and its TOTP.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvLayout {
+    pub product: &'static str,
+    pub title: &'static str,
+    pub username: &'static str,
+    pub totp: &'static str,
+}
+
+/// Bitwarden: `folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,
+/// login_password,login_totp` (organisations: `collections,type,...`).
+pub const BITWARDEN_CSV: CsvLayout = CsvLayout {
+    product: "Bitwarden",
+    title: "name",
+    username: "login_username",
+    totp: "login_totp",
+};
+
+/// LastPass: `url,username,password,totp,extra,name,grouping,fav`.
+pub const LASTPASS_CSV: CsvLayout = CsvLayout {
+    product: "LastPass",
+    title: "name",
+    username: "username",
+    totp: "totp",
+};
+
+/// True for the header line of a LastPass CSV export.
+pub fn is_lastpass_header(line: &str) -> bool {
+    let columns: Vec<&str> = line.split(',').map(str::trim).collect();
+    ["url", "username", "totp", "extra", "name", "grouping"]
+        .iter()
+        .all(|c| columns.contains(c))
+}
+
 fn csv(bytes: &[u8]) -> Result<Vec<Entry>, String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    csv_export(bytes, BITWARDEN_CSV)
+}
+
+/// The entries of a password manager's CSV export: every row with a TOTP.
+pub fn csv_export(bytes: &[u8], layout: CsvLayout) -> Result<Vec<Entry>, String> {
+    let product = layout.product;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|e| format!("the Bitwarden CSV cannot be read ({e})"))?
+        .map_err(|e| format!("the {product} CSV cannot be read ({e})"))?
         .clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(name_at), Some(totp_at)) = (column("name"), column("login_totp")) else {
-        return Err(
-            "the CSV has no \"name\" and \"login_totp\" columns: not a Bitwarden export".into(),
-        );
+    let (Some(name_at), Some(totp_at)) = (column(layout.title), column(layout.totp)) else {
+        return Err(format!(
+            "the CSV has no \"{}\" and \"{}\" columns: not a {product} export",
+            layout.title, layout.totp
+        ));
     };
-    let user_at = column("login_username");
+    let user_at = column(layout.username);
     let mut entries = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut line = 1;
@@ -153,7 +196,7 @@ fn csv(bytes: &[u8]) -> Result<Vec<Entry>, String> {
             Ok(true) => {}
             Err(e) => {
                 return Err(format!(
-                    "the Bitwarden CSV is malformed after line {line} ({e})"
+                    "the {product} CSV is malformed after line {line} ({e})"
                 ));
             }
         }

@@ -102,6 +102,8 @@ pub enum Format {
     LastpassAuthenticator,
     /// Keeper JSON export
     Keeper,
+    /// LastPass CSV export (the password manager)
+    Lastpass,
 }
 
 impl Format {
@@ -125,6 +127,7 @@ impl Format {
             Format::AuthenticatorPro => "Authenticator Pro",
             Format::LastpassAuthenticator => "LastPass Authenticator",
             Format::Keeper => "Keeper",
+            Format::Lastpass => "LastPass",
         }
     }
 }
@@ -367,6 +370,8 @@ pub fn detect(bytes: &[u8]) -> Format {
         .unwrap_or("");
     if bitwarden::is_csv_header(first) {
         Format::Bitwarden
+    } else if bitwarden::is_lastpass_header(first) {
+        Format::Lastpass
     } else if google::is_uri(first) {
         Format::Google
     } else if otpauth::is_uri(first) {
@@ -462,6 +467,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
         Format::LastpassAuthenticator => json::lastpass_authenticator(&parse_json(bytes)?)?,
         Format::Keeper => json::keeper(&parse_json(bytes)?)?,
+        Format::Lastpass => bitwarden::csv_export(bytes, bitwarden::LASTPASS_CSV)?,
     };
     if entries.len() > MAX_ENTRIES {
         return Err(format!(
