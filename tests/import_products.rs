@@ -201,6 +201,28 @@ fn refused(file: &Path, password: Option<&str>, reason: &str) {
     assert_eq!(sandbox.vault_bytes(), before, "{}", file.display());
 }
 
+/// An encrypted fixture: with `password` it imports `want` (and lists `hotp` as left out); with
+/// `wrong` it is refused as a wrong password for `product`; cut to half its bytes it is refused with
+/// `cut` in the message.
+fn encrypted(
+    file: &str,
+    password: &str,
+    want: &[(&str, &str, &str)],
+    hotp: &[&str],
+    (wrong, product): (&str, &str),
+    cut: &str,
+) -> Out {
+    let out = imports(file, Some(password), want, hotp);
+    refused(
+        &self::product(file),
+        Some(wrong),
+        &format!("wrong password for this {product}"),
+    );
+    let scratch = support::Sandbox::empty("teamotp-import-cut-");
+    refused(&truncated(&scratch, file, 0.5), Some(password), cut);
+    out
+}
+
 /// A copy of a product fixture cut to `keep` of its bytes, in `sandbox`.
 fn truncated(sandbox: &support::Sandbox, file: &str, keep: f64) -> PathBuf {
     let bytes = std::fs::read(product(file)).unwrap();
@@ -214,11 +236,13 @@ fn truncated(sandbox: &support::Sandbox, file: &str, keep: f64) -> PathBuf {
 
 #[test]
 fn aegis_encrypted_vault_right_wrong_and_cut_off() {
-    let out = imports(
+    let out = encrypted(
         "aegis-encrypted.json",
-        Some("test"),
+        "test",
         &[MASON, JAMES, ELIJAH, SOPHIA],
         &HOTP,
+        ("tset", "Aegis encrypted vault"),
+        "not valid JSON",
     );
     // A file that needed a password is not plaintext: no reminder to shred it.
     assert!(
@@ -226,17 +250,7 @@ fn aegis_encrypted_vault_right_wrong_and_cut_off() {
         "{}",
         out.stderr
     );
-    refused(
-        &product("aegis-encrypted.json"),
-        Some("tset"),
-        "wrong password for this Aegis encrypted vault",
-    );
     let scratch = support::Sandbox::empty("teamotp-import-cut-");
-    refused(
-        &truncated(&scratch, "aegis-encrypted.json", 0.5),
-        Some("test"),
-        "not valid JSON",
-    );
     // The vault's Base64 cut short inside valid JSON: the password is right, the contents are not.
     let text = std::fs::read_to_string(product("aegis-encrypted.json")).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -249,42 +263,24 @@ fn aegis_encrypted_vault_right_wrong_and_cut_off() {
 
 #[test]
 fn two_fas_encrypted_backup_right_wrong_and_cut_off() {
-    imports(
+    encrypted(
         "2fas-encrypted-v4.2fas",
-        Some("test"),
+        "test",
         &[MASON, SOPHIA],
         &HOTP,
-    );
-    refused(
-        &product("2fas-encrypted-v4.2fas"),
-        Some("TEST"),
-        "wrong password for this 2FAS encrypted backup",
-    );
-    let scratch = support::Sandbox::empty("teamotp-import-cut-");
-    refused(
-        &truncated(&scratch, "2fas-encrypted-v4.2fas", 0.6),
-        Some("test"),
+        ("TEST", "2FAS encrypted backup"),
         "not valid JSON",
     );
 }
 
 #[test]
 fn and_otp_encrypted_backup_right_wrong_and_cut_off() {
-    imports(
+    encrypted(
         "andotp-encrypted.bin",
-        Some("test"),
+        "test",
         &[MASON, JAMES, ELIJAH, SOPHIA],
         &HOTP,
-    );
-    refused(
-        &product("andotp-encrypted.bin"),
-        Some("test "),
-        "wrong password for this andOTP encrypted backup",
-    );
-    let scratch = support::Sandbox::empty("teamotp-import-cut-");
-    refused(
-        &truncated(&scratch, "andotp-encrypted.bin", 0.7),
-        Some("test"),
+        ("test ", "andOTP encrypted backup"),
         "wrong password for this andOTP encrypted backup (or the file is damaged)",
     );
 }
@@ -299,16 +295,12 @@ fn authenticator_pro_backups_plain_encrypted_and_legacy() {
         "authenticator-pro-encrypted.bin",
         "authenticator-pro-encrypted-legacy.bin",
     ] {
-        imports(file, Some("test"), &all, &HOTP);
-        refused(
-            &product(file),
-            Some("Test"),
-            "wrong password for this Authenticator Pro encrypted backup",
-        );
-        let scratch = support::Sandbox::empty("teamotp-import-cut-");
-        refused(
-            &truncated(&scratch, file, 0.5),
-            Some("test"),
+        encrypted(
+            file,
+            "test",
+            &all,
+            &HOTP,
+            ("Test", "Authenticator Pro encrypted backup"),
             "wrong password for this Authenticator Pro encrypted backup (or the file is damaged)",
         );
     }
@@ -379,17 +371,12 @@ fn proton_authenticator_exports_of_ente_plain_and_encrypted() {
         ("r@ente.com", "reddit", "909741"),
     ];
     imports("proton-authenticator-ente.json", None, &want, &[]);
-    let file = "proton-authenticator-ente-encrypted.json";
-    imports(file, Some("1231246"), &want, &[]);
-    refused(
-        &product(file),
-        Some("wrong-password"),
-        "wrong password for this Proton Authenticator encrypted export",
-    );
-    let scratch = support::Sandbox::empty("teamotp-import-cut-");
-    refused(
-        &truncated(&scratch, file, 0.5),
-        Some("1231246"),
+    encrypted(
+        "proton-authenticator-ente-encrypted.json",
+        "1231246",
+        &want,
+        &[],
+        ("wrong-password", "Proton Authenticator encrypted export"),
         "not valid JSON",
     );
 }
@@ -751,28 +738,19 @@ fn one_password_opvault_folder_right_wrong_and_damaged() {
 #[test]
 fn keepass_kdbx4_keepassxc_otp_fields() {
     // keepass-rs's fixtures (password "test"): a KeePassXC `otp` URI, SHA-1 and SHA-512.
-    imports(
+    encrypted(
         "keepass-kdbx4-with-totp-entry.kdbx",
-        Some("test"),
+        "test",
         &[("none", "KeePassXC", "324550")],
         &[],
+        ("tEst", "KeePass database"),
+        "cannot be read",
     );
     imports(
         "keepass-kdbx4-with-totp-sha512-entry.kdbx",
         Some("test"),
         &[("none", "sha512 totp", "095850")],
         &[],
-    );
-    refused(
-        &product("keepass-kdbx4-with-totp-entry.kdbx"),
-        Some("tEst"),
-        "wrong password for this KeePass database",
-    );
-    let scratch = support::Sandbox::empty("teamotp-import-cut-");
-    refused(
-        &truncated(&scratch, "keepass-kdbx4-with-totp-entry.kdbx", 0.6),
-        Some("test"),
-        "cannot be read",
     );
 }
 

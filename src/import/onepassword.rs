@@ -48,22 +48,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, String> {
                 .map(|o| text(o, "title"))
                 .unwrap_or_default();
             let details = item.get("details").unwrap_or(&Value::Null);
-            let username = details
-                .get("loginFields")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .find(|f| text(f, "designation") == "username")
-                .map(|f| text(f, "value"))
-                .unwrap_or_default();
-            for field in details
-                .get("sections")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.get("fields").and_then(Value::as_array))
-                .flatten()
-            {
+            let username = designated_username(details.get("loginFields"));
+            for field in section_fields(details) {
                 let Some(totp) = field
                     .get("value")
                     .and_then(|v| v.get("totp"))
@@ -79,4 +65,27 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         }
     }
     Ok(entries)
+}
+
+/// The value of the field designated `username` in a list of login fields (1PUX `loginFields`,
+/// OPVault `fields`), or "".
+pub(crate) fn designated_username(fields: Option<&Value>) -> String {
+    fields
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|f| text(f, "designation") == "username")
+        .map(|f| text(f, "value"))
+        .unwrap_or_default()
+}
+
+/// Every field of every section of an item's details (1PUX and OPVault alike).
+pub(crate) fn section_fields(details: &Value) -> impl Iterator<Item = &Value> {
+    details
+        .get("sections")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("fields").and_then(Value::as_array))
+        .flatten()
 }

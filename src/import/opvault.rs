@@ -182,22 +182,8 @@ pub fn read(folder: &Folder, unlock: &mut Unlock) -> Result<Vec<Entry>, String> 
             entries.push(damaged("details"));
             continue;
         };
-        let username = details
-            .get("fields")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|f| text(f, "designation") == "username")
-            .map(|f| text(f, "value"))
-            .unwrap_or_default();
-        for field in details
-            .get("sections")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.get("fields").and_then(Value::as_array))
-            .flatten()
-        {
+        let username = super::onepassword::designated_username(details.get("fields"));
+        for field in super::onepassword::section_fields(&details) {
             if !text(field, "n").starts_with("TOTP_") {
                 continue;
             }
