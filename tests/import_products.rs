@@ -360,6 +360,49 @@ fn proton_authenticator_export() {
 }
 
 #[test]
+fn ente_auth_encrypted_export_with_entes_own_vector() {
+    // No Ente encrypted export is public: the file wraps the values of Ente's CLI test vector
+    // (TestDecryptChaCha20poly1305: password "test_password", salt, 64 MiB, 2 passes, a secretstream
+    // message holding "plain_text") in Ente's documented export JSON. It decrypts to one line that is
+    // no otpauth URI, so that line is left out: only the right key can show it.
+    let file = "ente-auth-encrypted-cli-vector.json";
+    let sandbox = Sandbox::new();
+    let before = sandbox.vault_bytes();
+    let out = sandbox.import(&product(file), Some("test_password"));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "teamotp: 1 entry left out:\n  ! line 1: not imported: not an otpauth:// URI\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sandbox.vault_bytes(), before);
+    refused(
+        &product(file),
+        Some("test_passwore"),
+        "wrong password for this Ente Auth encrypted export",
+    );
+    let scratch = support::Sandbox::empty("teamotp-import-cut-");
+    refused(
+        &truncated(&scratch, file, 0.5),
+        Some("test_password"),
+        "not valid JSON",
+    );
+    // The nonce cut short inside valid JSON.
+    let text = std::fs::read_to_string(product(file)).unwrap();
+    let short = scratch.write(
+        "short-nonce.json",
+        text.replace("v7wsI+BFZsRMIjDm3rTxPhmi/CaUdkdJ", "v7wsI+BFZsRMIjDm"),
+    );
+    refused(
+        &short,
+        Some("test_password"),
+        "encryptionNonce is not 24 bytes",
+    );
+}
+
+#[test]
 fn proton_authenticator_exports_of_ente_plain_and_encrypted() {
     // Ente's Proton Authenticator fixtures: the plain export and the same accounts password-protected
     // (password "1231246": Argon2id, AES-256-GCM with associated data). Ente's test asserts the
@@ -528,7 +571,7 @@ fn bitwarden_kdf_parameters_above_the_caps_are_refused_before_any_work() {
             2048.into(),
             "2048 MiB of memory, above the cap of 1024 MiB",
         ),
-        ("kdfIterations", 11.into(), "11 passes, above the cap of 10"),
+        ("kdfIterations", 65.into(), "65 passes, above the cap of 64"),
         ("kdfParallelism", 64.into(), "64 lanes, above the cap of 16"),
     ];
     for (field, value, reason) in cases {
@@ -538,6 +581,16 @@ fn bitwarden_kdf_parameters_above_the_caps_are_refused_before_any_work() {
         // No password file and no terminal: the cap is what stops it, before the password is asked.
         refused(&file, None, reason);
     }
+    // 1 GiB over 11 passes: each parameter within its cap, the work above it.
+    let mut work = original.clone();
+    work["kdfMemory"] = 1024.into();
+    work["kdfIterations"] = 11.into();
+    let file = scratch.write("work.json", work.to_string());
+    refused(
+        &file,
+        None,
+        "1024 MiB and 11 passes, above the cap of 10 passes over 1024 MiB",
+    );
     let mut pbkdf2: serde_json::Value =
         serde_json::from_slice(&std::fs::read(product("bitwarden-pbkdf2.json")).unwrap()).unwrap();
     pbkdf2["kdfIterations"] = 10_000_001.into();

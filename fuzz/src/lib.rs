@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 16] = [
+const TEXT_FORMATS: [Format; 17] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -55,6 +55,7 @@ const TEXT_FORMATS: [Format; 16] = [
     Format::LastpassAuthenticator,
     Format::Keeper,
     Format::Lastpass,
+    Format::Ente,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -76,7 +77,8 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::AuthenticatorPro
         | Format::LastpassAuthenticator
         | Format::Keeper
-        | Format::Lastpass => TEXT_FORMATS.contains(&format),
+        | Format::Lastpass
+        | Format::Ente => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }

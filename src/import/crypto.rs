@@ -6,9 +6,12 @@ use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use zeroize::Zeroizing;
 
-/// Argon2: at most 1 GiB of memory, 10 passes, 16 lanes.
+/// Argon2: at most 1 GiB of memory, 16 lanes, and the work of 10 passes over 1 GiB (memory × passes;
+/// products trade one for the other: Ente halves the memory and doubles the passes on small phones),
+/// with no more than 64 passes whatever the memory.
 pub const ARGON2_MAX_KIB: u32 = 1024 * 1024;
-pub const ARGON2_MAX_PASSES: u32 = 10;
+pub const ARGON2_MAX_WORK_KIB: u64 = 10 * 1024 * 1024;
+pub const ARGON2_MAX_PASSES: u32 = 64;
 pub const ARGON2_MAX_LANES: u32 = 16;
 /// PBKDF2: at most 10,000,000 iterations.
 pub const PBKDF2_MAX_ITERATIONS: u32 = 10_000_000;
@@ -72,6 +75,13 @@ impl Kdf {
                     return too(format!(
                         "the file asks for Argon2 with {passes} passes, above the cap of \
                          {ARGON2_MAX_PASSES}"
+                    ));
+                }
+                if u64::from(kib) * u64::from(passes) > ARGON2_MAX_WORK_KIB {
+                    return too(format!(
+                        "the file asks for Argon2 with {} MiB and {passes} passes, above the cap of \
+                         10 passes over 1024 MiB",
+                        kib / 1024
                     ));
                 }
                 if lanes > ARGON2_MAX_LANES {
@@ -229,10 +239,27 @@ mod tests {
         assert!(argon.check().unwrap_err().contains("2048 MiB"));
         let passes = Kdf::Argon2id {
             kib: 65536,
+            passes: 65,
+            lanes: 4,
+        };
+        assert!(passes.check().unwrap_err().contains("65 passes"));
+        let work = Kdf::Argon2id {
+            kib: ARGON2_MAX_KIB,
             passes: 11,
             lanes: 4,
         };
-        assert!(passes.check().unwrap_err().contains("11 passes"));
+        assert!(
+            work.check()
+                .unwrap_err()
+                .contains("1024 MiB and 11 passes, above the cap of 10 passes over 1024 MiB")
+        );
+        // Ente on a small phone: 256 MiB, 16 passes (the work of 4 passes over 1 GiB).
+        let traded = Kdf::Argon2id {
+            kib: 256 * 1024,
+            passes: 16,
+            lanes: 1,
+        };
+        assert!(traded.check().is_ok());
         let pbkdf2 = Kdf::Pbkdf2Sha256 {
             iterations: 10_000_001,
         };
@@ -251,7 +278,7 @@ mod tests {
         assert!(
             Kdf::Argon2id {
                 kib: ARGON2_MAX_KIB,
-                passes: ARGON2_MAX_PASSES,
+                passes: 10,
                 lanes: ARGON2_MAX_LANES
             }
             .check()

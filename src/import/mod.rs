@@ -12,6 +12,7 @@ pub mod authpro;
 pub mod bitwarden;
 pub mod crypto;
 pub mod encrypted;
+pub mod ente;
 pub mod google;
 pub mod json;
 pub mod keepass;
@@ -104,6 +105,8 @@ pub enum Format {
     Keeper,
     /// LastPass CSV export (the password manager)
     Lastpass,
+    /// Ente Auth encrypted export (the plain one is an otpauth list)
+    Ente,
 }
 
 impl Format {
@@ -128,6 +131,7 @@ impl Format {
             Format::LastpassAuthenticator => "LastPass Authenticator",
             Format::Keeper => "Keeper",
             Format::Lastpass => "LastPass",
+            Format::Ente => "Ente Auth",
         }
     }
 }
@@ -356,6 +360,9 @@ pub fn detect(bytes: &[u8]) -> Format {
         if json::is_keeper(&value) {
             return Format::Keeper;
         }
+        if ente::is_encrypted(&value) {
+            return Format::Ente;
+        }
         return match json::detect(&value) {
             Some(json::App::TwoFas) => Format::TwoFas,
             Some(json::App::AndOtp) => Format::Andotp,
@@ -468,6 +475,17 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::LastpassAuthenticator => json::lastpass_authenticator(&parse_json(bytes)?)?,
         Format::Keeper => json::keeper(&parse_json(bytes)?)?,
         Format::Lastpass => bitwarden::csv_export(bytes, bitwarden::LASTPASS_CSV)?,
+        Format::Ente => {
+            let value = parse_json(bytes)?;
+            if !ente::is_encrypted(&value) {
+                return Err(
+                    "the file is not an Ente Auth encrypted export (its plain export is an \
+                            otpauth list: import it as such)"
+                        .into(),
+                );
+            }
+            ente::read(&value, unlock)?
+        }
     };
     if entries.len() > MAX_ENTRIES {
         return Err(format!(
