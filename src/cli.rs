@@ -148,11 +148,12 @@ pub enum Command {
         #[arg(long)]
         post_quantum: bool,
     },
-    /// Import accounts from a password manager (Bitwarden, KeePass/KeePassXC, Proton Pass), an
-    /// authenticator app (Aegis, 2FAS, andOTP, Ente Auth, Proton Authenticator, FreeOTP+, Google
-    /// Authenticator), gauth, an otpauth list or a QR code image (docs/migrating.md)
+    /// Import accounts from a password manager (Bitwarden, KeePass/KeePassXC, 1Password, Proton Pass,
+    /// Keeper, LastPass), an authenticator app (Aegis, 2FAS, andOTP, Ente Auth, Proton Authenticator,
+    /// FreeOTP+, Authenticator Pro, Google, LastPass and Bitwarden Authenticator), gauth, an otpauth
+    /// list or a QR code image (docs/migrating.md)
     Import {
-        /// The file to import, or - for standard input
+        /// The file to import (an OPVault: its folder), or - for standard input
         #[arg(value_name = "FILE")]
         input: PathBuf,
         /// The file's format (default: detected)
