@@ -748,8 +748,7 @@ fn malformed_and_encrypted_files_give_a_clear_error_and_import_nothing() {
         let clear = out.stderr.contains("teamotp: 1 entry left out:\n  ! ")
             && out.stderr.contains(reason)
             && out.stderr.ends_with(&format!(
-                "teamotp: nothing was imported from {}: every entry with a one-time password \
-                 was left out\n",
+                "teamotp: nothing was imported from {}: every entry was left out\n",
                 path.display()
             ));
         if out.code != 1 || !out.stdout.is_empty() || !clear {

@@ -503,6 +503,26 @@ fn bitwarden_json_and_csv_exports() {
 }
 
 #[test]
+fn bitwarden_passkeys_are_listed_as_left_out() {
+    // KeePassXC's Bitwarden passkey fixture: two logins with a passkey (fido2Credentials) and no TOTP.
+    let file = product("bitwarden-keepassxc-passkey.json");
+    let sandbox = Sandbox::new();
+    let before = sandbox.vault_bytes();
+    let out = sandbox.import(&file, None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "teamotp: 2 entries left out:\n  ! webauthn.io (KPXC_BITWARDEN): not imported: a passkey: \
+             teamotp holds one-time-password secrets only (the passkey stays in the password \
+             manager)\n  ! webauthn.io b64 (KPXC_BITWARDEN): not imported: a passkey"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sandbox.vault_bytes(), before);
+}
+
+#[test]
 fn bitwarden_password_protected_exports_pbkdf2_and_argon2id() {
     // bitwarden_backup_decryptor's fixtures (password "passphrase"): the one login's TOTP is
     // "otpauth://totp/my-secret-key", a URI with no secret, so it is listed as left out under the
@@ -526,8 +546,7 @@ fn bitwarden_password_protected_exports_pbkdf2_and_argon2id() {
         );
         assert!(
             out.stderr.ends_with(&format!(
-                "teamotp: nothing was imported from {}: every entry with a one-time password was \
-                 left out\n",
+                "teamotp: nothing was imported from {}: every entry was left out\n",
                 product(file).display()
             )),
             "{file}: {}",

@@ -218,7 +218,7 @@ pub fn import(
     }
     if added.is_empty() && !left_out.is_empty() && notes.is_empty() {
         return Err(UserError::new(format!(
-            "nothing was imported from {shown}: every entry with a one-time password was left out"
+            "nothing was imported from {shown}: every entry was left out"
         ))
         .code(1));
     }

@@ -69,28 +69,53 @@ fn items(value: &Value) -> Result<Vec<Entry>, String> {
         .get("items")
         .and_then(Value::as_array)
         .ok_or("the Bitwarden export has no \"items\" list")?;
-    Ok(items
-        .iter()
-        .filter_map(|item| {
-            let login = item.get("login")?;
-            let totp = text(login, "totp");
-            if totp.trim().is_empty() {
-                return None;
-            }
-            Some(entry(&text(item, "name"), &text(login, "username"), &totp))
-        })
-        .collect())
+    let mut entries = Vec::new();
+    for item in items {
+        let Some(login) = item.get("login") else {
+            continue;
+        };
+        let (title, username) = (text(item, "name"), text(login, "username"));
+        if login
+            .get("fido2Credentials")
+            .and_then(Value::as_array)
+            .is_some_and(|c| !c.is_empty())
+        {
+            entries.push(passkey(&title, &username));
+        }
+        let totp = text(login, "totp");
+        if !totp.trim().is_empty() {
+            entries.push(entry(&title, &username, &totp));
+        }
+    }
+    Ok(entries)
+}
+
+/// A passkey found beside (or instead of) a one-time password: listed as left out, so a team knows it
+/// stays in the password manager.
+pub(crate) fn passkey(title: &str, username: &str) -> Entry {
+    Entry::LeftOut {
+        name: shown(title.trim(), username.trim()),
+        reason:
+            "a passkey: teamotp holds one-time-password secrets only (the passkey stays in the \
+                 password manager)"
+                .into(),
+    }
+}
+
+/// How an item is named in a report: `title (username)`, or whichever it has.
+pub(crate) fn shown(title: &str, username: &str) -> String {
+    match (title.is_empty(), username.is_empty()) {
+        (false, false) => format!("{title} ({username})"),
+        (false, true) => title.to_owned(),
+        (true, _) => username.to_owned(),
+    }
 }
 
 /// An entry from an item's title, username and TOTP field.
 pub(crate) fn entry(title: &str, username: &str, totp: &str) -> Entry {
     let title = title.trim();
     let username = username.trim();
-    let shown = match (title.is_empty(), username.is_empty()) {
-        (false, false) => format!("{title} ({username})"),
-        (false, true) => title.to_owned(),
-        (true, _) => username.to_owned(),
-    };
+    let shown = shown(title, username);
     let totp = totp.trim();
     if crate::vault::otpauth::is_uri(totp) {
         return match from_uri(totp, &shown) {

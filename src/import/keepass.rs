@@ -189,6 +189,14 @@ fn walk(group: keepass::db::GroupRef<'_>, depth: usize, entries: &mut Vec<Entry>
         return;
     }
     for item in group.entries() {
+        // KeePassXC keeps a passkey in `KPEX_PASSKEY_*` fields.
+        if item.fields.keys().any(|k| k.starts_with("KPEX_PASSKEY_")) {
+            let field = |key: &str| item.get(key).unwrap_or("").to_owned();
+            entries.push(super::bitwarden::passkey(
+                &field("Title"),
+                &field("UserName"),
+            ));
+        }
         if let Some(found) = entry(&item) {
             entries.push(found);
         }
@@ -248,7 +256,10 @@ fn entry(item: &keepass::db::Entry) -> Option<Entry> {
         ));
     }
     if item.fields.keys().any(|k| k.starts_with("HmacOtp-Secret")) {
-        return Some(super::json::unsupported(shown(title, username), "HOTP"));
+        return Some(super::json::unsupported(
+            super::bitwarden::shown(title, username),
+            "HOTP",
+        ));
     }
     if let Some(seed) = field("TOTP Seed") {
         let settings = field("TOTP Settings").unwrap_or("30;6");
@@ -263,14 +274,6 @@ fn entry(item: &keepass::db::Entry) -> Option<Entry> {
         return Some(build(name, issuer, seed, digits, period, "", kind));
     }
     None
-}
-
-fn shown(title: &str, username: &str) -> String {
-    match (title.is_empty(), username.is_empty()) {
-        (false, false) => format!("{title} ({username})"),
-        (false, true) => title.to_owned(),
-        (true, _) => username.to_owned(),
-    }
 }
 
 /// KeeOtp's `otp` field: `key=BASE32&step=30&size=6&otpHashMode=sha256` (`type=hotp` is HOTP).
@@ -290,7 +293,7 @@ fn kee_otp(title: &str, username: &str, otp: &str) -> Entry {
             Some(("size", v)) => size = v,
             Some(("otpHashMode", v)) => mode = v,
             Some(("type", v)) if v.eq_ignore_ascii_case("hotp") => {
-                return super::json::unsupported(shown(title, username), "HOTP");
+                return super::json::unsupported(super::bitwarden::shown(title, username), "HOTP");
             }
             _ => {}
         }

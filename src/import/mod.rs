@@ -2,7 +2,7 @@
 //!
 //! A file whose container is broken (not JSON, not a zip, a wrong password, a cut-off ciphertext) is an
 //! error and imports nothing. Inside a readable file every entry stands on its own: an entry teamotp
-//! cannot use (HOTP and other counter-based kinds, an empty or invalid secret, a passkey) is left out
+//! cannot use (HOTP and other counter-based kinds, an empty or invalid secret, an unknown algorithm) is left out
 //! with its reason ([`Entry::LeftOut`]) and the others come in. A secret whose length leaves stray bits
 //! (11, 14 or 17 base32 characters), which the source apps accept, is decoded with the stray bits
 //! dropped, as Google Authenticator's decoder does, and reported ([`Entry::Normalised`]).
@@ -107,33 +107,6 @@ pub enum Format {
     Lastpass,
     /// Ente Auth encrypted export (the plain one is an otpauth list)
     Ente,
-}
-
-impl Format {
-    /// The product, as a message names it.
-    pub fn product(self) -> &'static str {
-        match self {
-            Format::Gauth => "gauth",
-            Format::Otpauth => "otpauth list",
-            Format::Google => "Google Authenticator",
-            Format::Aegis => "Aegis",
-            Format::TwoFas => "2FAS",
-            Format::Andotp => "andOTP",
-            Format::Qr => "QR code",
-            Format::Bitwarden => "Bitwarden",
-            Format::Keepass => "KeePass",
-            Format::ProtonPass => "Proton Pass",
-            Format::OnePassword => "1Password",
-            Format::Opvault => "1Password OPVault",
-            Format::ProtonAuthenticator => "Proton Authenticator",
-            Format::FreeotpPlus => "FreeOTP+",
-            Format::AuthenticatorPro => "Authenticator Pro",
-            Format::LastpassAuthenticator => "LastPass Authenticator",
-            Format::Keeper => "Keeper",
-            Format::Lastpass => "LastPass",
-            Format::Ente => "Ente Auth",
-        }
-    }
 }
 
 /// The most entries one import reads (a hostile file cannot make teamotp build millions of accounts).

@@ -53,6 +53,13 @@ pub fn pass(bytes: &[u8]) -> Result<Vec<Entry>, String> {
                 .into_iter()
                 .find(|u| !u.trim().is_empty())
                 .unwrap_or_default();
+            if content
+                .get("passkeys")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty())
+            {
+                entries.push(super::bitwarden::passkey(&title, &username));
+            }
             let totp = text(content, "totpUri");
             if !totp.trim().is_empty() {
                 entries.push(super::bitwarden::entry(&title, &username, &totp));
