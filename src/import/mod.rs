@@ -176,6 +176,17 @@ pub fn from_uri(uri: &str, fallback: &str) -> Entry {
 /// An entry from an otpauth URI; `fallback` names the entry when the URI cannot.
 fn uri_entry(uri: &str, fallback: &str, strip_issuer: bool) -> Entry {
     let uri = uri.trim();
+    // otpauth::parse expects what otpauth::is_uri accepts (it slices the scheme off).
+    if !otpauth::is_uri(uri) {
+        return Entry::LeftOut {
+            name: fallback.to_owned(),
+            reason: if uri.is_empty() {
+                "the entry has no otpauth:// URI".into()
+            } else {
+                "not an otpauth:// URI".into()
+            },
+        };
+    }
     let (result, normalised) = match otpauth::parse(uri) {
         Err((_, Reason::Secret(SecretError::Length { .. }))) => match strip_stray_bits(uri) {
             Some(fixed) => (otpauth::parse(&fixed), true),
@@ -663,6 +674,32 @@ mod tests {
             names,
             ["Mason", "mason (WWE)", "Mason (2)", "Mason (WWE) (2)"]
         );
+    }
+
+    /// Regression (found by the importers fuzz target): a Proton Authenticator entry without a `uri`
+    /// panicked in the otpauth parser, which slices the scheme off without checking.
+    #[test]
+    fn an_entry_without_a_uri_is_left_out_not_a_panic() {
+        for uri in ["", "otp", "é", "  "] {
+            assert!(
+                matches!(from_uri(uri, "Elijah"), Entry::LeftOut { name, .. } if name == "Elijah"),
+                "{uri:?}"
+            );
+        }
+        let value: serde_json::Value = serde_json::from_str(
+            r#"{"version":1,"entries":[{"content":{"entry_type":"Totp","name":"Elijah"}}]}"#,
+        )
+        .unwrap();
+        let mut password = |_: &str| Err("no password".to_owned());
+        let mut unlock = Unlock {
+            password: &mut password,
+            key_file: None,
+        };
+        let entries = proton::authenticator(&value, &mut unlock).unwrap();
+        assert!(matches!(
+            &entries[0],
+            Entry::LeftOut { name, reason } if name == "Elijah" && reason == "the entry has no otpauth:// URI"
+        ));
     }
 
     #[test]
