@@ -529,11 +529,23 @@ fn lines(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         }
     }
     let parsed = vault::parse(rest.as_bytes()).map_err(|e| e.to_string())?;
+    let gauth = parsed.format == vault::Format::Gauth;
     let mut rows: Vec<(usize, Vec<Entry>)> = uri_lines;
     for row in parsed.rows {
         let name = row.name().to_owned();
         let entry = match row.entry {
             Ok(account) => Entry::Account(account),
+            // A gauth line whose secret leaves stray bits: read again without them.
+            Err(Reason::Secret(SecretError::Length { .. }))
+                if gauth
+                    && let Some(account) = row
+                        .line
+                        .checked_sub(1)
+                        .and_then(|index| rest.lines().nth(index))
+                        .and_then(gauth_without_stray_bits) =>
+            {
+                Entry::Normalised(account)
+            }
             Err(reason) if name.is_empty() => Entry::LeftOut {
                 name: format!("line {}", row.line),
                 reason: reason.to_string(),
@@ -548,6 +560,20 @@ fn lines(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     rows.sort_by_key(|(line, _)| *line);
     entries.extend(rows.into_iter().flat_map(|(_, e)| e));
     Ok(entries)
+}
+
+/// A gauth `NAME:SECRET` line read with its secret's stray bits dropped (see [`decode_secret`]).
+fn gauth_without_stray_bits(line: &str) -> Option<Account> {
+    let (name, secret_text) = line.split_once(':')?;
+    let (secret, true) = decode_secret(secret_text).ok()? else {
+        return None;
+    };
+    let mut fixed = Zeroizing::new(String::with_capacity(line.len()));
+    fixed.push_str(name);
+    fixed.push(':');
+    fixed.push_str(&secret.to_base32());
+    let parsed = vault::parse(fixed.as_bytes()).ok()?;
+    parsed.rows.into_iter().next()?.entry.ok()
 }
 
 /// Decodes every QR code in a PNG or JPEG image and reads the URIs they hold.
@@ -647,6 +673,17 @@ mod tests {
         };
         assert_eq!(account.name, "ops");
         assert_eq!(account.secret.expose(), b"Hello!");
+    }
+
+    #[test]
+    fn a_gauth_line_with_stray_bits_is_normalised() {
+        let entries = lines(b"odd:JBSWY3DPEHPK3PXPG\nbad:JBSWY3DPEHPK3PX8\n").unwrap();
+        let Entry::Normalised(account) = &entries[0] else {
+            panic!("{entries:?}")
+        };
+        assert_eq!(account.name, "odd");
+        assert_eq!(account.secret.expose(), b"Hello!\xde\xad\xbe\xef");
+        assert!(matches!(&entries[1], Entry::LeftOut { .. }));
     }
 
     #[test]
