@@ -148,10 +148,12 @@ pub enum Command {
         #[arg(long)]
         post_quantum: bool,
     },
-    /// Import accounts from gauth (plain or openssl-encrypted), otpauth lists, Google Authenticator,
-    /// Aegis, 2FAS, andOTP or a QR code image
+    /// Import accounts from a password manager (Bitwarden, KeePass/KeePassXC, 1Password, Proton Pass,
+    /// Keeper, LastPass), an authenticator app (Aegis, 2FAS, andOTP, Ente Auth, Proton Authenticator,
+    /// FreeOTP+, Authenticator Pro, Google, LastPass and Bitwarden Authenticator), gauth, an otpauth
+    /// list or a QR code image (docs/migrating.md)
     Import {
-        /// The file to import, or - for standard input
+        /// The file to import (an OPVault: its folder), or - for standard input
         #[arg(value_name = "FILE")]
         input: PathBuf,
         /// The file's format (default: detected)
@@ -163,6 +165,13 @@ pub enum Command {
         /// Replace the vault's account of the same name
         #[arg(long)]
         replace: bool,
+        /// Read an encrypted export's password from the first line of FILE (default: asked on the
+        /// terminal)
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// A KeePass database's key file
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
     },
     /// Write accounts with their secrets in plaintext to stdout (for a new phone or another tool)
     Export {

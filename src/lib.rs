@@ -306,13 +306,21 @@ pub fn run(cli: Cli, env: &Env) -> Result<u8> {
             format,
             rename,
             replace,
+            password_file,
+            key_file,
         }) => {
             let duplicates = match (rename, replace) {
                 (true, _) => exchange::Duplicates::Rename,
                 (_, true) => exchange::Duplicates::Replace,
                 _ => exchange::Duplicates::Skip,
             };
-            done(exchange::import(&ctx, &input, format, duplicates, err))
+            let secrets = exchange::Secrets {
+                password_file: password_file.as_deref(),
+                key_file: key_file.as_deref(),
+            };
+            done(exchange::import(
+                &ctx, &input, format, duplicates, secrets, err,
+            ))
         }
         Some(Command::Export {
             query,

@@ -670,9 +670,9 @@ fn format_flag_forces_the_format() {
 #[test]
 fn unknown_format_is_a_usage_error() {
     let sandbox = Sandbox::new();
-    let out = sandbox.import("gauth.csv", &["--format", "keepass"]);
+    let out = sandbox.import("gauth.csv", &["--format", "nosuchformat"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("keepass"), "{}", out.stderr);
+    assert!(out.stderr.contains("nosuchformat"), "{}", out.stderr);
     assert!(sandbox.list().is_empty());
 }
 
@@ -682,24 +682,41 @@ fn unknown_format_is_a_usage_error() {
 
 #[test]
 fn malformed_and_encrypted_files_give_a_clear_error_and_import_nothing() {
-    let cases = [
-        ("bad-aegis.json", "not valid JSON"),
-        ("bad-andotp.json", "digits"),
-        ("bad-google.txt", "damaged"),
-        ("bad-otpauth.txt", "invalid character '8'"),
-        ("bad-2fas.2fas", "secret"),
-        ("not-a-qr.png", "no QR code found"),
-        ("aegis-encrypted.json", "without encryption"),
-        ("2fas-encrypted.2fas", "encrypted"),
+    // A broken container, or an encrypted file with no way to ask its password: exit 2, an error.
+    let wrong = support::Sandbox::empty("teamotp-exchange-pw-");
+    let wrong_password = wrong.write("wrong-password", "not-the-password\n");
+    let cases: [(&str, &str, &[&str]); 6] = [
+        ("bad-aegis.json", "not valid JSON", &[]),
+        ("not-a-qr.png", "no QR code found", &[]),
+        (
+            "aegis-encrypted.json",
+            "no terminal to ask for its password",
+            &[],
+        ),
+        (
+            "2fas-encrypted.2fas",
+            "no terminal to ask for its password",
+            &[],
+        ),
+        (
+            "aegis-encrypted.json",
+            "wrong password for this Aegis encrypted vault",
+            &["--password-file", wrong_password.to_str().unwrap()],
+        ),
+        (
+            "2fas-encrypted.2fas",
+            "wrong password for this 2FAS encrypted backup",
+            &["--password-file", wrong_password.to_str().unwrap()],
+        ),
     ];
     let mut problems = Vec::new();
-    for (file, reason) in cases {
+    for (file, reason, extra) in cases {
         let sandbox = Sandbox::new();
         // A vault with accounts: a partial import or a rewrite would show in its bytes.
         assert_eq!(sandbox.import("gauth.csv", &[]).code, 0);
         let before = sandbox.files();
         let listed = sandbox.list();
-        let out = sandbox.import(file, &[]);
+        let out = sandbox.import(file, extra);
         let path = fixture(file);
         let clear = out.stderr.starts_with("teamotp: error: ")
             && out.stderr.contains(&path.display().to_string())
@@ -713,6 +730,32 @@ fn malformed_and_encrypted_files_give_a_clear_error_and_import_nothing() {
         }
         if sandbox.list() != listed {
             problems.push(format!("{file}: the accounts changed"));
+        }
+    }
+    // A readable file whose only entry is unusable: the entry is listed with its reason, nothing is
+    // written, exit 1.
+    for (file, reason) in [
+        ("bad-andotp.json", "digits"),
+        ("bad-google.txt", "damaged"),
+        ("bad-otpauth.txt", "invalid character '8'"),
+        ("bad-2fas.2fas", "secret"),
+    ] {
+        let sandbox = Sandbox::new();
+        assert_eq!(sandbox.import("gauth.csv", &[]).code, 0);
+        let before = sandbox.files();
+        let out = sandbox.import(file, &[]);
+        let path = fixture(file);
+        let clear = out.stderr.contains("teamotp: 1 entry left out:\n  ! ")
+            && out.stderr.contains(reason)
+            && out.stderr.ends_with(&format!(
+                "teamotp: nothing was imported from {}: every entry was left out\n",
+                path.display()
+            ));
+        if out.code != 1 || !out.stdout.is_empty() || !clear {
+            problems.push(format!("{file}: want exit 1 and {reason:?}: {out:?}"));
+        }
+        if sandbox.files() != before {
+            problems.push(format!("{file}: the vault's directory changed"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -803,29 +846,27 @@ fn replace_overwrites_the_vaults_account() {
     assert_eq!(listed, wanted, "one AWS, with the imported secret");
 }
 
+/// Issue 22: two entries of one file with the same name both come in; the second, with no service to
+/// tell it apart, is numbered (with --rename or not: the vault had neither).
 #[test]
-fn duplicates_within_one_file_are_handled_like_the_vaults() {
+fn duplicates_within_one_file_both_come_in() {
     let text = format!("AWS:JBSWY3DPEHPK3PXP\nAWS:{OTHER_SECRET}\n");
-    let sandbox = Sandbox::new();
-    let out = sandbox.run_with(&["import", "-"], text.as_bytes());
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stderr.lines().any(|l| l.starts_with("  = AWS:")),
-        "{}",
-        out.stderr
-    );
     let aws = expected_for("gauth.csv")[0].listed();
-    assert_eq!(sandbox.list(), std::slice::from_ref(&aws));
-
-    let sandbox = Sandbox::new();
-    let out = sandbox.run_with(&["import", "--rename", "-"], text.as_bytes());
-    assert_eq!(out.code, 0, "{out:?}");
     let renamed = Listed {
         name: "AWS (2)".into(),
         issuer: String::new(),
         code: OTHER_CODE.into(),
     };
-    assert_eq!(sandbox.list(), [aws, renamed]);
+    for extra in [&[][..], &["--rename"][..]] {
+        let sandbox = Sandbox::new();
+        let mut args = vec!["import"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let out = sandbox.run_with(&args, text.as_bytes());
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stderr.contains("  + AWS (2) · SHA1"), "{}", out.stderr);
+        assert_eq!(sandbox.list(), [aws.clone(), renamed.clone()]);
+    }
 }
 
 #[test]
@@ -1271,7 +1312,8 @@ fn man_prints_a_roff_page() {
 }
 
 /// Regression (issue 14): `import` of a plaintext file did not remind to delete it (as `encrypt` does),
-/// and a name listed twice in one file was reported as "the vault already has this name".
+/// and a name listed twice in one file was reported as "the vault already has this name" (since issue
+/// 22 both come in).
 #[test]
 fn import_reminds_to_remove_the_plaintext_and_names_a_duplicate_inside_the_file() {
     let sandbox = Sandbox::new();
@@ -1281,9 +1323,10 @@ fn import_reminds_to_remove_the_plaintext_and_names_a_duplicate_inside_the_file(
          otpauth://totp/ACME:ops?secret=GEZDGNBVGY3TQOJQ\n",
     );
     let out = sandbox.ok(&["import", file.to_str().unwrap()]);
+    // Issue 22: the second comes in, numbered (both are at the same service; issue 21 split the label
+    // `ACME:ops` into the issuer ACME and the name ops).
     assert!(
-        out.stderr
-            .contains("lists this name more than once; the later one is skipped"),
+        out.stderr.contains("  + ops (2) (ACME) · SHA1"),
         "{}",
         out.stderr
     );
@@ -1354,18 +1397,35 @@ fn and_otp_export_of_the_aegis_project() {
 }
 
 /// Regression (issue 14): an andOTP encrypted backup (.json.aes: a 4-byte iteration count, a 12-byte
-/// salt, a 12-byte nonce, ciphertext) was refused as "not UTF-8 text".
+/// salt, a 12-byte nonce, ciphertext) was refused as "not UTF-8 text". Since issue 22 it is decrypted:
+/// with no terminal the password is asked for by name; a wrong one is named as such.
 #[test]
-fn an_and_otp_encrypted_backup_is_recognised_and_refused_with_a_way_out() {
+fn an_and_otp_encrypted_backup_is_recognised_and_its_password_asked() {
     let sandbox = Sandbox::new();
     let mut bytes = 140_000u32.to_be_bytes().to_vec();
     bytes.extend((0u32..300).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
     let file = sandbox.write("otp_accounts.json.aes", &bytes);
     let out = sandbox.run(&["import", file.to_str().unwrap()]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("encrypted backup"), "{}", out.stderr);
-    assert!(out.stderr.contains("andOTP"), "{}", out.stderr);
-    assert!(out.stderr.contains("Backup (plain)"), "{}", out.stderr);
-    let out = sandbox.run(&["import", "--format", "andotp", file.to_str().unwrap()]);
-    assert!(out.stderr.contains("Backup (plain)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("(andOTP encrypted backup)") && out.stderr.contains("--password-file"),
+        "{}",
+        out.stderr
+    );
+    let password = sandbox.write("pw", "guess\n");
+    let out = sandbox.run(&[
+        "import",
+        "--format",
+        "andotp",
+        "--password-file",
+        password.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("wrong password for this andOTP encrypted backup"),
+        "{}",
+        out.stderr
+    );
 }

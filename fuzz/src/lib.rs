@@ -38,13 +38,24 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 6] = [
+const TEXT_FORMATS: [Format; 17] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
     Format::Aegis,
     Format::TwoFas,
     Format::Andotp,
+    Format::Bitwarden,
+    Format::Keepass,
+    Format::ProtonPass,
+    Format::OnePassword,
+    Format::ProtonAuthenticator,
+    Format::FreeotpPlus,
+    Format::AuthenticatorPro,
+    Format::LastpassAuthenticator,
+    Format::Keeper,
+    Format::Lastpass,
+    Format::Ente,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -56,10 +67,33 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::Google
         | Format::Aegis
         | Format::TwoFas
-        | Format::Andotp => TEXT_FORMATS.contains(&format),
-        Format::Qr => false,
+        | Format::Andotp
+        | Format::Bitwarden
+        | Format::Keepass
+        | Format::ProtonPass
+        | Format::OnePassword
+        | Format::ProtonAuthenticator
+        | Format::FreeotpPlus
+        | Format::AuthenticatorPro
+        | Format::LastpassAuthenticator
+        | Format::Keeper
+        | Format::Lastpass
+        | Format::Ente => TEXT_FORMATS.contains(&format),
+        Format::Qr | Format::Opvault => false,
     }
 }
+
+/// Formats that never hold an encrypted file: asking a password for one is a bug.
+const NEVER_ENCRYPTED: [Format; 8] = [
+    Format::Otpauth,
+    Format::Google,
+    Format::ProtonPass,
+    Format::OnePassword,
+    Format::FreeotpPlus,
+    Format::LastpassAuthenticator,
+    Format::Keeper,
+    Format::Lastpass,
+];
 
 /// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the
 /// round trip through `Document::serialize`.
@@ -199,18 +233,29 @@ pub fn otpauth(data: &[u8]) {
     );
 }
 
-/// Target `importers`: every text import format, format detection, and `openssl enc` decryption.
+/// Target `importers`: every import format but images, format detection, and `openssl enc`
+/// decryption. Everything before a password is fuzzed (containers, headers, the KDF caps); the password
+/// is refused for the password managers' and apps' encrypted files, whose ciphertext the fuzzer cannot
+/// forge anyway, so no key derivation runs.
 pub fn importers(data: &[u8]) {
     let _ = import::detect(data);
     for format in TEXT_FORMATS {
         let asked = Cell::new(false);
-        let result = import::read(data, format, &mut || {
+        let mut password = |product: &str| {
             asked.set(true);
-            Ok(Zeroizing::new(OPENSSL_PASSWORD.to_owned()))
-        });
-        // The password is asked only for an `openssl enc` file read as gauth.
+            if product == "openssl enc" {
+                Ok(Zeroizing::new(OPENSSL_PASSWORD.to_owned()))
+            } else {
+                Err("no password while fuzzing".to_owned())
+            }
+        };
+        let mut unlock = import::Unlock {
+            password: &mut password,
+            key_file: None,
+        };
+        let result = import::read(data, format, &mut unlock);
         assert!(
-            !asked.get() || (format == Format::Gauth && import::openssl::is_openssl(data)),
+            !asked.get() || !NEVER_ENCRYPTED.contains(&format),
             "password asked for {format:?}"
         );
         check_entries(result);
@@ -221,14 +266,30 @@ pub fn importers(data: &[u8]) {
             "decrypt released non-UTF-8"
         );
     }
+    // The same bytes as an OPVault's profile and band (everything before the password).
+    let folder = import::opvault::Folder {
+        profile: Zeroizing::new(data.to_vec()),
+        bands: vec![Zeroizing::new(data.to_vec())],
+    };
+    let mut password = |_: &str| Err("no password while fuzzing".to_owned());
+    let mut unlock = import::Unlock {
+        password: &mut password,
+        key_file: None,
+    };
+    check_entries(import::read_folder(&folder, &mut unlock));
 }
 
 /// Target `import_qr` (optional): QR code images.
 pub fn import_qr(data: &[u8]) {
     let _ = import::detect(data);
-    check_entries(import::read(data, Format::Qr, &mut || {
+    let mut password = |_: &str| -> Result<Zeroizing<String>, String> {
         panic!("a password was asked for a QR code image")
-    }));
+    };
+    let mut unlock = import::Unlock {
+        password: &mut password,
+        key_file: None,
+    };
+    check_entries(import::read(data, Format::Qr, &mut unlock));
 }
 
 /// Target `bytes_to_accounts`: the whole path from a vault file's bytes to accounts: `load::open` (age
@@ -299,7 +360,7 @@ fn check_entries(result: Result<Vec<Entry>, String>) {
     match result {
         Ok(entries) => {
             for entry in &entries {
-                if let Entry::Account(account) = entry {
+                if let Some(account) = entry.account() {
                     check_account(account);
                 }
             }

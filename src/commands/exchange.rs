@@ -34,9 +34,16 @@ fn describe(account: &Account) -> String {
         crate::account::Kind::Totp => format!("{} · {} digits", p.algorithm, p.digits),
         crate::account::Kind::Steam => "Steam".to_owned(),
     };
+    // The issuer, unless the name already says it (`Mason (WWE)`, as a name made unique on import).
     let issuer = account
         .issuer
         .as_ref()
+        .filter(|i| {
+            !account
+                .name
+                .to_lowercase()
+                .ends_with(&format!("({})", i.to_lowercase()))
+        })
         .map(|i| format!(" ({})", printable(i)))
         .unwrap_or_default();
     format!(
@@ -46,12 +53,22 @@ fn describe(account: &Account) -> String {
     )
 }
 
+/// Where `import` takes an encrypted export's password and a KeePass key file from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Secrets<'a> {
+    /// `--password-file FILE`: the first line of the file (for scripts); otherwise asked on the terminal.
+    pub password_file: Option<&'a Path>,
+    /// `--key-file FILE`: a KeePass key file.
+    pub key_file: Option<&'a Path>,
+}
+
 /// `teamotp import [--format F] FILE|-`.
 pub fn import(
     ctx: &Context,
     file: &Path,
     format: Option<Format>,
     duplicates: Duplicates,
+    secrets: Secrets,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
     let shown = if file == Path::new("-") {
@@ -59,22 +76,52 @@ pub fn import(
     } else {
         file.display().to_string()
     };
-    let bytes = read_input(file, &shown)?;
-    let format = format.unwrap_or_else(|| import::detect(&bytes));
-    let entries = import::read(&bytes, format, &mut || {
+    // An OPVault is a folder; everything else is one file (or standard input).
+    let folder = file != Path::new("-") && file.is_dir();
+    let (bytes, opvault) = if folder {
+        (
+            Zeroizing::new(Vec::new()),
+            Some(read_opvault(file, &shown)?),
+        )
+    } else {
+        (read_input(file, &shown)?, None)
+    };
+    let format = match &opvault {
+        Some(_) => Format::Opvault,
+        None => format.unwrap_or_else(|| import::detect(&bytes)),
+    };
+    let key_file = match secrets.key_file {
+        Some(path) => Some(crate::files::read(path).map_err(|e| {
+            UserError::new(format!("cannot read the key file {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let asked = std::cell::Cell::new(false);
+    let mut password = |product: &str| -> Result<Zeroizing<String>, String> {
+        asked.set(true);
+        if let Some(path) = secrets.password_file {
+            return password_from_file(path);
+        }
         if !tty::available() {
-            return Err(
-                "the file is encrypted with 'openssl enc' and there is no terminal to ask \
-                        for its password"
-                    .into(),
-            );
+            return Err(format!(
+                "the file is encrypted ({product}) and there is no terminal to ask for its \
+                 password (--password-file FILE reads it from a file)"
+            ));
         }
         use age::secrecy::ExposeSecret;
-        tty::prompt_hidden(&format!("Password for {shown} (openssl enc): "))
+        tty::prompt_hidden(&format!("Password for {shown} ({product}): "))
             .map(|p| Zeroizing::new(p.expose_secret().to_owned()))
             .map_err(|e| format!("cannot read from the terminal: {e}"))
-    })
-    .map_err(|e| {
+    };
+    let mut unlock = import::Unlock {
+        password: &mut password,
+        key_file: key_file.as_deref().map(|k| &k[..]),
+    };
+    let result = match &opvault {
+        Some(folder) => import::read_folder(folder, &mut unlock),
+        None => import::read(&bytes, format, &mut unlock),
+    };
+    let entries = result.map_err(|e| {
         let format_name = clap::ValueEnum::to_possible_value(&format)
             .map_or_else(String::new, |v| v.get_name().to_owned());
         let detail = if e.contains('\n') {
@@ -86,32 +133,24 @@ pub fn import(
             "cannot import {shown} (as {format_name}); nothing was imported{detail}"
         ))
     })?;
+    let encrypted_export = asked.get();
 
-    // A gauth file encrypted with `openssl enc` is not plaintext; everything else imported from a file
-    // holds its secrets in the clear.
-    let plaintext_file = file != Path::new("-") && !crate::import::openssl::is_openssl(&bytes);
+    // A file that needed a password is not plaintext; everything else imported from a file holds its
+    // secrets in the clear.
+    let plaintext_file = file != Path::new("-") && !encrypted_export;
     let mut open = write::open(ctx, err)?;
     let mut added = Vec::new();
     let mut notes = Vec::new();
-    // Names this import already took (lower case): a second one is the file's own duplicate.
-    let mut seen = std::collections::HashSet::new();
+    let mut left_out = Vec::new();
     for entry in entries {
-        let mut account = match entry {
-            Entry::Account(account) => account,
-            Entry::Unsupported { name, reason } => {
-                notes.push(format!("  ! {}: not imported: {reason}", printable(&name)));
+        let (mut account, normalised) = match entry {
+            Entry::Account(account) => (account, false),
+            Entry::Normalised(account) => (account, true),
+            Entry::LeftOut { name, reason } => {
+                left_out.push(format!("  ! {}: not imported: {reason}", printable(&name)));
                 continue;
             }
         };
-        let twice = !seen.insert(account.name.to_lowercase());
-        if twice && duplicates == Duplicates::Skip {
-            notes.push(format!(
-                "  = {}: {shown} lists this name more than once; the later one is skipped (--rename or \
-                 --replace)",
-                printable(&account.name)
-            ));
-            continue;
-        }
         if open.document.contains(&account.name) {
             match duplicates {
                 Duplicates::Skip => {
@@ -134,7 +173,15 @@ pub fn import(
             }
         }
         open.document.push(&account);
-        added.push(describe(&account));
+        if normalised {
+            added.push(format!(
+                "{} (secret normalised: stray bits after its last whole byte dropped, as the \
+                 source app does)",
+                describe(&account)
+            ));
+        } else {
+            added.push(describe(&account));
+        }
     }
     if !added.is_empty() {
         write::commit(ctx, &open, None, false, err)?;
@@ -150,7 +197,15 @@ pub fn import(
     for line in &added {
         let _ = writeln!(err, "  + {line}");
     }
-    for note in notes {
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            err,
+            "teamotp: {} entr{} left out:",
+            left_out.len(),
+            if left_out.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    for note in left_out.iter().chain(&notes) {
         let _ = writeln!(err, "{note}");
     }
     if plaintext_file && !added.is_empty() {
@@ -161,7 +216,57 @@ pub fn import(
             printable(&shown)
         );
     }
+    if added.is_empty() && !left_out.is_empty() && notes.is_empty() {
+        return Err(UserError::new(format!(
+            "nothing was imported from {shown}: every entry was left out"
+        ))
+        .code(1));
+    }
     Ok(())
+}
+
+/// The password in `--password-file FILE`: its first line, without the line ending.
+fn password_from_file(path: &Path) -> Result<Zeroizing<String>, String> {
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
+    let line = text.split('\n').next().unwrap_or("");
+    Ok(Zeroizing::new(
+        line.strip_suffix('\r').unwrap_or(line).to_owned(),
+    ))
+}
+
+/// The files of an OPVault folder (`NAME.opvault`, or its `default` folder): `profile.js` and the
+/// `band_*.js` files, each read with the usual bounds.
+fn read_opvault(dir: &Path, shown: &str) -> Result<import::opvault::Folder, UserError> {
+    let dir = if dir.join("default").join("profile.js").is_file() {
+        dir.join("default")
+    } else {
+        dir.to_owned()
+    };
+    let fail = |e: std::io::Error| {
+        UserError::new(format!(
+            "cannot import {shown}: it is a folder, and not a 1Password OPVault ({e})"
+        ))
+    };
+    let profile = crate::files::read(&dir.join("profile.js")).map_err(fail)?;
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map_err(fail)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("band_") && n.ends_with(".js"))
+        })
+        .take(64)
+        .collect();
+    names.sort();
+    let bands = names
+        .iter()
+        .map(|p| crate::files::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    Ok(import::opvault::Folder { profile, bands })
 }
 
 fn read_input(file: &Path, shown: &str) -> Result<Zeroizing<Vec<u8>>, UserError> {

@@ -68,7 +68,7 @@ fn otp(message: &[u8]) -> Result<Entry, String> {
     }
     let name = name.trim().to_owned();
     if kind == 1 {
-        return Ok(Entry::Unsupported {
+        return Ok(Entry::LeftOut {
             name,
             reason: "HOTP (counter-based) accounts are not supported, only TOTP".into(),
         });
@@ -78,7 +78,7 @@ fn otp(message: &[u8]) -> Result<Entry, String> {
         2 => Algorithm::Sha256,
         3 => Algorithm::Sha512,
         _ => {
-            return Ok(Entry::Unsupported {
+            return Ok(Entry::LeftOut {
                 name,
                 reason: "MD5 accounts are not supported".into(),
             });
