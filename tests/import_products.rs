@@ -1088,3 +1088,74 @@ fn the_password_is_asked_hidden_on_the_terminal_naming_file_and_product() {
     );
     assert!(sandbox.list().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Dashlane and Keeper CSV
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn dashlane_csv_export_imports_its_two_logins_with_a_code() {
+    // Proton Pass's Dashlane CSV test data: 8 logins, two with otpSecret RL3FRZ5V3EBM7T4ZMGJWGO43MQSTTMIT
+    // for user john (oathtool 765981); a quoted multi-line note, commas and quotes in cells. The second
+    // john is qualified by its title, the service.
+    imports(
+        "dashlane-proton.csv",
+        None,
+        &[
+            ("john", "login with 2fa scanned from qr code", "765981"),
+            (
+                "john (login with 2fa manually entered)",
+                "login with 2fa manually entered",
+                "765981",
+            ),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn dashlane_zip_export_reads_its_credentials_csv() {
+    // Dashlane's "readable" export is a zip of CSV files; the logins are credentials.csv (here the same
+    // Proton test file, zipped in the test).
+    let sandbox = Sandbox::new();
+    let zip_path = sandbox.path("dashlane.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("securenotes.csv", options).unwrap();
+    std::io::Write::write_all(&mut zip, b"title,note,category\nWi-Fi,x,Home\n").unwrap();
+    zip.start_file("credentials.csv", options).unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        &std::fs::read(product("dashlane-proton.csv")).unwrap(),
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let out = sandbox.import(&zip_path, None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(sandbox.list().len(), 2, "{}", out.stderr);
+}
+
+#[test]
+fn keeper_csv_export_with_and_without_its_header() {
+    // No public Keeper CSV with a TOTP exists (SOURCES): a file in Keeper Commander's layout, the TOTP
+    // after TFC:Keeper among the custom fields (oathtool 017492); a record without one is not an entry.
+    // The TOTP is an otpauth URI, so its label (db) names the account and the title is the issuer.
+    imports(
+        "keeper-made-here.csv",
+        None,
+        &[("db", "Prod DB", "017492")],
+        &[],
+    );
+    // Older exports have no header row: the TFC:Keeper field alone tells the format.
+    let sandbox = Sandbox::new();
+    let text = std::fs::read_to_string(product("keeper-made-here.csv")).unwrap();
+    let headless = sandbox.write("keeper.csv", text.split_once("\r\n").unwrap().1);
+    let out = sandbox.import(&headless, None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        sandbox.list(),
+        rows(&[("db", "Prod DB", "017492")]),
+        "{}",
+        out.stderr
+    );
+}

@@ -38,7 +38,7 @@ const KNOWN_PLAINTEXTS: [&[u8]; 3] = [
 const TIMES: [u64; 3] = [0, 1_800_000_000, u64::MAX];
 
 /// Every import format but `Qr` (image decoding is third-party code; see `import_qr`).
-const TEXT_FORMATS: [Format; 17] = [
+const TEXT_FORMATS: [Format; 19] = [
     Format::Gauth,
     Format::Otpauth,
     Format::Google,
@@ -56,6 +56,8 @@ const TEXT_FORMATS: [Format; 17] = [
     Format::Keeper,
     Format::Lastpass,
     Format::Ente,
+    Format::KeeperCsv,
+    Format::Dashlane,
 ];
 
 /// Fails to compile when a format is added, so `TEXT_FORMATS` is kept complete.
@@ -78,13 +80,15 @@ fn every_format_is_fuzzed(format: Format) -> bool {
         | Format::LastpassAuthenticator
         | Format::Keeper
         | Format::Lastpass
-        | Format::Ente => TEXT_FORMATS.contains(&format),
+        | Format::Ente
+        | Format::KeeperCsv
+        | Format::Dashlane => TEXT_FORMATS.contains(&format),
         Format::Qr | Format::Opvault => false,
     }
 }
 
 /// Formats that never hold an encrypted file: asking a password for one is a bug.
-const NEVER_ENCRYPTED: [Format; 8] = [
+const NEVER_ENCRYPTED: [Format; 10] = [
     Format::Otpauth,
     Format::Google,
     Format::ProtonPass,
@@ -93,6 +97,8 @@ const NEVER_ENCRYPTED: [Format; 8] = [
     Format::LastpassAuthenticator,
     Format::Keeper,
     Format::Lastpass,
+    Format::KeeperCsv,
+    Format::Dashlane,
 ];
 
 /// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the

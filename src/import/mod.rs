@@ -11,6 +11,7 @@ pub mod archive;
 pub mod authpro;
 pub mod bitwarden;
 pub mod crypto;
+pub mod csv_exports;
 pub mod encrypted;
 pub mod ente;
 pub mod google;
@@ -103,6 +104,10 @@ pub enum Format {
     LastpassAuthenticator,
     /// Keeper JSON export
     Keeper,
+    /// Keeper CSV export (with or without its header row)
+    KeeperCsv,
+    /// Dashlane CSV export (credentials.csv, or the zip that holds it)
+    Dashlane,
     /// LastPass CSV export (the password manager)
     Lastpass,
     /// Ente Auth encrypted export (the plain one is an otpauth list)
@@ -309,6 +314,8 @@ pub fn detect(bytes: &[u8]) -> Format {
             .unwrap_or_default();
         return if onepassword::is_1pux(&names) {
             Format::OnePassword
+        } else if csv_exports::is_dashlane_zip(&names) {
+            Format::Dashlane
         } else {
             Format::ProtonPass
         };
@@ -363,6 +370,10 @@ pub fn detect(bytes: &[u8]) -> Format {
         Format::Bitwarden
     } else if bitwarden::is_lastpass_header(first) {
         Format::Lastpass
+    } else if csv_exports::is_dashlane_header(first) {
+        Format::Dashlane
+    } else if csv_exports::is_keeper_csv(&text) {
+        Format::KeeperCsv
     } else if google::is_uri(first) {
         Format::Google
     } else if otpauth::is_uri(first) {
@@ -403,6 +414,7 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
             | Format::Keepass
             | Format::ProtonPass
             | Format::OnePassword
+            | Format::Dashlane
             | Format::Andotp
             | Format::AuthenticatorPro
     );
@@ -458,6 +470,8 @@ pub fn read(bytes: &[u8], format: Format, unlock: &mut Unlock) -> Result<Vec<Ent
         Format::AuthenticatorPro => authpro::read(bytes, unlock)?,
         Format::LastpassAuthenticator => json::lastpass_authenticator(&parse_json(bytes)?)?,
         Format::Keeper => json::keeper(&parse_json(bytes)?)?,
+        Format::KeeperCsv => csv_exports::keeper(bytes)?,
+        Format::Dashlane => csv_exports::dashlane(bytes)?,
         Format::Lastpass => bitwarden::csv_export(bytes, bitwarden::LASTPASS_CSV)?,
         Format::Ente => {
             let value = parse_json(bytes)?;
