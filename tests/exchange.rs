@@ -50,7 +50,7 @@ const OTHER_CODE: &str = "017492";
 /// The HOTP entries the fixtures hold (unsupported: they must be reported by name).
 const HOTP: [(&str, &str); 4] = [
     ("otpauth-list.txt", "counter@example.com"),
-    ("google-hotp.txt", "Legacy:counter@example.com"),
+    ("google-hotp.txt", "counter@example.com"),
     ("aegis-plain.json", "counter@example.com"),
     ("2fas.2fas", "counter@example.com"),
 ];

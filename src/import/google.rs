@@ -66,7 +66,18 @@ fn otp(message: &[u8]) -> Result<Entry, String> {
             _ => {}
         }
     }
-    let name = name.trim().to_owned();
+    // Google keeps the account's label (`Issuer:account`, as in an otpauth URI) in `name`: it is split
+    // the same way, the prefix standing for the issuer when `issuer` is empty.
+    let (name, issuer) = match name.trim().split_once(':') {
+        Some((prefix, account)) if !account.trim().is_empty() => {
+            let issuer = match issuer.trim().is_empty() {
+                true => prefix.trim().to_owned(),
+                false => issuer,
+            };
+            (account.trim().to_owned(), issuer)
+        }
+        _ => (name.trim().to_owned(), issuer),
+    };
     if kind == 1 {
         return Ok(Entry::LeftOut {
             name,
@@ -214,7 +225,8 @@ mod tests {
         let [Entry::Account(account)] = entries.as_slice() else {
             panic!("one account expected");
         };
-        assert_eq!(account.name, "Example:alice@google.com");
+        // The label `Example:alice@google.com` split as the Key URI format says (issue 21).
+        assert_eq!(account.name, "alice@google.com");
         assert_eq!(account.issuer.as_deref(), Some("Example"));
         assert_eq!(account.secret.to_base32().as_str(), "JBSWY3DPEHPK3PXP");
         assert_eq!(account.params, Params::default());

@@ -648,7 +648,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(entries.len(), 3);
-        assert!(matches!(&entries[0], Entry::Account(a) if a.name == "Example:alice@google.com"));
+        assert!(matches!(&entries[0], Entry::Account(a) if a.name == "alice@google.com"));
         assert!(matches!(&entries[1], Entry::LeftOut { name, .. } if name == "line 2: Bank"));
     }
 
