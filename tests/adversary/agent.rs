@@ -114,6 +114,10 @@ fn another_user_cannot_squat_the_agents_directory_without_a_runtime_directory() 
     let name = sb.root().file_name().unwrap().to_str().unwrap().to_owned();
     std::fs::create_dir_all(fake.join(&name)).unwrap();
     set_mode(&fake, 0o1777);
+    // The binary runs from inside the sandbox: a checkout under /tmp (where CI may clone) disappears
+    // behind the private /tmp below.
+    let bin = sb.root().join("teamotp");
+    std::fs::copy(BIN, &bin).unwrap();
     // In a mount namespace of its own: the sandbox stays where it is, /tmp is a fresh folder where
     // `nobody` makes /tmp/teamotp-0 (the old fixed name) before the user runs `unlock`.
     let script = format!(
@@ -140,7 +144,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "mkdir -m 755 '$old' &&
         root = sb.root().display(),
         fake = fake.display(),
         home = sb.home().display(),
-        bin = BIN,
+        bin = bin.display(),
         me = ME,
     );
     let output = Command::new("unshare")
