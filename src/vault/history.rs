@@ -125,20 +125,10 @@ impl History {
         if last.is_some_and(|b| b.as_slice() == bytes) {
             return;
         }
-        let recipients = match membership::recorded(bytes) {
-            Recorded::Keys(record) => Recipients {
-                keys: record.keys,
-                basis: Basis::Recorded,
-            },
-            Recorded::Passphrase => Recipients {
-                keys: Vec::new(),
-                basis: Basis::Passphrase,
-            },
-            _ => Recipients {
-                keys: Vec::new(),
-                basis: Basis::Unknown,
-            },
-        };
+        let recipients = recorded(bytes).unwrap_or(Recipients {
+            keys: Vec::new(),
+            basis: Basis::Unknown,
+        });
         let blob = "work-tree".to_owned();
         self.blobs.insert(blob.clone(), bytes.to_vec());
         self.versions.push(Version {
@@ -227,16 +217,9 @@ pub fn read(top: &Path, rel: &str) -> Result<History, UserError> {
         let Some((blob, bytes)) = objects[2 * i].clone() else {
             continue; // the vault was deleted in this commit
         };
-        let recipients = match membership::recorded(&bytes) {
-            Recorded::Keys(record) => Recipients {
-                keys: record.keys,
-                basis: Basis::Recorded,
-            },
-            Recorded::Passphrase => Recipients {
-                keys: Vec::new(),
-                basis: Basis::Passphrase,
-            },
-            _ => match &objects[2 * i + 1] {
+        let recipients = match recorded(&bytes) {
+            Some(recipients) => recipients,
+            None => match &objects[2 * i + 1] {
                 Some((_, file)) => {
                     let text = String::from_utf8_lossy(file);
                     let keys = recipients::parse_lenient(&text, &recipients_rel)
@@ -271,6 +254,22 @@ pub fn read(top: &Path, rel: &str) -> Result<History, UserError> {
         blobs,
         opened: HashMap::new(),
     })
+}
+
+/// Who a version's header says it is encrypted to: its record, or no one for a passphrase vault; None
+/// when it has no record.
+fn recorded(bytes: &[u8]) -> Option<Recipients> {
+    match membership::recorded(bytes) {
+        Recorded::Keys(record) => Some(Recipients {
+            keys: record.keys,
+            basis: Basis::Recorded,
+        }),
+        Recorded::Passphrase => Some(Recipients {
+            keys: Vec::new(),
+            basis: Basis::Passphrase,
+        }),
+        _ => None,
+    }
 }
 
 /// An object git holds: its id and bytes.
