@@ -150,14 +150,14 @@ pub fn git_drivers(vault: &Path, env: &Env) -> Option<Drivers> {
         .find_map(|d| Some((d.to_path_buf(), git_dir_of(d)?)))?;
     // A team's vault: a recipients file beside it, or a repository whose attributes route vaults to
     // teamotp. (An age file that merely sits in some repository is not told to set up drivers.)
-    let routed = std::fs::read_to_string(top.join(".gitattributes"))
-        .is_ok_and(|text| text.lines().any(|l| l.contains("merge=teamotp")));
+    let routed = read_small(&top.join(".gitattributes"))
+        .is_some_and(|text| text.lines().any(|l| l.contains("merge=teamotp")));
     if !routed && !recipients_beside(vault).is_file() {
         return None;
     }
-    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
-        Ok(rel) => git_dir.join(rel.trim()),
-        Err(_) => git_dir,
+    let common = match read_small(&git_dir.join("commondir")) {
+        Some(rel) => git_dir.join(rel.trim()),
+        None => git_dir,
     };
     let mut configs = vec![common.join("config")];
     if let Some(home) = env.home() {
@@ -174,7 +174,7 @@ pub fn git_drivers(vault: &Path, env: &Env) -> Option<Drivers> {
     configs.push(PathBuf::from("/etc/gitconfig"));
     let text: String = configs
         .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|p| read_small(p))
         .collect::<Vec<_>>()
         .join("\n");
     let has = |section: &str| has_driver(&text, section);
@@ -192,9 +192,18 @@ fn git_dir_of(dir: &Path) -> Option<PathBuf> {
     if metadata.is_dir() {
         return Some(dot_git);
     }
-    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let text = read_small(&dot_git)?;
     let target = text.trim().strip_prefix("gitdir:")?.trim();
     Some(dir.join(target))
+}
+
+/// A small text file of the repository, read through the one bounded reader: a committed
+/// `.gitattributes` that is a link to `/dev/zero`, or a FIFO planted as `.git/config`, is skipped at
+/// once, never read without end.
+fn read_small(path: &Path) -> Option<String> {
+    crate::files::read_to_string(path)
+        .ok()
+        .map(|text| text.to_string())
 }
 
 /// True when a git config text has `[merge "NAME"]` with a `driver` line in it.

@@ -133,3 +133,20 @@ fn your_own_untracked_link_to_a_vault_keeps_working() {
             .is_symlink()
     );
 }
+
+// Before the fix: every read in such a clone read /dev/zero without end (the note about missing git
+// drivers looks at `.gitattributes`), and the test's time limit ended `list`.
+#[test]
+fn a_committed_gitattributes_link_to_an_endless_file_does_not_stall_a_read() {
+    let sb = Sandbox::new("teamotp-adv-links-");
+    sb.ok(&me("repo/v.age", &["init"]), "");
+    sb.ok(&me("repo/v.age", &["add", "X"]), "JBSWY3DPEHPK3PXP\n");
+    symlink("/dev/zero", sb.path("repo/.gitattributes")).unwrap();
+    git(&sb.path("repo"), &["init", "-q", "-b", "main"]);
+    git(&sb.path("repo"), &["add", "-A"]);
+    git(&sb.path("repo"), &["commit", "-q", "-m", "planted"]);
+    git(sb.root(), &["clone", "-q", "repo", "clone"]);
+    let out = sb.run(&me("clone/v.age", &["list", "--format", "csv"]), "");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("\nX,"), "{out:?}");
+}
