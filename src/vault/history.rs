@@ -100,11 +100,6 @@ pub struct History {
 }
 
 impl History {
-    /// The ciphertext of a version.
-    pub fn bytes(&self, blob: &str) -> Option<&[u8]> {
-        self.blobs.get(blob).map(Vec::as_slice)
-    }
-
     /// What a version held, opened with `open` once per blob (None: the caller cannot open it).
     pub fn held(
         &mut self,
@@ -138,11 +133,6 @@ impl History {
             blob,
             recipients,
         });
-    }
-
-    /// The number of distinct versions.
-    pub fn distinct(&self) -> usize {
-        self.blobs.len()
     }
 }
 

@@ -25,10 +25,10 @@ pub enum Agreement {
 }
 
 /// The recipients file beside the real vault (a link to a vault in a repository uses that repository's).
+/// Resolved without the writer's link checks (`files::Target`, which may ask git whether a link is
+/// committed): this is the read path, and only informs.
 pub fn recipients_beside(vault: &Path) -> PathBuf {
-    let real = crate::files::Target::resolve(vault)
-        .map(|t| t.path())
-        .unwrap_or_else(|_| vault.to_owned());
+    let real = std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_owned());
     let dir = real.parent().filter(|p| !p.as_os_str().is_empty());
     dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME)
 }
@@ -143,8 +143,8 @@ pub enum Drivers {
 /// system's); None when the vault is not a team vault (no recipients file beside it, no attributes
 /// routing vaults to teamotp) in a git work tree.
 pub fn git_drivers(vault: &Path, env: &Env) -> Option<Drivers> {
-    let real = crate::files::Target::resolve(vault).ok()?.path();
-    let dir = std::fs::canonicalize(real.parent()?).ok()?;
+    let real = std::fs::canonicalize(vault).ok()?;
+    let dir = real.parent()?.to_path_buf();
     let (top, git_dir) = dir
         .ancestors()
         .find_map(|d| Some((d.to_path_buf(), git_dir_of(d)?)))?;
