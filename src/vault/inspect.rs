@@ -28,7 +28,11 @@ pub enum Agreement {
 /// Resolved without the writer's link checks (`files::Target`, which may ask git whether a link is
 /// committed): this is the read path, and only informs.
 pub fn recipients_beside(vault: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_owned());
+    let link = std::fs::symlink_metadata(vault).is_ok_and(|m| m.file_type().is_symlink());
+    let real = match link {
+        true => std::fs::canonicalize(vault).unwrap_or_else(|_| vault.to_owned()),
+        false => vault.to_owned(),
+    };
     let dir = real.parent().filter(|p| !p.as_os_str().is_empty());
     dir.unwrap_or(Path::new(".")).join(recipients::FILE_NAME)
 }
