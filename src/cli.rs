@@ -65,7 +65,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 // Each subcommand's arguments are built only when it is the one run (or for help, completions and the
 // man page): parsing the command line is a fifth of `teamotp code`'s time, and this saves about 0.05 ms
-// of it (docs/performance.md).
+// of it (docs/performance-history.md).
 #[command(defer = true)]
 pub enum Command {
     /// Print every account's previous, current and next code

@@ -13,6 +13,11 @@ use crate::error::UserError;
 /// The file name under `$XDG_CONFIG_HOME/teamotp/`.
 pub const FILE_NAME: &str = "config.toml";
 
+/// `$XDG_CONFIG_HOME/teamotp/config.toml` (or `~/.config/teamotp/config.toml`).
+pub fn path(env: &Env) -> Option<PathBuf> {
+    Some(env.config_dir()?.join("teamotp").join(FILE_NAME))
+}
+
 /// The parsed config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
@@ -71,7 +76,7 @@ struct RawVault {
 
 /// Reads the config file named by `env` (`None` when there is none).
 pub fn load(env: &Env) -> Result<Option<Config>, UserError> {
-    let Some(path) = env.config_file() else {
+    let Some(path) = path(env) else {
         return Ok(None);
     };
     let text = match crate::files::read_to_string(&path) {

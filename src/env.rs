@@ -71,15 +71,6 @@ impl Env {
         self.cwd.as_deref()
     }
 
-    /// `$XDG_CONFIG_HOME/teamotp/config.toml` (or `~/.config/teamotp/config.toml`).
-    pub fn config_file(&self) -> Option<PathBuf> {
-        Some(
-            self.config_dir()?
-                .join("teamotp")
-                .join(crate::config::FILE_NAME),
-        )
-    }
-
     pub fn var(&self, name: &str) -> Option<OsString> {
         self.vars.get(name).cloned()
     }

@@ -4,6 +4,7 @@
 //! dispatch, the commands in `commands/`, the vault loader, the TUI loop). Only [`time::now`] reads the time; everything else takes it as a parameter.
 
 pub mod account;
+pub mod age;
 pub mod agent;
 pub mod cli;
 pub mod commands;
@@ -17,8 +18,10 @@ pub mod hygiene;
 pub mod import;
 pub mod output;
 pub mod secret;
+pub mod text;
 pub mod time;
 pub mod totp;
+pub mod trust;
 pub mod tty;
 pub mod tui;
 pub mod vault;
@@ -43,12 +46,12 @@ use vault::{Source, select};
 /// the caller with [`error::report`] (exit 2).
 pub fn run(cli: Cli, env: &Env) -> Result<u8> {
     hygiene::harden();
-    vault::plugin::configure(env);
+    crate::age::plugin::configure(env);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     // Every message goes through one sink that escapes what a terminal would act on (names, labels and
     // lines from files others write are quoted in them); only the line breaks stay.
-    let (mut out_lock, mut err_lock) = (stdout.lock(), output::TerminalText::new(stderr.lock()));
+    let (mut out_lock, mut err_lock) = (stdout.lock(), text::TerminalText::new(stderr.lock()));
 
     let now = cli.at.unwrap_or_else(|| time::now().as_secs());
     // A passphrase typed with no agent running is followed by one line suggesting `teamotp unlock`.

@@ -212,7 +212,7 @@ impl Generator {
 /// and outer padded blocks are compressed once, then each code costs exactly two compressions and no
 /// buffer handling. Nearly every account is SHA-1, and a 10,000-account `list` computes 30,000 codes,
 /// where the `hmac` crate's copying and wiping of whole buffers per code cost more than the hashing
-/// (measured: docs/performance.md). Tested against the `hmac` crate and totp-rs.
+/// (measured: docs/performance-history.md). Tested against the `hmac` crate and totp-rs.
 struct Sha1Key {
     /// The SHA-1 state after the block `key ^ ipad`, and after `key ^ opad`: key-equivalent, wiped on
     /// drop.

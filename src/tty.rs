@@ -65,7 +65,7 @@ pub fn passphrase(prompt: &str) -> io::Result<SecretString> {
         && !socket.as_deref().is_some_and(agent_answers)
         && !SUGGESTED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        let mut err = crate::output::TerminalText::new(std::io::stderr());
+        let mut err = crate::text::TerminalText::new(std::io::stderr());
         let _ = writeln!(err, "{UNLOCK_SUGGESTION}");
     }
     Ok(answer)
@@ -178,7 +178,7 @@ fn read_hidden(tty: &File, prompt: &str) -> io::Result<zeroize::Zeroizing<Vec<u8
 /// Writes a prompt made safe for the terminal: prompts quote account names and recipient labels
 /// (`Secret for 'NAME' (hidden): `), so they go through the same escaping as every message.
 fn write_prompt(tty: &File, prompt: &str) -> io::Result<()> {
-    let mut writer = crate::output::TerminalText::new(tty);
+    let mut writer = crate::text::TerminalText::new(tty);
     writer.write_all(prompt.as_bytes())?;
     writer.flush()
 }
@@ -198,7 +198,7 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
-        let mut err = crate::output::TerminalText::new(std::io::stderr());
+        let mut err = crate::text::TerminalText::new(std::io::stderr());
         let _ = writeln!(err, "teamotp: {}", plain(message));
     }
 

@@ -21,10 +21,10 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
+use teamotp::age::decrypt::Failure;
+use teamotp::age::identity::{self, Identities, MAX_WORK_FACTOR};
 use teamotp::env::Env;
 use teamotp::error::UserError;
-use teamotp::vault::decrypt::Failure;
-use teamotp::vault::identity::{self, Identities, MAX_WORK_FACTOR};
 use teamotp::vault::load;
 
 /// How many vectors cctv-age 0.2.0 holds (tests/testkit/extract.py asserts the same).

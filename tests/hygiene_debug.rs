@@ -86,13 +86,13 @@ fn debug_leaks(text: &str) -> Vec<String> {
 /// The loaded state of the mixed team CSV vault (decrypted in-process) and the mixed gauth vault.
 struct Loaded {
     plain: teamotp::vault::Plaintext,
-    team: teamotp::vault::Parsed,
-    gauth: teamotp::vault::Parsed,
+    team: teamotp::vault::format::Parsed,
+    gauth: teamotp::vault::format::Parsed,
     loaded: teamotp::vault::Loaded,
 }
 
 fn load_in_process() -> Loaded {
-    use teamotp::vault::identity::Identities;
+    use teamotp::age::identity::Identities;
     let (me, _) = new_key();
     let encrypted = encrypt_to(&me, &mixed_team_csv());
     let plain = teamotp::vault::load::open(
@@ -104,14 +104,14 @@ fn load_in_process() -> Loaded {
                 paths: Vec::new(),
             })
         },
-        || Err(teamotp::vault::decrypt::Failure::NoTerminal),
+        || Err(teamotp::age::decrypt::Failure::NoTerminal),
         &teamotp::env::Env::default(),
     )
     .unwrap_or_else(|e| panic!("{}", e.message));
     assert!(plain.encrypted);
     assert_eq!(&plain.bytes[..], &mixed_team_csv()[..]);
-    let team = teamotp::vault::parse(&plain.bytes).unwrap();
-    let gauth = teamotp::vault::parse(&mixed_gauth()).unwrap();
+    let team = teamotp::vault::format::parse(&plain.bytes).unwrap();
+    let gauth = teamotp::vault::format::parse(&mixed_gauth()).unwrap();
     let loaded = teamotp::vault::load::parse(&plain).unwrap();
     assert_eq!(team.accounts().count(), 5);
     assert_eq!(gauth.accounts().count(), 3);
@@ -218,10 +218,10 @@ fn debug_output_of_the_editable_document_holds_no_secret() {
         .flatten()
         .copied()
         .collect();
-    let utf8_team = teamotp::vault::parse(&utf8_lines).unwrap();
+    let utf8_team = teamotp::vault::format::parse(&utf8_lines).unwrap();
     let document =
         teamotp::vault::document::Document::from_plaintext(&utf8_lines, &utf8_team).unwrap();
-    let gauth_valid = teamotp::vault::parse(
+    let gauth_valid = teamotp::vault::format::parse(
         format!(
             "mike:{}\nvictor:{}\n",
             secret("g-mike"),
@@ -258,8 +258,8 @@ fn debug_output_of_the_editable_document_holds_no_secret() {
 #[test]
 fn debug_output_of_the_csv_records_holds_no_secret() {
     let bytes = mixed_team_csv();
-    let records = teamotp::vault::records::records(&bytes);
-    let items = teamotp::vault::records::items(&bytes);
+    let records = teamotp::vault::format::records::records(&bytes);
+    let items = teamotp::vault::format::records::items(&bytes);
     assert!(records.len() > 10);
     let mut failures = Vec::new();
     for (what, text) in [

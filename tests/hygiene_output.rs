@@ -889,7 +889,7 @@ fn decryption_failures_never_print_a_secret() {
 /// A `otpauth://` URI without a `/` after the type: teamotp takes everything up to the end as the type
 /// and quotes it, lower-cased, in "unknown OTP type '...'" — with the secret in it.
 #[test]
-/// Regression: 'unknown OTP type' error quotes the URI's query, secret included (src/vault/otpauth.rs)
+/// Regression: 'unknown OTP type' error quotes the URI's query, secret included (src/vault/format/otpauth.rs)
 fn a_uri_without_a_label_does_not_echo_its_secret() {
     let team = Team::new();
     let sandbox = &team.sandbox;

@@ -328,7 +328,7 @@ fn encrypted_export_without_a_terminal_or_password_file_names_the_product() {
 #[test]
 fn ente_auth_plain_export() {
     // Ente writes otpauth URIs with its own `codeDisplay` parameter; the label keeps its issuer prefix
-    // as otpauth lists do (src/vault/otpauth.rs decides how a label splits).
+    // as otpauth lists do (src/vault/format/otpauth.rs decides how a label splits).
     let sandbox = Sandbox::new();
     let out = sandbox.import(&product("ente-auth.txt"), None);
     assert_eq!(out.code, 0, "{out:?}");

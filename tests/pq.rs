@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use age::secrecy::SecretString;
+use teamotp::age::decrypt::Failure;
+use teamotp::age::identity::{self, Identities};
+use teamotp::age::pq;
 use teamotp::env::Env;
-use teamotp::vault::decrypt::Failure;
-use teamotp::vault::identity::{self, Identities};
-use teamotp::vault::{load, pq};
+use teamotp::vault::load;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pq")
@@ -177,10 +178,10 @@ fn typage_decrypts_a_teamotp_vault_with_its_recipients_record() {
         .trim()
         .to_owned();
     let other = pq::Identity::generate().to_public().to_string();
-    let members: Vec<teamotp::vault::recipients::Member> = [&typage, &other]
+    let members: Vec<teamotp::age::recipients::Member> = [&typage, &other]
         .iter()
         .enumerate()
-        .map(|(i, key)| teamotp::vault::recipients::Member {
+        .map(|(i, key)| teamotp::age::recipients::Member {
             key: (*key).clone(),
             label: None,
             line: i + 1,
@@ -198,8 +199,8 @@ fn typage_decrypts_a_teamotp_vault_with_its_recipients_record() {
         let mut expected = vec![typage.clone(), other.clone()];
         expected.sort();
         assert_eq!(
-            teamotp::vault::membership::recorded(&out),
-            teamotp::vault::membership::Recorded::Keys(teamotp::vault::membership::Record {
+            teamotp::trust::membership::recorded(&out),
+            teamotp::trust::membership::Recorded::Keys(teamotp::trust::membership::Record {
                 keys: expected
             })
         );

@@ -40,7 +40,7 @@ fn keygen(sb: &Sandbox, file: &str, pq: bool) -> String {
 }
 
 fn stanzas(path: &Path) -> Vec<String> {
-    teamotp::vault::header::stanza_types(&std::fs::read(path).unwrap())
+    teamotp::age::header::stanza_types(&std::fs::read(path).unwrap())
         .into_iter()
         .filter(|t| !t.ends_with("-grease") && !t.contains("grease") && t != "teamotp-recipients")
         .collect()
@@ -84,7 +84,7 @@ fn keygen_writes_0600_never_overwrites_and_prints_the_public_key() {
     // which on stderr.
     assert_eq!(who.stdout, format!("{pq}\n{me}\n"));
     // A post-quantum key is shown by its fingerprint in `members` and reviews: whoami says which.
-    let fingerprint = teamotp::vault::recipients::fingerprint(&pq);
+    let fingerprint = teamotp::age::recipients::fingerprint(&pq);
     assert!(
         who.stderr.contains(&format!(
             "line 1: pq key from pq.txt (fingerprint {fingerprint})\nteamotp: line 2: x25519 key from \

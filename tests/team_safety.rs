@@ -589,9 +589,9 @@ fn no_secret_reaches_any_file_through_any_writing_command() {
 
 #[test]
 fn save_with_the_hash_of_an_older_version_refuses_and_changes_nothing() {
-    use teamotp::vault::identity;
-    use teamotp::vault::load::hash;
-    use teamotp::vault::recipients::Member;
+    use teamotp::age::identity;
+    use teamotp::age::recipients::Member;
+    use teamotp::age::sha256;
     use teamotp::vault::store::{Check, Protection, Request, save};
 
     let sandbox = Sandbox::new("teamotp-lost-update-");
@@ -619,7 +619,7 @@ fn save_with_the_hash_of_an_older_version_refuses_and_changes_nothing() {
     let first = fs::read(&path).unwrap();
     save(&request(
         b"name,secret\none,JBSWY3DPEHPK3PXP\ntwo,JBSWY3DPEHPK3PXP\n",
-        Some(hash(&first)),
+        Some(sha256(&first)),
     ))
     .unwrap();
     let second = fs::read(&path).unwrap();
@@ -634,7 +634,7 @@ fn save_with_the_hash_of_an_older_version_refuses_and_changes_nothing() {
     // A teammate's save (the second version) happened after we read the first: refused.
     let error = save(&request(
         b"name,secret\none,JBSWY3DPEHPK3PXP\nthree,JBSWY3DPEHPK3PXP\n",
-        Some(hash(&first)),
+        Some(sha256(&first)),
     ))
     .expect_err("a save over a newer version is refused");
     assert!(
@@ -674,7 +674,7 @@ fn save_with_the_hash_of_an_older_version_refuses_and_changes_nothing() {
     // With the current version's hash the same write goes through: the refusal was the hash.
     save(&request(
         b"name,secret\none,JBSWY3DPEHPK3PXP\nthree,JBSWY3DPEHPK3PXP\n",
-        Some(hash(&second)),
+        Some(sha256(&second)),
     ))
     .unwrap();
     assert_eq!(fs::read(dir.join("V.age.bak")).unwrap(), second);

@@ -25,7 +25,7 @@ Steam shared,Steam,STEAMSECRETSTEAMSECRET23,,,steam
 fn app(now: u64) -> App {
     let vault = Loaded {
         label: "team.csv.age".into(),
-        parsed: vault::parse(VAULT.as_bytes()).unwrap(),
+        parsed: vault::format::parse(VAULT.as_bytes()).unwrap(),
         encrypted: true,
         agreement: Default::default(),
     };
@@ -221,7 +221,7 @@ fn the_header_never_cuts_a_word_at_110_columns() {
     // Only 6-digit codes: the code columns are 7 wide, narrower than "Previous".
     let vault = Loaded {
         label: "six.csv".into(),
-        parsed: vault::parse(b"name,secret\nAWS root,JBSWY3DPEHPK3PXP\n").unwrap(),
+        parsed: vault::format::parse(b"name,secret\nAWS root,JBSWY3DPEHPK3PXP\n").unwrap(),
         encrypted: true,
         agreement: Default::default(),
     };
@@ -264,7 +264,7 @@ fn the_help_lists_every_key() {
 fn two_vaults(now: u64) -> App {
     let infra = Loaded {
         label: "/home/u/src/infra/vault.csv.age".into(),
-        parsed: vault::parse(
+        parsed: vault::format::parse(
             b"name,issuer,secret,reenrol\nAWS root,Amazon,JBSWY3DPEHPK3PXP,since=2026-11-29;by=bob\nGitHub ops,GitHub,KRUGS4ZANFZSAYJAMRSW233TMVRXEZLU,\n",
         )
         .unwrap(),
@@ -273,7 +273,8 @@ fn two_vaults(now: u64) -> App {
     };
     let finance = Loaded {
         label: "/home/u/src/finance/otp.csv.age".into(),
-        parsed: vault::parse(b"name,secret\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n").unwrap(),
+        parsed: vault::format::parse(b"name,secret\nBank,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
+            .unwrap(),
         encrypted: true,
         agreement: Default::default(),
     };

@@ -50,7 +50,7 @@ impl Clipboard for Fake {
 fn loaded() -> Loaded {
     Loaded {
         label: "team.csv".into(),
-        parsed: vault::parse(VAULT.as_bytes()).unwrap(),
+        parsed: vault::format::parse(VAULT.as_bytes()).unwrap(),
         encrypted: false,
         agreement: Default::default(),
     }
@@ -489,7 +489,7 @@ const FINANCE: &str =
 fn vault_of(label: &str, text: &str) -> Loaded {
     Loaded {
         label: label.into(),
-        parsed: vault::parse(text.as_bytes()).unwrap(),
+        parsed: vault::format::parse(text.as_bytes()).unwrap(),
         encrypted: true,
         agreement: Default::default(),
     }

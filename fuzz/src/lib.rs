@@ -8,11 +8,12 @@
 use std::cell::Cell;
 
 use teamotp::account::{Account, Algorithm, Kind, Params};
+use teamotp::age::identity::{self, Identities};
 use teamotp::import::{self, Entry, Format};
 use teamotp::secret::{self, SecretError};
 use teamotp::vault::document::Document;
-use teamotp::vault::identity::{self, Identities};
-use teamotp::vault::{self, otpauth};
+use teamotp::vault::format::otpauth;
+use teamotp::vault::{self};
 use zeroize::Zeroizing;
 
 /// The X25519 identity `bytes_to_accounts` decrypts with (a public test key, see the fixture README).
@@ -101,10 +102,10 @@ const NEVER_ENCRYPTED: [Format; 10] = [
     Format::Dashlane,
 ];
 
-/// Target `vault_parse`: `vault::parse` on both formats, the editable document made from it, and the
+/// Target `vault_parse`: `vault::format::parse` on both formats, the editable document made from it, and the
 /// round trip through `Document::serialize`.
 pub fn vault_parse(data: &[u8]) {
-    let parsed = match vault::parse(data) {
+    let parsed = match vault::format::parse(data) {
         Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.to_string();
@@ -121,7 +122,7 @@ pub fn vault_parse(data: &[u8]) {
     };
     let _ = document.names();
     let written = document.serialize();
-    let again = vault::parse(&written).unwrap_or_else(|e| {
+    let again = vault::format::parse(&written).unwrap_or_else(|e| {
         panic!(
             "a serialized document does not parse again ({e}): {written:?}",
             written = lossy(&written)
@@ -129,12 +130,12 @@ pub fn vault_parse(data: &[u8]) {
     });
     assert_eq!(
         again.format,
-        vault::Format::TeamCsv,
+        vault::format::Format::TeamCsv,
         "a serialized document is not team CSV: {:?}",
         lossy(&written)
     );
     match parsed.format {
-        vault::Format::TeamCsv => {
+        vault::format::Format::TeamCsv => {
             // Every row is kept in place (cells as written), so every valid row reads back the same.
             assert_eq!(
                 parsed.rows.len(),
@@ -160,7 +161,7 @@ pub fn vault_parse(data: &[u8]) {
                 }
             }
         }
-        vault::Format::Gauth => {
+        vault::format::Format::Gauth => {
             // gauth lines are converted: the valid accounts, and only they, become rows.
             let accounts: Vec<&Account> = parsed.accounts().collect();
             assert_eq!(
@@ -347,7 +348,7 @@ pub fn bytes_to_accounts(data: &[u8]) {
 }
 
 /// Checks every row of a parsed vault: a valid row's name is its account's, and the account is usable.
-fn check_rows(parsed: &vault::Parsed) {
+fn check_rows(parsed: &vault::format::Parsed) {
     for row in &parsed.rows {
         match &row.entry {
             Ok(account) => {
@@ -532,8 +533,8 @@ pub fn agent_request(data: &[u8]) {
 /// parser accepts, the grammar check accepts; a record read back names sorted, distinct keys; the
 /// header never exceeds the caps.
 pub fn age_header(data: &[u8]) {
-    use teamotp::vault::header;
-    use teamotp::vault::membership::{self, Recorded};
+    use teamotp::age::header;
+    use teamotp::trust::membership::{self, Recorded};
     let checked = header::check(data);
     if let Some(stanzas) = header::stanzas(data) {
         assert!(checked.is_ok(), "stanzas parsed a header the check refused");
@@ -549,9 +550,9 @@ pub fn age_header(data: &[u8]) {
         );
         assert_eq!(record.digest().len(), 64);
     }
-    let _ = teamotp::vault::decrypt::is_scrypt(data);
+    let _ = teamotp::age::decrypt::is_scrypt(data);
     let none: Vec<Box<dyn age::Identity>> = Vec::new();
-    let _ = teamotp::vault::decrypt::decrypt(data, &none, || {
-        Err(teamotp::vault::decrypt::Failure::NoTerminal)
+    let _ = teamotp::age::decrypt::decrypt(data, &none, || {
+        Err(teamotp::age::decrypt::Failure::NoTerminal)
     });
 }

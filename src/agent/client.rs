@@ -14,10 +14,10 @@ use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
 use super::protocol::{self, Request, Response};
+use crate::age::decrypt::{self, Failure};
+use crate::age::identity::Identities;
 use crate::env::Env;
 use crate::error::UserError;
-use crate::vault::decrypt::{self, Failure};
-use crate::vault::identity::Identities;
 
 /// How long a client waits for an answer (an answer may wait for one scrypt run of another client).
 const ANSWER: Duration = Duration::from_secs(60);

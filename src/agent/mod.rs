@@ -4,19 +4,16 @@
 //!
 //! - [`protocol`]: what crosses the socket (pure);
 //! - [`server`]: the agent process (`teamotp agent`);
-//! - [`client`]: asking the agent (the age identity and recipient every vault read and write uses);
-//! - [`unlock`]: `teamotp unlock`, `lock`, `agent status` and the completion helper;
-//! - [`complete`]: the account-name part of the shell completion scripts.
+//! - [`client`]: asking the agent (the age identity and recipient every vault read and write uses).
+//!
+//! The commands that drive it (`unlock`, `lock`, `agent status`) are in `commands/unlock.rs`.
 
-pub mod complete;
 pub mod protocol;
 
 #[cfg(unix)]
 pub mod client;
 #[cfg(unix)]
 pub mod server;
-#[cfg(unix)]
-pub mod unlock;
 
 #[cfg(unix)]
 use std::path::PathBuf;
@@ -280,9 +277,7 @@ pub fn passphrase_identity(
             return Box::new(agent);
         }
     }
-    let mut identity = age::scrypt::Identity::new(passphrase);
-    identity.set_max_work_factor(max_work);
-    Box::new(identity)
+    crate::age::decrypt::scrypt(passphrase, max_work)
 }
 
 /// The recipient for a passphrase vault: scrypt at `work_factor`, or, when the passphrase is the agent's
@@ -302,10 +297,10 @@ pub fn passphrase_recipient(
 }
 
 /// The public key of an OpenSSH private key file, as `TYPE BASE64` (see
-/// [`crate::vault::identity::ssh_public_key`]): tells an ssh-ed25519 key (which the agent may hold) from an
+/// [`crate::age::identity::ssh_public_key`]): tells an ssh-ed25519 key (which the agent may hold) from an
 /// ssh-rsa key (which stays with the client), and is what `unlock` and `agent status` show.
 pub fn ssh_public_key(pem: &[u8]) -> Option<String> {
-    crate::vault::identity::ssh_public_key(pem)
+    crate::age::identity::ssh_public_key(pem)
 }
 
 /// Reads one frame's body; `Ok(None)` at a clean end of the stream. An oversized length is refused before

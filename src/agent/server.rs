@@ -23,7 +23,7 @@ use crate::env::Env;
 use crate::error::UserError;
 
 /// The highest scrypt work factor the agent runs (as teamotp's reader): higher costs are refused.
-const MAX_WORK_FACTOR: u8 = crate::vault::identity::MAX_WORK_FACTOR;
+const MAX_WORK_FACTOR: u8 = crate::age::identity::MAX_WORK_FACTOR;
 /// Most file keys kept; beyond it new headers are answered but not remembered.
 const MAX_CACHE: usize = 4096;
 /// A connection that sends nothing for this long is closed.
@@ -85,7 +85,7 @@ impl State {
     }
 
     fn add(&mut self, item: Item) -> Result<(), String> {
-        let source = crate::output::printable(&item.source);
+        let source = crate::text::printable(&item.source);
         let (secret, shown) = match item.kind {
             Kind::X25519 => {
                 let text = std::str::from_utf8(&item.secret).map_err(|_| "invalid key")?;
@@ -207,7 +207,7 @@ impl State {
             return Response::NoMatch;
         };
         let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
-        recipient.set_work_factor(crate::vault::store::WORK_FACTOR);
+        recipient.set_work_factor(crate::age::encrypt::WORK_FACTOR);
         let key = FileKey::init_with_mut(|k| k.copy_from_slice(file_key));
         match age::Recipient::wrap_file_key(&recipient, &key) {
             Ok((stanzas, _labels)) => {

@@ -13,13 +13,16 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use crate::age::decrypt;
+use crate::age::identity;
+use crate::age::recipients::{self, Member};
 use crate::env::Env;
 use crate::error::UserError;
-use crate::output::{Format, printable};
+use crate::output::Format;
+use crate::text::printable;
+use crate::trust::membership::{self, Recorded};
 use crate::vault::history::{self, Basis, Held, History, Version};
-use crate::vault::membership::{self, Recorded};
-use crate::vault::recipients::{self, Member};
-use crate::vault::{Source, decrypt, identity, load};
+use crate::vault::{Source, load};
 
 /// Why a passphrase vault is left out of access reviews.
 const PASSPHRASE_VAULT: &str = "a passphrase vault has no recipients";
@@ -65,7 +68,7 @@ fn open_for(env: &Env, identities: &identity::Identities) -> impl FnMut(&[u8]) -
             .ok()
         };
         let plain = plain?;
-        let parsed = crate::vault::parse(&plain).ok()?;
+        let parsed = crate::vault::format::parse(&plain).ok()?;
         Some(Held::new(
             parsed
                 .accounts()

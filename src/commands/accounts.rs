@@ -6,9 +6,10 @@ use std::io::Write;
 use super::write::{Context, Open, commit, confirm, open, read_secret, show};
 use crate::account::{Account, Params};
 use crate::error::UserError;
-use crate::output::printable;
+use crate::text::printable;
 use crate::vault::document::Changes;
-use crate::vault::{self, otpauth};
+use crate::vault::format::otpauth;
+use crate::vault::{self};
 
 /// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
 pub fn add(
@@ -105,7 +106,10 @@ pub fn add(
 }
 
 /// The exact (case-insensitive) name of an existing row, or an error listing close names.
-pub(crate) fn existing<'a>(open: &'a Open, name: &str) -> Result<&'a vault::Row, UserError> {
+pub(crate) fn existing<'a>(
+    open: &'a Open,
+    name: &str,
+) -> Result<&'a vault::format::Row, UserError> {
     open.parsed
         .rows
         .iter()
@@ -264,7 +268,7 @@ pub fn edit(
     }
     open.document.edit(&row_name, flags);
     // The edited row must still be usable.
-    let reparsed = vault::parse(&open.document.serialize())
+    let reparsed = vault::format::parse(&open.document.serialize())
         .map_err(|e| UserError::new(format!("the edit would break the vault: {e}")))?;
     let row = reparsed
         .rows

@@ -19,7 +19,7 @@ pub fn unlock(
     err: &mut dyn Write,
 ) -> Result<u8, UserError> {
     #[cfg(unix)]
-    return crate::agent::unlock::unlock(source, identities, env, timeout, err);
+    return crate::commands::unlock::unlock(source, identities, env, timeout, err);
     #[cfg(not(unix))]
     {
         let _ = (source, identities, env, timeout, err);
@@ -30,7 +30,7 @@ pub fn unlock(
 /// `teamotp lock`.
 pub fn lock(env: &Env, err: &mut dyn Write) -> Result<u8, UserError> {
     #[cfg(unix)]
-    return crate::agent::unlock::lock(env, err);
+    return crate::commands::unlock::lock(env, err);
     #[cfg(not(unix))]
     {
         let _ = (env, err);
@@ -41,7 +41,7 @@ pub fn lock(env: &Env, err: &mut dyn Write) -> Result<u8, UserError> {
 /// `teamotp agent status`.
 pub fn status(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, UserError> {
     #[cfg(unix)]
-    return crate::agent::unlock::status(env, out, err);
+    return crate::commands::unlock::status(env, out, err);
     #[cfg(not(unix))]
     {
         let _ = (env, out, err);
@@ -68,7 +68,7 @@ pub fn complete_names(
     out: &mut dyn Write,
 ) -> u8 {
     #[cfg(unix)]
-    return crate::agent::unlock::complete_names(source, identities, env, out);
+    return crate::commands::unlock::complete_names(source, identities, env, out);
     #[cfg(not(unix))]
     {
         let _ = (source, identities, env, out);

@@ -10,14 +10,15 @@ use super::write::{
     Context, LABELS_HINT, confirm, listing, read_members, read_recipients, record_pin,
     review_block, write_text,
 };
+use crate::age::identity::{self, Identities};
+use crate::age::recipients::{self, Member};
 use crate::error::UserError;
-use crate::output::printable;
+use crate::text::printable;
+use crate::trust::pin;
 use crate::tty;
 use crate::vault::document::Document;
-use crate::vault::identity::{self, Identities};
-use crate::vault::recipients::{self, Member};
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, load, pin};
+use crate::vault::{self, load};
 
 /// How a new vault is protected: recipients from the command line, the recipients file, or the caller's
 /// own identity (created when missing); or a passphrase asked twice.
@@ -395,10 +396,11 @@ pub fn encrypt(
     let shown = plaintext_path.display().to_string();
     let bytes = crate::files::read(plaintext_path)
         .map_err(|e| UserError::new(format!("cannot read '{shown}': {e}")))?;
-    if vault::decrypt::is_age(&bytes) {
+    if crate::age::decrypt::is_age(&bytes) {
         return Err(UserError::new(format!("'{shown}' is already encrypted")));
     }
-    let parsed = vault::parse(&bytes).map_err(|e| UserError::new(format!("{shown}: {e}")))?;
+    let parsed =
+        vault::format::parse(&bytes).map_err(|e| UserError::new(format!("{shown}: {e}")))?;
     let problems: Vec<String> = parsed
         .invalid()
         .map(|(row, reason)| printable(&load::describe_row(&shown, row, reason)).into_owned())

@@ -11,10 +11,12 @@ use super::write::{self, Context};
 use crate::account::Account;
 use crate::error::UserError;
 use crate::import::{self, Entry, Format};
-use crate::output::{ExportFormat, printable};
+use crate::output::ExportFormat;
+use crate::text::printable;
 use crate::tty;
 use crate::vault::document::Document;
-use crate::vault::{self, otpauth};
+use crate::vault::format::otpauth;
+use crate::vault::{self};
 
 /// What `import` does with a name the vault already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,10 +6,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::write::Context;
+use crate::age::identity;
 use crate::error::UserError;
-use crate::output::printable;
+use crate::text::printable;
+use crate::vault::Source;
 use crate::vault::load;
-use crate::vault::{Source, identity};
 
 /// The attributes line `git-setup` writes for vaults.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
@@ -261,15 +262,15 @@ pub fn textconv(
 /// What `textconv` shows for a version none of your keys opens: how many recipients it has and a
 /// fingerprint of the file, so that two such versions can still be told apart in a diff.
 fn foreign_line(raw: &[u8]) -> String {
-    use crate::vault::membership::{self, Recorded};
+    use crate::trust::membership::{self, Recorded};
     let count = match membership::recorded(raw) {
         Recorded::Keys(record) => record.keys.len(),
-        _ => crate::vault::header::stanza_types(raw)
+        _ => crate::age::header::stanza_types(raw)
             .iter()
             .filter(|t| KNOWN_STANZAS.contains(&t.as_str()) || t.starts_with("piv-"))
             .count(),
     };
-    let digest = crate::vault::load::hash(raw);
+    let digest = crate::age::sha256(raw);
     format!(
         "(a version you cannot open: encrypted to {count} recipient{} without any key of yours, \
          probably before you joined; file SHA256:{})\n",

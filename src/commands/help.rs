@@ -18,7 +18,7 @@ pub fn completions(
     let mut command = without_hidden(&command);
     clap_complete::generate(shell, &mut command, "teamotp", &mut script);
     // Account names for code, rm, rename, edit, qr and list, through the agent (never a prompt).
-    crate::agent::complete::extend(shell, &mut script);
+    crate::commands::complete::extend(shell, &mut script);
     error::write_data(out, &script)
 }
 

@@ -9,10 +9,11 @@ use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::write::Context;
+use crate::age::identity;
+use crate::age::pq;
+use crate::age::recipients;
 use crate::error::{UserError, write_data};
 use crate::tty;
-use crate::vault::identity;
-use crate::vault::{pq, recipients};
 
 /// `teamotp keygen [--pq] [-o FILE]`: writes a new identity and prints its public key on stdout.
 pub fn keygen(
@@ -173,8 +174,8 @@ pub(crate) fn public_keys(path: &Path) -> Result<(Vec<String>, Vec<String>), Use
             .hint("run teamotp whoami in a terminal"));
         }
         let prompt = format!("Passphrase of the encrypted identity '{shown}': ");
-        let plain = crate::vault::decrypt::decrypt(&bytes, &[], || {
-            tty::prompt_hidden(&prompt).map_err(|_| crate::vault::decrypt::Failure::NoTerminal)
+        let plain = crate::age::decrypt::decrypt(&bytes, &[], || {
+            tty::prompt_hidden(&prompt).map_err(|_| crate::age::decrypt::Failure::NoTerminal)
         })
         .map_err(|e| UserError::new(format!("cannot open '{shown}': {e}")))?;
         return key_lines(&plain, &shown);
@@ -187,7 +188,7 @@ pub(crate) fn public_keys(path: &Path) -> Result<(Vec<String>, Vec<String>), Use
         {
             return Ok((vec![member.key], Vec::new()));
         }
-        return crate::vault::identity::ssh_public_key(&bytes)
+        return crate::age::identity::ssh_public_key(&bytes)
             .map(|key| (vec![key], Vec::new()))
             .ok_or_else(|| {
                 UserError::new(format!("cannot tell the public key of '{shown}'"))
@@ -220,7 +221,7 @@ fn key_lines(bytes: &[u8], shown: &str) -> Result<(Vec<String>, Vec<String>), Us
             notes.push(format!(
                 "line {}: a plugin identity; its recipient comes from age-plugin-{}",
                 index + 1,
-                crate::output::printable(&name)
+                crate::text::printable(&name)
             ));
         }
     }

@@ -9,10 +9,11 @@ use super::write::{
     lock, open, pin_path, read_members, read_next, read_pin, read_recipients, read_whole_pin,
     record_pin, review_block, unusable_pin, warn_downgraded, write_text,
 };
+use crate::age::recipients::{self, Kind, Member};
 use crate::error::UserError;
-use crate::output::printable;
-use crate::vault::recipients::{self, Kind, Member};
-use crate::vault::{Reenrol, pin};
+use crate::text::printable;
+use crate::trust::Reenrol;
+use crate::trust::pin;
 
 /// Where a current member stands for the post-quantum switch.
 enum Readiness {

@@ -12,13 +12,16 @@ use std::io::Write;
 use std::path::Path;
 
 use super::write::{self, Context};
+use crate::age::decrypt;
+use crate::age::identity::{self, MAX_WORK_FACTOR};
+use crate::age::recipients::{self, Member};
 use crate::error::UserError;
-use crate::output::printable;
+use crate::text::printable;
+use crate::trust::membership::{self, Recorded};
+use crate::trust::pin;
 use crate::vault::document::Document;
-use crate::vault::membership::{self, Recorded};
-use crate::vault::recipients::{self, Member};
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, decrypt, identity, load, pin};
+use crate::vault::{self, load};
 
 /// `teamotp merge-driver BASE OURS THEIRS [PATH]`: git's `%O %A %B %P`. Writes the merge into OURS,
 /// encrypted to the merged members; exit 0, or 1 when an account changed differently on both sides (ours
@@ -80,7 +83,8 @@ fn merge_into(
         ],
     )?;
     let document = |name: &str, bytes: &[u8]| -> Result<Document, UserError> {
-        let parsed = vault::parse(bytes).map_err(|e| UserError::new(format!("{name}: {e}")))?;
+        let parsed =
+            vault::format::parse(bytes).map_err(|e| UserError::new(format!("{name}: {e}")))?;
         Document::from_plaintext(bytes, &parsed).map_err(|e| UserError::new(format!("{name}: {e}")))
     };
     // Ours is opened first, through the usual path: its keys (identities loaded once, or the passphrase
@@ -100,11 +104,14 @@ fn merge_into(
         if !decrypt::is_age(bytes) {
             return Ok(document("", bytes).ok());
         }
-        let plain = decrypt::decrypt(bytes, &our_plain.identities.list, || {
+        let plain = decrypt::decrypt_with(bytes, &our_plain.identities.list, || {
             our_plain
                 .passphrase
                 .as_ref()
-                .map(|p| age::secrecy::SecretString::from(p.as_str().to_owned()))
+                .map(|p| {
+                    let passphrase = age::secrecy::SecretString::from(p.as_str().to_owned());
+                    crate::agent::passphrase_identity(passphrase, MAX_WORK_FACTOR)
+                })
                 .ok_or(decrypt::Failure::NoTerminal)
         })?;
         Ok(document("", &plain).ok())

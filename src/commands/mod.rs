@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod agent;
 pub mod clip;
+pub mod complete;
 pub mod create;
 pub mod exchange;
 pub mod git;
@@ -14,5 +15,7 @@ pub mod keys;
 pub mod members;
 pub mod merge;
 pub mod read;
+#[cfg(unix)]
+pub mod unlock;
 pub mod vaults;
 pub mod write;

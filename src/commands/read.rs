@@ -7,11 +7,13 @@ use anyhow::Result;
 
 use crate::account::Account;
 use crate::error::UserError;
-use crate::output::{self, Format, Line, printable};
+use crate::output::{self, Format, Line};
+use crate::text::printable;
 use crate::totp;
+use crate::vault::Loaded;
+use crate::vault::format::Row;
 use crate::vault::inspect::Agreement;
 use crate::vault::load::{Unparsed, describe_row};
-use crate::vault::{Loaded, Row};
 
 /// True when the account's name or issuer contains `query`, case-insensitively.
 pub fn matches(row: &Row, query: &str) -> bool {

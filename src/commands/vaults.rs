@@ -54,9 +54,7 @@ pub fn found(
             let _ = writeln!(err, "teamotp: teamotp finds it without -f from anywhere");
         }
         None => {
-            let config_path = ctx
-                .env
-                .config_file()
+            let config_path = crate::config::path(ctx.env)
                 .map_or("config.toml".into(), |p| p.display().to_string());
             let name = suggested_name(&vault);
             let _ = writeln!(
@@ -113,7 +111,7 @@ fn register_vault(
     name: &str,
     vault: &Path,
 ) -> Result<PathBuf, UserError> {
-    let path = ctx.env.config_file().ok_or_else(|| {
+    let path = crate::config::path(ctx.env).ok_or_else(|| {
         UserError::new("there is no home directory to keep the config in")
             .hint("set XDG_CONFIG_HOME or HOME")
     })?;

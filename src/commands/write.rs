@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::account::Account;
+use crate::age::decrypt;
+use crate::age::recipients::{self, Member};
 use crate::env::Env;
 use crate::error::UserError;
+use crate::trust::pin;
 use crate::vault::document::Document;
-use crate::vault::recipients::{self, Member};
 use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::{self, Plaintext, Source, decrypt, load, pin};
+use crate::vault::{self, Plaintext, Source, load};
 use crate::{totp, tty};
 
 /// What every team command needs from the command line.
@@ -162,12 +164,12 @@ pub(crate) fn warn_downgraded(ctx: &Context, err: &mut dyn Write) {
 /// The vault file on disk is encrypted to post-quantum keys only: a post-quantum stanza and no classic one
 /// (other stanza types are grease, which age adds to every file, or plugins').
 fn is_post_quantum(path: &Path) -> bool {
-    const PQ: [&str; 2] = [crate::vault::pq::STANZA_TAG, "mlkem768p256tag"];
+    const PQ: [&str; 2] = [crate::age::pq::STANZA_TAG, "mlkem768p256tag"];
     const CLASSIC: [&str; 5] = ["X25519", "ssh-ed25519", "ssh-rsa", "p256tag", "scrypt"];
     let Ok(bytes) = crate::files::read(path) else {
         return false;
     };
-    let types = crate::vault::header::stanza_types(&bytes);
+    let types = crate::age::header::stanza_types(&bytes);
     types.iter().any(|t| PQ.contains(&t.as_str()))
         && !types.iter().any(|t| CLASSIC.contains(&t.as_str()))
 }
@@ -177,7 +179,7 @@ pub(crate) struct Open {
     pub(crate) path: PathBuf,
     pub(crate) plain: Plaintext,
     pub(crate) document: Document,
-    pub(crate) parsed: vault::Parsed,
+    pub(crate) parsed: vault::format::Parsed,
     /// `VAULT.bak` gets the old version encrypted to the new recipients (`members rm`, `rekey`).
     pub(crate) reencrypt_backup: bool,
     /// Held until the write is done (dropped with `Open`).
@@ -243,9 +245,9 @@ fn read_locked(
             path.display()
         )));
     }
-    let parsed =
-        vault::parse(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
-    if parsed.format == vault::Format::Gauth && parsed.invalid().next().is_some() {
+    let parsed = vault::format::parse(&plain.bytes)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    if parsed.format == vault::format::Format::Gauth && parsed.invalid().next().is_some() {
         return Err(UserError::new(format!(
             "'{}' holds gauth lines with invalid rows; rewriting it as team CSV would drop them",
             path.display()

@@ -117,7 +117,7 @@ pub(crate) fn entry(title: &str, username: &str, totp: &str) -> Entry {
     let username = username.trim();
     let shown = shown(title, username);
     let totp = totp.trim();
-    if crate::vault::otpauth::is_uri(totp) {
+    if crate::vault::format::otpauth::is_uri(totp) {
         return match from_uri(totp, &shown) {
             Entry::LeftOut { reason, .. } => Entry::LeftOut {
                 name: shown,

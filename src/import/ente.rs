@@ -60,7 +60,7 @@ pub fn read(value: &Value, unlock: &mut Unlock) -> Result<Vec<Entry>, String> {
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(index, line)| {
-            if crate::vault::otpauth::is_uri(line.trim()) {
+            if crate::vault::format::otpauth::is_uri(line.trim()) {
                 super::from_uri(line, &format!("line {}", index + 1))
             } else {
                 Entry::LeftOut {

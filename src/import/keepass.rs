@@ -212,7 +212,7 @@ fn entry(item: &keepass::db::Entry) -> Option<Entry> {
     let title = field("Title").unwrap_or("");
     let username = field("UserName").unwrap_or("");
     if let Some(otp) = field("otp") {
-        if otp.contains("key=") && !crate::vault::otpauth::is_uri(otp) {
+        if otp.contains("key=") && !crate::vault::format::otpauth::is_uri(otp) {
             return Some(kee_otp(title, username, otp));
         }
         return Some(super::bitwarden::entry(title, username, otp));

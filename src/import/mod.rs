@@ -26,7 +26,9 @@ use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::secret::{self, Secret, SecretError};
-use crate::vault::{self, Reason, otpauth};
+use crate::vault::format::Reason;
+use crate::vault::format::otpauth;
+use crate::vault::{self};
 
 /// One thing found in an import file.
 #[derive(Debug)]
@@ -542,8 +544,8 @@ fn lines(bytes: &[u8]) -> Result<Vec<Entry>, String> {
             rest.push('\n');
         }
     }
-    let parsed = vault::parse(rest.as_bytes()).map_err(|e| e.to_string())?;
-    let gauth = parsed.format == vault::Format::Gauth;
+    let parsed = vault::format::parse(rest.as_bytes()).map_err(|e| e.to_string())?;
+    let gauth = parsed.format == vault::format::Format::Gauth;
     let mut rows: Vec<(usize, Vec<Entry>)> = uri_lines;
     for row in parsed.rows {
         let name = row.name().to_owned();
@@ -586,7 +588,7 @@ fn gauth_without_stray_bits(line: &str) -> Option<Account> {
     fixed.push_str(name);
     fixed.push(':');
     fixed.push_str(&secret.to_base32());
-    let parsed = vault::parse(fixed.as_bytes()).ok()?;
+    let parsed = vault::format::parse(fixed.as_bytes()).ok()?;
     parsed.rows.into_iter().next()?.entry.ok()
 }
 

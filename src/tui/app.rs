@@ -7,7 +7,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 use zeroize::Zeroizing;
 
 use crate::account::Account;
-use crate::output::printable;
+use crate::text::printable;
 use crate::totp::{self, Window};
 use crate::vault::Loaded;
 

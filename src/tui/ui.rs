@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Entry, Slot};
-use crate::output::printable;
+use crate::text::printable;
 
 /// Smallest terminal that can show at least one account.
 pub const MIN_WIDTH: u16 = 30;

@@ -4,10 +4,12 @@
 
 use zeroize::Zeroizing;
 
-use super::records::{self, Item};
-use super::reenrol::{self, Reenrol};
-use super::{FileError, Format, Parsed};
 use crate::account::{Account, Kind};
+use crate::trust::reenrol::{self, Reenrol};
+use crate::vault::format::FileError;
+use crate::vault::format::Format;
+use crate::vault::format::Parsed;
+use crate::vault::format::records::{self, Item};
 
 /// The columns teamotp writes in a new vault, in this order.
 pub const COLUMNS: [&str; 7] = [
@@ -647,7 +649,7 @@ mod tests {
     use crate::vault;
 
     fn document(text: &str) -> Document {
-        let parsed = vault::parse(text.as_bytes()).unwrap();
+        let parsed = vault::format::parse(text.as_bytes()).unwrap();
         Document::from_plaintext(text.as_bytes(), &parsed).unwrap()
     }
 
@@ -677,7 +679,7 @@ mod tests {
     #[test]
     fn a_row_that_is_not_utf8_is_refused_rather_than_changed() {
         let input = b"name,secret\nCaf\xE9,JBSWY3DPEHPK3PXP\n";
-        let parsed = vault::parse(input).unwrap();
+        let parsed = vault::format::parse(input).unwrap();
         assert_eq!(
             Document::from_plaintext(input, &parsed).unwrap_err(),
             FileError::RowNotUtf8 { line: 2 }
@@ -704,7 +706,7 @@ mod tests {
              \"#hash\",\"Issuer, Inc\",JBSWY3DPEHPK3PXP,8,60,SHA256,\n"
         );
         // What was written reads back as the same accounts.
-        let parsed = vault::parse(&doc.serialize()).unwrap();
+        let parsed = vault::format::parse(&doc.serialize()).unwrap();
         let names: Vec<_> = parsed.accounts().map(|a| a.name.clone()).collect();
         assert_eq!(names, ["AWS", "#hash"]);
         assert_eq!(parsed.accounts().nth(1).unwrap().params.period, 60);

@@ -10,9 +10,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::membership::{self, Recorded};
-use super::recipients;
+use crate::age::recipients;
 use crate::error::UserError;
+use crate::trust::membership::{self, Recorded};
 
 /// One committed version of the vault.
 #[derive(Debug, Clone)]

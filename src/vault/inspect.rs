@@ -6,10 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::membership::{self, Recorded};
-use super::recipients;
+use crate::age::recipients;
 use crate::env::Env;
-use crate::output::printable;
+use crate::text::printable;
+use crate::trust::membership::{self, Recorded};
 
 /// How a version's recorded recipients compare with the recipients file beside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::decrypt::{self, Failure};
-use super::identity::{self, Identities};
 use super::inspect::{self, Agreement};
-use super::{Parsed, Reason, Row};
+use crate::age::decrypt::{self, Failure};
+use crate::age::identity::MAX_WORK_FACTOR;
+use crate::age::identity::{self, Identities};
 use crate::demo;
 use crate::env::Env;
 use crate::error::UserError;
 use crate::tty;
+use crate::vault::format::Parsed;
+use crate::vault::format::Reason;
+use crate::vault::format::Row;
 
 /// Where the vault comes from.
 #[derive(Debug, Clone)]
@@ -229,7 +232,11 @@ fn open_inner(
     hashing: bool,
     foreign: &mut bool,
 ) -> Result<Plaintext, UserError> {
-    let file_hash = if hashing { hash(raw) } else { [0; 32] };
+    let file_hash = if hashing {
+        crate::age::sha256(raw)
+    } else {
+        [0; 32]
+    };
     if !decrypt::is_age(raw) {
         return Ok(Plaintext {
             label,
@@ -266,10 +273,10 @@ fn open_inner(
     let mut tries = 0;
     let bytes = loop {
         tries += 1;
-        let result = decrypt::decrypt(raw, &identities.list, || {
+        let result = decrypt::decrypt_with(raw, &identities.list, || {
             let asked = passphrase()?;
             kept = Some(Zeroizing::new(asked.expose_secret().to_owned()));
-            Ok(asked)
+            Ok(crate::agent::passphrase_identity(asked, MAX_WORK_FACTOR))
         });
         match result {
             // A passphrase typed wrong is asked again, as ssh does.
@@ -317,18 +324,18 @@ pub struct Unparsed {
 }
 
 impl Unparsed {
-    /// Hands each row to `each` as it is parsed (the rows of [`super::parse`], in order). The header was
-    /// checked by [`load_unparsed`], so the error [`super::parse`] could give (before any row) is not
+    /// Hands each row to `each` as it is parsed (the rows of [`crate::vault::format::parse`], in order). The header was
+    /// checked by [`load_unparsed`], so the error [`crate::vault::format::parse`] could give (before any row) is not
     /// expected here; it is reported all the same.
     pub fn each_row(&self, each: impl FnMut(Row)) -> Result<(), UserError> {
-        super::each_row(&self.bytes, each)
+        crate::vault::format::each_row(&self.bytes, each)
             .map(|_| ())
             .map_err(|e| UserError::new(format!("{}: {e}", self.label)))
     }
 
     /// Every row at once.
     pub fn parse(&self) -> Result<Loaded, UserError> {
-        let parsed = super::parse(&self.bytes)
+        let parsed = crate::vault::format::parse(&self.bytes)
             .map_err(|e| UserError::new(format!("{}: {e}", self.label)))?;
         Ok(Loaded {
             label: self.label.clone(),
@@ -347,7 +354,8 @@ pub fn load_unparsed(
     warn: &mut dyn Write,
 ) -> Result<Unparsed, UserError> {
     let plain = read_hashing(source, identity_paths, env, warn, false)?;
-    super::check(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    crate::vault::format::check(&plain.bytes)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Unparsed {
         label: plain.label,
         bytes: plain.bytes,
@@ -357,7 +365,7 @@ pub fn load_unparsed(
 }
 
 /// [`load`] for `code QUERY`: only the rows that could match `query` are parsed (see
-/// [`super::parse_candidates`]).
+/// [`crate::vault::format::parse_candidates`]).
 pub fn load_candidates(
     source: &Source,
     identity_paths: &[PathBuf],
@@ -366,7 +374,7 @@ pub fn load_candidates(
     query: &str,
 ) -> Result<Loaded, UserError> {
     let plain = read_hashing(source, identity_paths, env, warn, false)?;
-    let parsed = super::parse_candidates(&plain.bytes, query)
+    let parsed = crate::vault::format::parse_candidates(&plain.bytes, query)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
         label: plain.label.clone(),
@@ -425,15 +433,19 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
         )?;
         return parse(&plain);
     }
-    let bytes = decrypt::decrypt(&raw, &keys.identities.list, || {
+    let bytes = decrypt::decrypt_with(&raw, &keys.identities.list, || {
         keys.passphrase
             .as_ref()
-            .map(|p| age::secrecy::SecretString::from(p.to_string()))
+            .map(|p| {
+                let passphrase = age::secrecy::SecretString::from(p.to_string());
+                crate::agent::passphrase_identity(passphrase, MAX_WORK_FACTOR)
+            })
             .ok_or(Failure::NoTerminal)
     })
     .map_err(|e| failure(&label, e, &keys.identities, env))?;
     let agreement = inspect::agreement(path, &raw);
-    let parsed = super::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
+    let parsed =
+        crate::vault::format::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
     Ok(Loaded {
         label,
         parsed,
@@ -444,20 +456,14 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
 
 /// Parses a decrypted vault.
 pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
-    let parsed =
-        super::parse(&plain.bytes).map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
+    let parsed = crate::vault::format::parse(&plain.bytes)
+        .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
         label: plain.label.clone(),
         parsed,
         encrypted: plain.encrypted,
         agreement: plain.agreement.clone(),
     })
-}
-
-/// SHA-256 of some bytes.
-pub fn hash(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
 }
 
 /// What [`read_or_stream`] did with a vault file.
@@ -500,7 +506,7 @@ fn read_or_stream(
         return whole(file);
     }
     let most = size.min(HEAD as usize);
-    if head.len() < most && super::header::check(&head).is_err() {
+    if head.len() < most && crate::age::header::check(&head).is_err() {
         let mut longer = Zeroizing::new(vec![0u8; most]);
         longer[..head.len()].copy_from_slice(&head);
         if file.read_exact(&mut longer[head.len()..]).is_err() {
@@ -513,7 +519,7 @@ fn read_or_stream(
     #[cfg(not(unix))]
     let agent = false;
     let streamable = head.starts_with(b"age-encryption.org/v1\n")
-        && super::header::check(&head).is_ok()
+        && crate::age::header::check(&head).is_ok()
         && matches!(decrypt::is_scrypt(&head), Ok(false))
         && !agent;
     if !streamable {
@@ -545,7 +551,7 @@ fn refuse_plaintext_team_vault(path: &Path, env: &Env) -> Result<(), UserError> 
     let named_age = path.extension().is_some_and(|e| e == "age");
     let beside_recipients = || {
         inspect::recipients_beside(path).is_file()
-            && super::pin::path(env, path).is_some_and(|pin| pin.is_file())
+            && crate::trust::pin::path(env, path).is_some_and(|pin| pin.is_file())
     };
     if !named_age && !beside_recipients() {
         return Ok(());

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Source;
-use super::recipients;
+use crate::age::recipients;
 use crate::config::Config;
 use crate::env::Env;
 use crate::error::UserError;
@@ -125,7 +125,7 @@ fn choose_from(
                 }
                 _ => error.hint(format!(
                     "name vaults in {} (see docs/config.md)",
-                    env.config_file()
+                    crate::config::path(env)
                         .map_or("config.toml".into(), |p| p.display().to_string())
                 )),
             });
@@ -207,7 +207,7 @@ pub fn discovery_hint(chosen: &Chosen, config: Option<&Config>, env: &Env) -> Op
     }
     let config_path = config
         .map(|c| c.path.clone())
-        .or_else(|| env.config_file())
+        .or_else(|| crate::config::path(env))
         .map_or("config.toml".into(), |p| p.display().to_string());
     let configured = match config.map(|c| c.vaults.as_slice()) {
         Some(vaults) if !vaults.is_empty() => {
@@ -251,8 +251,8 @@ pub fn discover(dir: &Path, err: &mut dyn std::io::Write) -> Result<Option<PathB
             err,
             "teamotp: note: ignored the vault '{}' found here: '{}' belongs to another user (uid {owner}), \
              not to you or root; name it with -f/--file if you trust it",
-            crate::output::printable(&vault.display().to_string()),
-            crate::output::printable(&path.display().to_string())
+            crate::text::printable(&vault.display().to_string()),
+            crate::text::printable(&path.display().to_string())
         );
         return Ok(None);
     }
@@ -316,7 +316,7 @@ fn is_passphrase_vault(path: &Path) -> bool {
     if file.take(4096).read_to_end(&mut head).is_err() {
         return false;
     }
-    super::decrypt::is_age(&head) && super::decrypt::is_scrypt(&head).unwrap_or(false)
+    crate::age::decrypt::is_age(&head) && crate::age::decrypt::is_scrypt(&head).unwrap_or(false)
 }
 
 /// The nearest directory at or above `dir` that holds `.git` (a directory, or a file for a worktree).

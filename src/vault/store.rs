@@ -9,16 +9,16 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::decrypt::{self, Failure};
-use super::identity::Identities;
-use super::load::hash;
-use super::recipients::Member;
+use crate::age::decrypt::{self, Failure};
+use crate::age::encrypt;
+use crate::age::identity::Identities;
+use crate::age::identity::MAX_WORK_FACTOR;
+use crate::age::recipients::{self, Member};
+use crate::age::sha256;
 use crate::env::Env;
 use crate::error::UserError;
 use crate::files::{self, Holder, Lock, LockError, Staged, Target};
-
-/// scrypt work factor for passphrase vaults: what `age -p` writes, and what phones and other tools accept.
-pub const WORK_FACTOR: u8 = 18;
+use crate::trust::membership;
 
 /// What the vault is encrypted to.
 pub enum Protection<'a> {
@@ -123,59 +123,38 @@ fn describe_holder(line: &str) -> String {
                 |_| since.to_string(),
                 |t| format!("{} UTC", crate::time::clock_face(t)),
             );
-            format!(
-                "{} (pid {pid}, since {since})",
-                crate::output::printable(who)
-            )
+            format!("{} (pid {pid}, since {since})", crate::text::printable(who))
         }
         _ => "another teamotp".to_owned(),
     }
 }
 
-/// Encrypts `plaintext` (in memory only).
+/// Encrypts `plaintext` (in memory only) as `protection` says: to the members, the version recording
+/// them (see [`membership`](crate::trust::membership)), or with the passphrase (or the agent standing in
+/// for it).
 pub fn encrypt(
     plaintext: &[u8],
     protection: &Protection,
     armored: bool,
 ) -> Result<Vec<u8>, UserError> {
-    let encryptor = match protection {
+    match protection {
         Protection::Recipients(members) => {
             if members.is_empty() {
                 return Err(UserError::new("the recipients list is empty"));
             }
-            super::recipients::check_mix(members, "this write")?;
-            let recipients = super::recipients::to_age(members)?;
-            // The version records the keys it is encrypted to (see `membership`), in its header.
-            let recording = super::membership::Recording {
+            recipients::check_mix(members, "this write")?;
+            let recipients = recipients::to_age(members)?;
+            let recording = membership::Recording {
                 inner: recipients.iter().map(|r| r.as_ref() as _).collect(),
-                record: super::membership::Record::of(members),
+                record: membership::Record::of(members),
             };
-            age::Encryptor::with_recipients(std::iter::once(&recording as _))
+            encrypt::encrypt(plaintext, &recording, armored)
         }
         Protection::Passphrase(passphrase) => {
-            let recipient = crate::agent::passphrase_recipient(passphrase, WORK_FACTOR)?;
-            age::Encryptor::with_recipients(std::iter::once(recipient.as_ref()))
+            let recipient = crate::agent::passphrase_recipient(passphrase, encrypt::WORK_FACTOR)?;
+            encrypt::encrypt(plaintext, recipient.as_ref(), armored)
         }
     }
-    .map_err(|e| UserError::new(format!("cannot encrypt: {e}")))?;
-    let io = |e: std::io::Error| UserError::new(format!("cannot encrypt: {e}"));
-    let mut out = Vec::with_capacity(plaintext.len() + 1024);
-    if armored {
-        let armor =
-            age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
-                .map_err(io)?;
-        let mut writer = encryptor.wrap_output(armor).map_err(io)?;
-        writer.write_all(plaintext).map_err(io)?;
-        writer
-            .finish()
-            .and_then(|armor| armor.finish())
-            .map_err(io)?;
-    } else {
-        let mut writer = encryptor.wrap_output(&mut out).map_err(io)?;
-        writer.write_all(plaintext).map_err(io)?;
-        writer.finish().map_err(io)?;
-    }
-    Ok(out)
 }
 
 /// Performs a complete, checked, atomic write (see the module documentation). The caller holds the vault's
@@ -204,7 +183,7 @@ pub fn save(write: &Request) -> Result<(), UserError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(cannot("read", &shown, &e)),
     };
-    if current.as_ref().map(|bytes| hash(bytes)) != write.expected_hash {
+    if current.as_ref().map(|bytes| sha256(bytes)) != write.expected_hash {
         return Err(match write.expected_hash {
             Some(_) => UserError::new(format!(
                 "'{shown}' changed on disk since teamotp read it (a teammate saved, or a git pull); \
@@ -245,8 +224,12 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
         Check::Identities(identities) => {
             decrypt::decrypt(written, &identities.list, || Err(Failure::NoTerminal))
         }
-        Check::Passphrase(passphrase) => decrypt::decrypt(written, &[], || {
-            Ok(SecretString::from(passphrase.as_str().to_owned()))
+        Check::Passphrase(passphrase) => decrypt::decrypt_with(written, &[], || {
+            let passphrase = SecretString::from(passphrase.as_str().to_owned());
+            Ok(crate::agent::passphrase_identity(
+                passphrase,
+                MAX_WORK_FACTOR,
+            ))
         }),
     };
     match result {
@@ -260,7 +243,7 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
         ))
         .hint("keep your own key among the recipients, or pass --force if that is really meant")),
         // Checking the new version needs the key, and the key needs its passphrase.
-        Err(Failure::KeyDecryption | Failure::KeyNoTerminal(_)) => Err(match crate::vault::identity::wrong_passphrase() {
+        Err(Failure::KeyDecryption | Failure::KeyNoTerminal(_)) => Err(match crate::age::identity::wrong_passphrase() {
             Some(key) => UserError::new(format!(
                 "wrong passphrase for '{key}': the new version of '{shown}' could not be checked; \
                  nothing was changed"
@@ -361,7 +344,7 @@ mod tests {
             b"two\n",
             std::slice::from_ref(&me),
             &ids,
-            Some(hash(&first)),
+            Some(sha256(&first)),
         ))
         .unwrap();
         let second = fs::read(&path).unwrap();
@@ -386,7 +369,7 @@ mod tests {
             None,
         ))
         .unwrap();
-        let stale = hash(b"what we read earlier");
+        let stale = sha256(b"what we read earlier");
         let before = fs::read(&path).unwrap();
         let err = save(&write(
             &path,
@@ -446,7 +429,7 @@ mod tests {
             b"x\n",
             std::slice::from_ref(&me),
             &ids,
-            Some(hash(b"placeholder")),
+            Some(sha256(b"placeholder")),
         );
         w.armored = true;
         save(&w).unwrap();

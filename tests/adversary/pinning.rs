@@ -97,7 +97,7 @@ fn an_escape_laden_label_is_shown_visibly_beside_the_attackers_full_key() {
     text.push_str(&format!("# {label}\n{}\n", mallory_pub()));
     sb.write(".age-recipients", &text);
 
-    let shown = teamotp::output::printable(&label).into_owned();
+    let shown = teamotp::text::printable(&label).into_owned();
     let review = [format!("+ {}  # {shown}", mallory_pub())];
     let refused = add_github(&sb).expect_code(2, "add after a planted key");
     assert!(!refused.stderr.contains('\x1b'), "{:?}", refused.stderr);

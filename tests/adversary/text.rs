@@ -454,7 +454,7 @@ fn screen(terminal: &Terminal<TestBackend>) -> String {
 fn the_tui_shows_hostile_names_escaped() {
     let vault = Loaded {
         label: format!("team{HOSTILE}.csv.age"),
-        parsed: vault::parse(
+        parsed: vault::format::parse(
             format!("name,issuer,secret\n{HOSTILE},,{SECRET}\nBad{HOSTILE},,JBSWY3DPEHPK3PX8\n")
                 .as_bytes(),
         )
@@ -512,4 +512,42 @@ fn the_secret_prompt_shows_a_hostile_name_escaped() {
     );
     assert_terminal_safe(&rest, "after the prompt");
     assert_shows_attack(&rest, "the message after adding");
+}
+
+/// Row messages, file errors and recipient errors all end as a `UserError` or an anyhow chain, and the
+/// report escapes what they quote.
+#[test]
+fn every_message_of_a_row_error_is_escaped() {
+    let reported = |error: anyhow::Error| {
+        let mut bytes = Vec::new();
+        teamotp::error::report(&error, &mut bytes);
+        String::from_utf8(bytes).unwrap()
+    };
+    let assert_safe = |text: &str| {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && teamotp::text::is_unsafe(c))
+            .collect();
+        assert!(bad.is_empty(), "{bad:?} in {text:?}");
+    };
+    for hostile in [
+        HOSTILE,
+        "Evil\u{1b}[2A\u{1b}[?7l",
+        "\u{1b}]52;c;SGVsbG8=\u{7}",
+        "C1\u{9b}31m\u{85}",
+        "\u{202e}gro.kab\u{2066}",
+        "a\u{200b}b\u{feff}\u{ad}\u{e0041}",
+        "tab\there\rcr\u{7f}",
+    ] {
+        let row = teamotp::vault::format::FileError::DuplicateColumn {
+            line: 1,
+            column: hostile.to_owned(),
+        };
+        let text = reported(teamotp::error::UserError::new(format!("v.csv: {row}")).into());
+        assert_safe(&text);
+        assert!(text.contains(&*teamotp::text::printable(hostile)), "{text}");
+        let parsed = teamotp::age::recipients::parse(&format!("{hostile}\n"), "r");
+        let text = reported(parsed.expect_err("not a recipient").into());
+        assert_safe(&text);
+    }
 }

@@ -34,10 +34,10 @@ use std::path::{Path, PathBuf};
 use data_encoding::{BASE64, HEXLOWER};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
-use super::load::hash;
-use super::recipients::{self, Member};
+use crate::age::recipients::{self, Member};
+use crate::age::sha256;
 use crate::env::Env;
-use crate::output::printable;
+use crate::text::printable;
 
 /// The first line of a pin file, before its version.
 const MAGIC: &str = "teamotp-pin";
@@ -70,7 +70,7 @@ pub struct Pin {
 /// there is no state directory or the vault's directory does not exist.
 pub fn path(env: &Env, vault: &Path) -> Option<PathBuf> {
     let absolute = absolute(vault)?;
-    let digest = hash(absolute.as_os_str().as_encoded_bytes());
+    let digest = sha256(absolute.as_os_str().as_encoded_bytes());
     let name = HEXLOWER.encode(&digest[..16]);
     Some(env.state_dir()?.join("teamotp").join("pins").join(name))
 }
@@ -87,7 +87,7 @@ fn absolute(vault: &Path) -> Option<PathBuf> {
 
 /// `SHA256:<hex>`: the fingerprint of a recipients file, as reviews show it and `--expect` takes it.
 pub fn fingerprint(recipients: &[u8]) -> String {
-    format!("SHA256:{}", HEXLOWER.encode(&hash(recipients)))
+    format!("SHA256:{}", HEXLOWER.encode(&sha256(recipients)))
 }
 
 /// The lower-case hex of a fingerprint given as `SHA256:hex` or bare hex, in any case.
@@ -161,7 +161,7 @@ pub fn parse_pin(bytes: &[u8]) -> Result<Pin, String> {
     let bytes = BASE64
         .decode(recipients.as_bytes())
         .map_err(|_| "its recipients record is not base64".to_owned())?;
-    if HEXLOWER.encode(&hash(&bytes)) != sha256 {
+    if HEXLOWER.encode(&crate::age::sha256(&bytes)) != sha256 {
         return Err("its recipients record does not match its sha256 record".into());
     }
     let next = match (next, next_sha256) {
@@ -170,7 +170,7 @@ pub fn parse_pin(bytes: &[u8]) -> Result<Pin, String> {
             let bytes = BASE64
                 .decode(next.as_bytes())
                 .map_err(|_| "its next record is not base64".to_owned())?;
-            if HEXLOWER.encode(&hash(&bytes)) != sha256 {
+            if HEXLOWER.encode(&crate::age::sha256(&bytes)) != sha256 {
                 return Err("its next record does not match its next-sha256 record".into());
             }
             Some(bytes)
@@ -227,13 +227,13 @@ fn render(vault: &Path, recipients: &[u8], next: Option<&[u8]>, downgraded: Opti
     let path = percent_encoding::percent_encode(vault.as_os_str().as_encoded_bytes(), PATH_SET);
     let mut text = format!(
         "{MAGIC} {VERSION}\nvault {path}\nsha256 {}\nrecipients {}\n",
-        HEXLOWER.encode(&hash(recipients)),
+        HEXLOWER.encode(&sha256(recipients)),
         BASE64.encode(recipients)
     );
     if let Some(next) = next {
         text.push_str(&format!(
             "next-sha256 {}\nnext {}\n",
-            HEXLOWER.encode(&hash(next)),
+            HEXLOWER.encode(&sha256(next)),
             BASE64.encode(next)
         ));
     }

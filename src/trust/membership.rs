@@ -28,8 +28,8 @@ use std::collections::{BTreeSet, HashSet};
 use age_core::format::{FileKey, Stanza};
 use data_encoding::{BASE64_NOPAD, HEXLOWER};
 
-use super::header;
-use super::recipients::{Kind, Member};
+use crate::age::header;
+use crate::age::recipients::{Kind, Member};
 
 /// The stanza type of the record.
 pub const STANZA: &str = "teamotp-recipients";
@@ -75,7 +75,7 @@ impl Record {
 
     /// SHA-256 of the recorded keys, in hex (what `check` and messages show).
     pub fn digest(&self) -> String {
-        HEXLOWER.encode(&super::load::hash(self.text().as_bytes()))
+        HEXLOWER.encode(&crate::age::sha256(self.text().as_bytes()))
     }
 
     /// The stanza that carries the record.
@@ -86,7 +86,7 @@ impl Record {
             args: vec![
                 VERSION.to_owned(),
                 self.keys.len().to_string(),
-                BASE64_NOPAD.encode(&super::load::hash(text.as_bytes())),
+                BASE64_NOPAD.encode(&crate::age::sha256(text.as_bytes())),
             ],
             body: text.into_bytes(),
         }
@@ -108,7 +108,7 @@ impl Record {
         if !canonical
             || count.parse::<usize>().ok() != Some(record.keys.len())
             || BASE64_NOPAD.decode(digest.as_bytes()).ok().as_deref()
-                != Some(&super::load::hash(body)[..])
+                != Some(&crate::age::sha256(body)[..])
         {
             return Err("its record of recipients is malformed");
         }
@@ -126,7 +126,7 @@ impl Record {
         let count_stanzas = |tag: &str| stanzas.iter().filter(|s| s.tag == tag).count();
         let counts = [
             (count_keys(&|k| *k == Kind::X25519), "X25519"),
-            (count_keys(&|k| *k == Kind::Pq), super::pq::STANZA_TAG),
+            (count_keys(&|k| *k == Kind::Pq), crate::age::pq::STANZA_TAG),
             (count_keys(&|k| *k == Kind::Tag), "p256tag"),
             (count_keys(&|k| *k == Kind::TagPq), "mlkem768p256tag"),
             (
@@ -165,7 +165,7 @@ fn ssh_tag(key: &str) -> Option<String> {
     let wire = data_encoding::BASE64
         .decode(words.next()?.as_bytes())
         .ok()?;
-    Some(BASE64_NOPAD.encode(&super::load::hash(&wire)[..4]))
+    Some(BASE64_NOPAD.encode(&crate::age::sha256(&wire)[..4]))
 }
 
 /// What the header of `file` (binary or armoured) records about its recipients.
@@ -276,7 +276,7 @@ pub fn describe_keys(keys: &[String], known: &[Member]) -> String {
     keys.iter()
         .map(|key| match known.iter().find(|m| &m.key == key) {
             Some(member) => member.describe(),
-            None => super::recipients::shown(key),
+            None => crate::age::recipients::shown(key),
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -29,7 +29,7 @@ impl Column {
             "period" => Column::Period,
             "algorithm" => Column::Algorithm,
             "type" => Column::Type,
-            super::reenrol::COLUMN => Column::Reenrol,
+            crate::trust::reenrol::COLUMN => Column::Reenrol,
             _ => Column::Other,
         }
     }
@@ -274,7 +274,7 @@ fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     })();
     let reenrol = cell(Column::Reenrol)
         .flatten()
-        .and_then(super::Reenrol::parse);
+        .and_then(crate::trust::Reenrol::parse);
     Row::new(
         record.line,
         entry.map_err(|reason| (name(), reason)),

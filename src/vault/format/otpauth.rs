@@ -342,7 +342,7 @@ mod tests {
         let uri =
             "otpauth://totp/ACME%20Co:ops@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co";
         let direct = parse(uri).unwrap();
-        let rows = crate::vault::parse(format!("AWS:JBSWY3DPEHPK3PXP\n{uri}\n").as_bytes())
+        let rows = crate::vault::format::parse(format!("AWS:JBSWY3DPEHPK3PXP\n{uri}\n").as_bytes())
             .unwrap()
             .rows;
         let line = rows[1].entry.as_ref().unwrap();

@@ -168,7 +168,7 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Vec<Box<dyn age::Identity>>, U
             UserError::new(format!("cannot use the plugin identity in '{shown}': {e}"))
                 .hint("install the age-plugin-NAME program it names, on PATH")
         })?;
-        // A file naming a plugin: age's waits for it are bounded (`vault::plugin`).
+        // A file naming a plugin: age's waits for it are bounded (`crate::age::plugin`).
         let plugins = super::plugin::names(&rest).join(", ");
         identities.extend(classic.into_iter().map(|inner| -> Box<dyn age::Identity> {
             if plugins.is_empty() {

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use crate::error::UserError;
-use crate::output::printable;
+use crate::text::printable;
 
 /// The recipients file name, in the vault's directory.
 pub const FILE_NAME: &str = ".age-recipients";
@@ -430,7 +430,7 @@ pub fn to_age(members: &[Member]) -> Result<Vec<Box<dyn age::Recipient + Send>>,
                 &[],
                 super::plugin::Paused(crate::tty::TtyCallbacks),
             )
-            // age's wait for the plugin is bounded (`vault::plugin`).
+            // age's wait for the plugin is bounded (`crate::age::plugin`).
             .map(|inner| {
                 Box::new(super::plugin::Recipient {
                     inner,
@@ -555,8 +555,8 @@ const LONG_KEY: usize = 100;
 /// band.
 pub fn fingerprint(key: &str) -> String {
     let digest = match ssh_blob(key).filter(|_| key.starts_with("ssh-")) {
-        Some(blob) => super::load::hash(&blob),
-        None => super::load::hash(key.as_bytes()),
+        Some(blob) => crate::age::sha256(&blob),
+        None => crate::age::sha256(key.as_bytes()),
     };
     format!("SHA256:{}", data_encoding::BASE64_NOPAD.encode(&digest))
 }
@@ -689,7 +689,7 @@ mod tests {
         assert_eq!(shown(TAG), TAG);
         assert_eq!(shown(RSA), format!("ssh-rsa {RSA_FINGERPRINT}"));
         let pq = pq_key();
-        let digest = crate::vault::load::hash(pq.as_bytes());
+        let digest = crate::age::sha256(pq.as_bytes());
         assert_eq!(
             shown(&pq),
             format!(
@@ -822,9 +822,7 @@ mod tests {
     const TAG: &str = "age1tag1qt8lw0ual6avlwmwatk888yqnmdamm7xfd0wak53ut6elz5c4swx2yqdj4e";
 
     fn pq_key() -> String {
-        crate::vault::pq::Identity::generate()
-            .to_public()
-            .to_string()
+        crate::age::pq::Identity::generate().to_public().to_string()
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl From<age::DecryptError> for Failure {
             },
             E::UnknownFormat => Failure::UnknownFormat(e.to_string().replace('\n', " ")),
             E::Plugin(_) | E::PluginResolve(_) => Failure::Plugin(e.to_string().replace('\n', " ")),
-            // A plugin that died or broke the protocol (`vault::plugin`): not a damaged file.
+            // A plugin that died or broke the protocol (`crate::age::plugin`): not a damaged file.
             E::Io(ref io) if super::plugin::failure(io).is_some() => {
                 Failure::Plugin(super::plugin::failure(io).unwrap_or_default())
             }
@@ -103,8 +103,30 @@ pub fn decrypt(
     identities: &[Box<dyn age::Identity>],
     passphrase: impl FnOnce() -> Result<SecretString, Failure>,
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    decrypt_with(bytes, identities, || {
+        passphrase().map(|p| scrypt(p, MAX_WORK_FACTOR))
+    })
+}
+
+/// [`decrypt`], with the identity that opens a passphrase file made by the caller: `unlock` is called
+/// once, for a passphrase file only. This is how a vault opened through the agent is decrypted again (the
+/// agent stands in for the passphrase: see `agent::passphrase_identity`) without this module knowing the
+/// agent.
+pub fn decrypt_with(
+    bytes: &[u8],
+    identities: &[Box<dyn age::Identity>],
+    unlock: impl FnOnce() -> Result<Box<dyn age::Identity>, Failure>,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let input = age::armor::ArmoredReader::new(framed(bytes));
-    decrypt_from(bytes, input, bytes.len(), identities, passphrase)
+    decrypt_from(bytes, input, bytes.len(), identities, unlock)
+}
+
+/// The identity of a passphrase file: scrypt with `passphrase`, its work factor capped at `max_work` (a
+/// file that demands more is refused rather than left to run for minutes).
+pub fn scrypt(passphrase: SecretString, max_work: u8) -> Box<dyn age::Identity> {
+    let mut identity = age::scrypt::Identity::new(passphrase);
+    identity.set_max_work_factor(max_work);
+    Box::new(identity)
 }
 
 /// [`decrypt`] of a binary age file decrypted as it is read (the ciphertext is never held whole):
@@ -129,7 +151,7 @@ fn decrypt_from(
     input: impl std::io::BufRead,
     len: usize,
     identities: &[Box<dyn age::Identity>],
-    passphrase: impl FnOnce() -> Result<SecretString, Failure>,
+    unlock: impl FnOnce() -> Result<Box<dyn age::Identity>, Failure>,
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let damaged_v1 = |e: Failure| match e {
         // A v1 header whose lines are mangled is damage, not a format from the future.
@@ -145,7 +167,7 @@ fn decrypt_from(
     super::header::check(framed(start)).map_err(|e| Failure::Damaged(e.to_string()))?;
     let decryptor = decryptor(input).map_err(|e| damaged_v1(e.into()))?;
     let mut reader = if decryptor.is_scrypt() {
-        let identity = crate::agent::passphrase_identity(passphrase()?, MAX_WORK_FACTOR);
+        let identity = unlock()?;
         decryptor
             .decrypt(std::iter::once(identity.as_ref()))
             .map_err(|e| match e {

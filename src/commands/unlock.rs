@@ -10,12 +10,12 @@ use age::secrecy::{ExposeSecret, SecretString};
 use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
-use super::client::Agent;
-use super::protocol::{self, Item, Kind, Request, Response};
+use crate::age::decrypt::{self, Failure};
+use crate::age::identity::{self, MAX_WORK_FACTOR};
+use crate::agent::client::Agent;
+use crate::agent::protocol::{self, Item, Kind, Request, Response};
 use crate::env::Env;
 use crate::error::UserError;
-use crate::vault::decrypt::{self, Failure};
-use crate::vault::identity::{self, MAX_WORK_FACTOR};
 use crate::vault::load::Source;
 
 /// How long `unlock` waits for a new agent's socket.
@@ -70,7 +70,7 @@ pub fn unlock(
             let _ = writeln!(
                 err,
                 "teamotp: it locks in {} ('teamotp lock' locks it now)",
-                super::describe_secs(secs)
+                crate::agent::describe_secs(secs)
             );
         }
     }
@@ -110,10 +110,12 @@ pub fn status(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8,
     }
     match (status.holds.is_empty(), status.locks_in) {
         (true, _) => text.push_str("holds nothing (locked)\n"),
-        (false, Some(secs)) => text.push_str(&format!("locks in {}\n", super::describe_secs(secs))),
+        (false, Some(secs)) => {
+            text.push_str(&format!("locks in {}\n", crate::agent::describe_secs(secs)))
+        }
         (false, None) => {}
     }
-    crate::error::write_data(out, crate::output::printable_text(&text).as_bytes())?;
+    crate::error::write_data(out, crate::text::printable_text(&text).as_bytes())?;
     Ok(if status.holds.is_empty() { 1 } else { 0 })
 }
 
@@ -124,7 +126,7 @@ fn start(env: &Env) -> Result<Agent, UserError> {
     if let Some(agent) = Agent::connect(env)? {
         return Ok(agent);
     }
-    let socket = super::new_socket(env)?;
+    let socket = crate::agent::new_socket(env)?;
     let exe = std::env::current_exe().map_err(|e| {
         UserError::new(format!(
             "cannot find the teamotp program to start the agent: {e}"
@@ -186,7 +188,7 @@ fn identity_items(path: &Path, err: &mut dyn Write) -> Result<Vec<Item>, UserErr
         return Ok(age_lines(&plain, &shown, err));
     }
     if head.contains("-----BEGIN") && head.contains("PRIVATE KEY-----") {
-        let public = super::ssh_public_key(&bytes).unwrap_or_default();
+        let public = crate::agent::ssh_public_key(&bytes).unwrap_or_default();
         if !public.starts_with("ssh-ed25519 ") {
             stays(
                 err,
@@ -260,7 +262,7 @@ fn vault_item(path: &Path, env: &Env) -> Result<Option<Item>, UserError> {
                 passphrase: passphrase.clone(),
                 seen: std::cell::RefCell::new(None),
             };
-            let decryptor = crate::vault::decrypt::decryptor(age::armor::ArmoredReader::new(
+            let decryptor = crate::age::decrypt::decryptor(age::armor::ArmoredReader::new(
                 raw.trim_ascii_start(),
             ))
             .map_err(|e| Some(failure(e.into())))?;
@@ -356,14 +358,14 @@ pub fn complete_names(
     let Some(bytes) = readable(source, identity_paths, env) else {
         return 1;
     };
-    let Ok(parsed) = crate::vault::parse(&bytes) else {
+    let Ok(parsed) = crate::vault::format::parse(&bytes) else {
         return 1;
     };
     let mut text = String::new();
     for account in parsed.accounts() {
         // A name the shell would have to escape (a control, bidi or invisible character) is not
         // offered: the candidate list is shown by the shell as it is.
-        if account.name.is_empty() || account.name.chars().any(crate::output::is_unsafe) {
+        if account.name.is_empty() || account.name.chars().any(crate::text::is_unsafe) {
             continue;
         }
         text.push_str(&account.name);
@@ -387,7 +389,7 @@ fn readable(source: &Source, identity_paths: &[PathBuf], env: &Env) -> Option<Ze
     if !decrypt::is_age(&raw) {
         return Some(raw);
     }
-    if let Some(opened) = super::client::open(&raw, env) {
+    if let Some(opened) = crate::agent::client::open(&raw, env) {
         return Some(opened.bytes);
     }
     if decrypt::is_scrypt(&raw).ok()? {
