@@ -219,10 +219,10 @@ pub fn open(raw: &[u8], env: &Env) -> Option<Opened> {
     };
     if decrypt::is_scrypt(raw).ok()? {
         OPENED.with(|o| o.set(None));
-        let bytes = decrypt::decrypt(raw, &[], || {
-            Ok(age::secrecy::SecretString::from(format!(
-                "{MARKER}\n{socket}"
-            )))
+        let bytes = decrypt::decrypt_with(raw, &[], || {
+            identity_for(&format!("{MARKER}\n{socket}"))
+                .map(|agent| Box::new(agent) as Box<dyn age::Identity>)
+                .ok_or(Failure::NoTerminal)
         })
         .ok()?;
         let opened = OPENED.with(Cell::take)?;
