@@ -32,7 +32,6 @@ use anyhow::Result;
 use clap::CommandFactory;
 
 use cli::{Cli, Color, Command, MembersAction};
-use commands::write::Context;
 use commands::{
     access, accounts, agent as agent_cmd, clip, create, exchange, git as git_cmd, help, keys,
     members, merge, read, vaults,
@@ -40,6 +39,7 @@ use commands::{
 use env::Env;
 use error::UserError;
 use output::Format;
+use vault::transaction::Context;
 use vault::{Source, select};
 
 /// Runs one invocation and returns its exit code (0 success, 1 nothing found). Errors are reported by

@@ -729,7 +729,7 @@ pub fn members_rm_all(
             .chain(&place.identities)
             .cloned()
             .collect();
-        let ctx = super::write::Context {
+        let ctx = crate::vault::transaction::Context {
             source: Source::File(place.path.clone()),
             identities: &identities,
             recipients_file: None,

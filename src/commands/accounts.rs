@@ -1,14 +1,15 @@
 //! The account commands: `add`, `rm`, `rename`, `edit`. Each opens the vault for editing, changes its
-//! document and writes it through [`super::write::commit`].
+//! document and writes it through [`Transaction::commit`].
 
 use std::io::Write;
 
-use super::write::{Context, Open, commit, confirm, open, read_secret, show};
+use super::ask::{Terminal, confirm, read_secret, show};
 use crate::account::{Account, Params};
 use crate::error::UserError;
 use crate::text::printable;
 use crate::vault::document::Changes;
 use crate::vault::format::otpauth;
+use crate::vault::transaction::{Context, Transaction};
 use crate::vault::{self};
 
 /// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
@@ -61,7 +62,7 @@ pub fn add(
     if account.name.is_empty() {
         return Err(UserError::new("the account name is empty"));
     }
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     // A name from the URI's label that another service's account already has is qualified as the
     // importers do (`admin (Slack)`); the same service's is a duplicate.
     if from_label
@@ -94,7 +95,7 @@ pub fn add(
         .hint("choose another name, or re-enrol it: teamotp edit NAME --secret"));
     }
     open.document.push(&account);
-    commit(ctx, &open, None, false, err)?;
+    open.commit(ctx, None, false, err)?;
     let _ = writeln!(
         err,
         "teamotp: added '{}' to {}; {}",
@@ -107,7 +108,7 @@ pub fn add(
 
 /// The exact (case-insensitive) name of an existing row, or an error listing close names.
 pub(crate) fn existing<'a>(
-    open: &'a Open,
+    open: &'a Transaction,
     name: &str,
 ) -> Result<&'a vault::format::Row, UserError> {
     open.parsed
@@ -202,7 +203,7 @@ fn edits(a: &[char], b: &[char]) -> usize {
 
 /// `teamotp rm NAME`.
 pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     let row_name = existing(&open, name)?.name().to_owned();
     let question = format!(
         "Remove '{}' from {}? (the previous version stays in {}.bak until the next write)",
@@ -215,14 +216,14 @@ pub fn rm(ctx: &Context, name: &str, yes: bool, err: &mut dyn Write) -> Result<(
         return Ok(());
     }
     open.document.remove(&row_name);
-    commit(ctx, &open, None, false, err)?;
+    open.commit(ctx, None, false, err)?;
     let _ = writeln!(err, "teamotp: removed '{}'", printable(&row_name));
     Ok(())
 }
 
 /// `teamotp rename OLD NEW`.
 pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     let old_name = existing(&open, old)?.name().to_owned();
     let new = new.trim();
     if new.is_empty() {
@@ -235,7 +236,7 @@ pub fn rename(ctx: &Context, old: &str, new: &str, err: &mut dyn Write) -> Resul
         )));
     }
     open.document.rename(&old_name, new);
-    commit(ctx, &open, None, false, err)?;
+    open.commit(ctx, None, false, err)?;
     let _ = writeln!(
         err,
         "teamotp: renamed '{}' to '{}'",
@@ -258,7 +259,7 @@ pub fn edit(
             "pass --issuer, --digits, --period, --algorithm or --type, or --secret to re-enrol",
         ));
     }
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     let row_name = existing(&open, name)?.name().to_owned();
     if new_secret {
         let text = read_secret(&format!("New secret for '{row_name}' (hidden): "))?;
@@ -288,7 +289,7 @@ pub fn edit(
             ));
         }
     };
-    commit(ctx, &open, None, false, err)?;
+    open.commit(ctx, None, false, err)?;
     let _ = writeln!(
         err,
         "teamotp: updated '{}'; {}",

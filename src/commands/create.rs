@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::write::{
-    Context, LABELS_HINT, confirm, listing, read_members, read_recipients, record_pin,
-    review_block, write_text,
-};
+use super::ask::confirm;
 use crate::age::identity::{self, Identities};
 use crate::age::recipients::{self, Member};
 use crate::error::UserError;
 use crate::text::printable;
+use crate::trust::members::{read_members, read_recipients};
 use crate::trust::pin;
+use crate::trust::review::{LABELS_HINT, listing, review_block};
 use crate::tty;
 use crate::vault::document::Document;
 use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::transaction::{Context, check_target, write_text};
 use crate::vault::{self, load};
 
 /// How a new vault is protected: recipients from the command line, the recipients file, or the caller's
@@ -339,7 +339,7 @@ fn create(
             // Both files are checked before either is written: a refusal changes nothing.
             let recipients_path = ctx.recipients_path()?;
             if existing.is_none() && !recipients_path.exists() {
-                super::write::check_target(&recipients_path)?;
+                check_target(&recipients_path)?;
             }
             store::save(&Request {
                 path: &path,
@@ -369,7 +369,7 @@ fn create(
                 );
             }
             // The user chose these keys (or accepted the existing file above).
-            record_pin(ctx, &text, err);
+            ctx.record_pin(&text, err);
         }
     }
     Ok(())

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use super::ask::Terminal;
 use super::read;
-use super::write::{self, Context};
 use crate::account::Account;
 use crate::error::UserError;
 use crate::import::{self, Entry, Format};
@@ -16,6 +16,7 @@ use crate::text::printable;
 use crate::tty;
 use crate::vault::document::Document;
 use crate::vault::format::otpauth;
+use crate::vault::transaction::{Context, Transaction};
 use crate::vault::{self};
 
 /// What `import` does with a name the vault already has.
@@ -140,7 +141,7 @@ pub fn import(
     // A file that needed a password is not plaintext; everything else imported from a file holds its
     // secrets in the clear.
     let plaintext_file = file != Path::new("-") && !encrypted_export;
-    let mut open = write::open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     let mut added = Vec::new();
     let mut notes = Vec::new();
     let mut left_out = Vec::new();
@@ -186,7 +187,7 @@ pub fn import(
         }
     }
     if !added.is_empty() {
-        write::commit(ctx, &open, None, false, err)?;
+        open.commit(ctx, None, false, err)?;
     }
     let _ = writeln!(
         err,

@@ -5,12 +5,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::write::Context;
 use crate::age::identity;
 use crate::error::UserError;
 use crate::text::printable;
 use crate::vault::Source;
 use crate::vault::load;
+use crate::vault::transaction::Context;
 
 /// The attributes line `git-setup` writes for vaults.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";

@@ -8,12 +8,12 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::write::Context;
 use crate::age::identity;
 use crate::age::pq;
 use crate::age::recipients;
 use crate::error::{UserError, write_data};
 use crate::tty;
+use crate::vault::transaction::Context;
 
 /// `teamotp keygen [--pq] [-o FILE]`: writes a new identity and prints its public key on stdout.
 pub fn keygen(

@@ -4,16 +4,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::write::{
-    Context, LABELS_HINT, Next, check_accepted, check_next_accepted, commit, confirm, listing,
-    lock, open, pin_path, read_members, read_next, read_pin, read_recipients, read_whole_pin,
-    record_pin, review_block, unusable_pin, warn_downgraded, write_text,
-};
+use super::ask::{Terminal, confirm};
 use crate::age::recipients::{self, Kind, Member};
 use crate::error::UserError;
 use crate::text::printable;
 use crate::trust::Reenrol;
+use crate::trust::members::{Next, read_members, read_next, read_recipients};
 use crate::trust::pin;
+use crate::trust::review::{LABELS_HINT, listing, read_pin, review_block, unusable_pin};
+use crate::vault::transaction::{Context, Locked, Transaction, write_text};
 
 /// Where a current member stands for the post-quantum switch.
 enum Readiness {
@@ -63,7 +62,7 @@ pub fn members(ctx: &Context, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let (members, _) = read_members(&path, err)?;
     let next = read_next(&ctx.next_path()?)?;
     if ctx.vault_path().is_ok() {
-        warn_downgraded(ctx, err);
+        ctx.warn_downgraded(err);
     }
     let mut lines = Vec::new();
     let mut notes = Vec::new();
@@ -134,20 +133,12 @@ fn refuse_passphrase(passphrase: bool, path: &Path) -> Result<(), UserError> {
 fn lock_members(
     ctx: &Context,
     err: &mut dyn Write,
-) -> Result<
-    (
-        super::write::Locked,
-        std::path::PathBuf,
-        Vec<Member>,
-        String,
-    ),
-    UserError,
-> {
-    let locked = lock(ctx, err)?;
+) -> Result<(Locked, std::path::PathBuf, Vec<Member>, String), UserError> {
+    let locked = Transaction::lock(ctx, err)?;
     refuse_passphrase(locked.passphrase, ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
-    check_accepted(ctx, &text, &members)?;
+    ctx.check_accepted(&text, &members)?;
     Ok((locked, path, members, text))
 }
 
@@ -224,8 +215,8 @@ pub fn members_add(
         new_text = recipients::with_member(&new_text, member);
     }
     let members = new_members(&path, &new_text, members.len() + new.len())?;
-    let open = locked.read(ctx, err)?;
-    commit(ctx, &open, Some((&members, &new_text)), force, err)?;
+    let open = locked.read(ctx, &mut Terminal, err)?;
+    open.commit(ctx, Some((&members, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let added: Vec<String> = new.iter().map(Member::describe).collect();
     let _ = writeln!(
@@ -284,7 +275,7 @@ pub fn members_rm(
             path.display()
         )));
     }
-    let mut open = locked.read(ctx, err)?;
+    let mut open = locked.read(ctx, &mut Terminal, err)?;
     // The backup must not open with the removed member's key either.
     open.reencrypt_backup = true;
     // They could read every account: each waits for a new secret at its service (docs/team-sharing.md).
@@ -296,7 +287,7 @@ pub fn members_rm(
         since: crate::time::date(ctx.now),
         members: vec![label],
     });
-    commit(ctx, &open, Some((&remaining, &new_text)), force, err)?;
+    open.commit(ctx, Some((&remaining, &new_text)), force, err)?;
     write_text(&path, &new_text)?;
     let _ = writeln!(err, "teamotp: removed {}", member.describe());
     let _ = writeln!(
@@ -365,11 +356,11 @@ pub fn members_add_next(
     let vault = ctx.vault_path()?.to_owned();
     let _lock = crate::vault::store::lock(&vault, ctx.env, ctx.now, err)?;
     let (members, main_text) = read_members(&ctx.recipients_path()?, err)?;
-    check_accepted(ctx, &main_text, &members)?;
+    ctx.check_accepted(&main_text, &members)?;
     let next_path = ctx.next_path()?;
     let next = read_next(&next_path)?;
     if let Some(next) = &next {
-        check_next_accepted(ctx, next)?;
+        ctx.check_next_accepted(next)?;
     }
     let mut parsed = recipients::parse(recipient, "RECIPIENT")?.members;
     let Some(mut member) = parsed.pop().filter(|_| parsed.is_empty()) else {
@@ -437,8 +428,8 @@ pub fn members_add_next(
         )));
     }
     write_text(&next_path, &text)?;
-    let pin_path = pin_path(ctx, &vault)?;
-    let downgraded = read_whole_pin(ctx)?.and_then(|p| p.downgraded);
+    let pin_path = ctx.pin_path()?;
+    let downgraded = ctx.read_whole_pin()?.and_then(|p| p.downgraded);
     pin::record_with(
         &pin_path,
         &vault,
@@ -486,7 +477,7 @@ pub fn members_ack_next(
 ) -> Result<(), UserError> {
     let vault = ctx.vault_path()?.to_owned();
     let (members, main_text) = read_members(&ctx.recipients_path()?, err)?;
-    check_accepted(ctx, &main_text, &members)?;
+    ctx.check_accepted(&main_text, &members)?;
     let next_path = ctx.next_path()?;
     let Some(next) = read_next(&next_path)? else {
         return Err(UserError::new(format!(
@@ -495,8 +486,8 @@ pub fn members_ack_next(
         ))
         .hint("members register post-quantum keys with 'teamotp members add --next KEY --replaces THEIR-KEY'"));
     };
-    let whole = read_whole_pin(ctx)?;
-    let pin_path = pin_path(ctx, &vault)?;
+    let whole = ctx.read_whole_pin()?;
+    let pin_path = ctx.pin_path()?;
     let (title, lines) = match whole.as_ref().and_then(|p| p.next.clone()) {
         None => (
             format!(
@@ -613,7 +604,7 @@ pub fn members_ack(
     let matches = expected
         .as_deref()
         .is_none_or(|hex| actual.strip_prefix("SHA256:") == Some(hex));
-    let pin_path = pin_path(ctx, &vault)?;
+    let pin_path = ctx.pin_path()?;
     let pinned = read_pin(&pin_path, &vault)?;
     let (title, lines) = match &pinned {
         None => (
@@ -632,7 +623,7 @@ pub fn members_ack(
                 }
                 if matches!(pinned, pin::Pinned::Keys(_)) {
                     // A keys-only pin of the same keys: now the exact file.
-                    record_pin(ctx, &text, err);
+                    ctx.record_pin(&text, err);
                 }
                 let _ = writeln!(
                     err,
@@ -674,12 +665,12 @@ pub fn rekey_post_quantum(
     force: bool,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     open.reencrypt_backup = true;
     refuse_passphrase(open.plain.passphrase.is_some(), ctx.vault_path()?)?;
     let path = ctx.recipients_path()?;
     let (members, text) = read_members(&path, err)?;
-    check_accepted(ctx, &text, &members)?;
+    ctx.check_accepted(&text, &members)?;
     let next_path = ctx.next_path()?;
     let Some(next) = read_next(&next_path)? else {
         if members
@@ -695,7 +686,7 @@ pub fn rekey_post_quantum(
         ))
         .hint("each member runs 'teamotp keygen --pq' and registers the key: teamotp members add --next KEY --replaces THEIR-CURRENT-KEY"));
     };
-    check_next_accepted(ctx, &next)?;
+    ctx.check_next_accepted(&next)?;
     let not_ready: Vec<String> = members
         .iter()
         .filter_map(|m| match readiness(m, &next) {
@@ -720,10 +711,10 @@ pub fn rekey_post_quantum(
         .hint("each of them registers a key: teamotp members add --next KEY --replaces THEIR-CURRENT-KEY")
         .hint("to drop someone instead, remove them first: teamotp members rm NAME"));
     }
-    commit(ctx, &open, Some((&next.members, &next.text)), force, err)?;
+    open.commit(ctx, Some((&next.members, &next.text)), force, err)?;
     write_text(&path, &next.text)?;
     let vault = ctx.vault_path()?.to_owned();
-    let pin_path = pin_path(ctx, &vault)?;
+    let pin_path = ctx.pin_path()?;
     // The next file is now the recipients file: no next record, and a switch ends a downgrade.
     pin::record_with(&pin_path, &vault, next.text.as_bytes(), None, None)
         .map_err(|e| UserError::new(format!("cannot write '{}': {e}", pin_path.display())))?;
@@ -758,9 +749,9 @@ pub fn rekey_post_quantum(
 
 /// `teamotp rekey`: re-encrypts the vault to the current recipients file.
 pub fn rekey(ctx: &Context, force: bool, err: &mut dyn Write) -> Result<(), UserError> {
-    let mut open = open(ctx, err)?;
+    let mut open = Transaction::open(ctx, &mut Terminal, err)?;
     open.reencrypt_backup = true;
-    let members = commit(ctx, &open, None, force, err)?;
+    let members = open.commit(ctx, None, force, err)?;
     if members.is_empty() {
         let _ = writeln!(
             err,

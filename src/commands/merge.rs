@@ -11,16 +11,18 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::write::{self, Context};
 use crate::age::decrypt;
 use crate::age::identity::{self, MAX_WORK_FACTOR};
 use crate::age::recipients::{self, Member};
 use crate::error::UserError;
 use crate::text::printable;
+use crate::trust::members;
 use crate::trust::membership::{self, Recorded};
 use crate::trust::pin;
+use crate::trust::review;
 use crate::vault::document::Document;
 use crate::vault::store::{self, Check, Protection, Request};
+use crate::vault::transaction::Context;
 use crate::vault::{self, load};
 
 /// `teamotp merge-driver BASE OURS THEIRS [PATH]`: git's `%O %A %B %P`. Writes the merge into OURS,
@@ -223,7 +225,7 @@ fn merged_members(
     let shown = printable(&vault_path.display().to_string()).into_owned();
     // The recipients file in the work tree is ours from before the merge (git writes the work tree
     // after every path is merged): labels for messages, and our set when our version has no record.
-    let work_tree = write::read_members(&ctx.recipients_path()?, &mut std::io::sink())
+    let work_tree = members::read_members(&ctx.recipients_path()?, &mut std::io::sink())
         .map(|(members, _)| members)
         .unwrap_or_default();
     let record = |bytes: &[u8]| -> Option<Vec<String>> {
@@ -312,7 +314,7 @@ fn merged_members(
              (+); ours is kept and this file's merge stops here:\n{}",
             block.trim_end()
         ))
-        .hint(write::LABELS_HINT)
+        .hint(review::LABELS_HINT)
         .hint(
             "if these are your team's keys, accept them: teamotp members ack (it reviews the merged \
              .age-recipients, finishes this vault's merge and stages it); then git commit, or git \
@@ -326,14 +328,14 @@ fn merged_members(
 /// The keys this machine accepted for the vault (its pin); None when it accepted none.
 fn accepted_keys(ctx: &Context) -> Result<Option<Vec<String>>, UserError> {
     let vault = ctx.vault_path()?;
-    let pin_path = write::pin_path(ctx, vault)?;
-    Ok(match write::read_pin(&pin_path, vault)? {
+    let pin_path = ctx.pin_path()?;
+    Ok(match review::read_pin(&pin_path, vault)? {
         None => None,
         Some(pin::Pinned::Keys(keys)) => Some(keys),
         Some(pin::Pinned::Exact(bytes)) => {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let parsed = recipients::parse_lenient(&text, "pin")
-                .map_err(|e| write::unusable_pin(&pin_path, vault, &e.message))?;
+                .map_err(|e| review::unusable_pin(&pin_path, vault, &e.message))?;
             Some(parsed.members.into_iter().map(|m| m.key).collect())
         }
     })

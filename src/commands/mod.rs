@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod agent;
+pub mod ask;
 pub mod clip;
 pub mod complete;
 pub mod create;
@@ -18,4 +19,3 @@ pub mod read;
 #[cfg(unix)]
 pub mod unlock;
 pub mod vaults;
-pub mod write;

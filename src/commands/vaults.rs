@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::write::Context;
 use crate::config::{self, Config};
 use crate::error::UserError;
 use crate::vault::select::{self, How, Request};
+use crate::vault::transaction::Context;
 
 /// After a vault was created: registers it when asked, then says how later commands find it.
 pub fn found(

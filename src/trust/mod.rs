@@ -5,8 +5,10 @@
 //!   membership that both merge drivers apply;
 //! - [`reenrol`]: the marks `members rm` leaves on the accounts a removed member could read.
 
+pub mod members;
 pub mod membership;
 pub mod pin;
 pub mod reenrol;
+pub mod review;
 
 pub use reenrol::Reenrol;

@@ -97,14 +97,27 @@ pub struct Plaintext {
     pub agreement: Agreement,
 }
 
-/// Reads and decrypts the vault. Warnings (a plaintext file others can read) go to `warn`.
+/// Reads and decrypts the vault, asking a passphrase on the terminal. Warnings (a plaintext file others
+/// can read) go to `warn`.
 pub fn read(
     source: &Source,
     identity_paths: &[PathBuf],
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Plaintext, UserError> {
-    read_hashing(source, identity_paths, env, warn, true)
+    read_hashing(source, identity_paths, env, warn, true, &mut ask_passphrase)
+}
+
+/// [`read`], with the passphrase of a passphrase vault asked by `ask` (given the vault's label). A
+/// wrong passphrase is asked again, up to [`tty::TRIES`] times, when a terminal can say so.
+pub fn read_asking(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+    ask: &mut dyn FnMut(&str) -> Result<age::secrecy::SecretString, Failure>,
+) -> Result<Plaintext, UserError> {
+    read_hashing(source, identity_paths, env, warn, true, ask)
 }
 
 /// [`read`], with the SHA-256 of the file computed only when `hashing` (the write path's lost-update
@@ -116,6 +129,7 @@ fn read_hashing(
     env: &Env,
     warn: &mut dyn Write,
     hashing: bool,
+    ask: &mut dyn FnMut(&str) -> Result<age::secrecy::SecretString, Failure>,
 ) -> Result<Plaintext, UserError> {
     let label = source.label();
     match source {
@@ -159,7 +173,7 @@ fn read_hashing(
                 false => Agreement::Agrees,
             };
             // A write re-encrypts to the recipients file, which fixes a mismatch: it says so after
-            // writing (`write::commit`) instead of asking for `rekey` first.
+            // writing (`Transaction::commit`) instead of asking for `rekey` first.
             if !hashing {
                 inspect::warn(&agreement, warn);
             }
@@ -168,7 +182,7 @@ fn read_hashing(
                 &raw,
                 label,
                 || identity::load(&identity::paths(identity_paths, env)),
-                || ask_passphrase(&ask_label),
+                || ask(&ask_label),
                 env,
                 hashing,
             );
@@ -310,7 +324,14 @@ pub fn load(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Loaded, UserError> {
-    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let plain = read_hashing(
+        source,
+        identity_paths,
+        env,
+        warn,
+        false,
+        &mut ask_passphrase,
+    )?;
     parse(&plain)
 }
 
@@ -353,7 +374,14 @@ pub fn load_unparsed(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Unparsed, UserError> {
-    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let plain = read_hashing(
+        source,
+        identity_paths,
+        env,
+        warn,
+        false,
+        &mut ask_passphrase,
+    )?;
     crate::vault::format::check(&plain.bytes)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Unparsed {
@@ -373,7 +401,14 @@ pub fn load_candidates(
     warn: &mut dyn Write,
     query: &str,
 ) -> Result<Loaded, UserError> {
-    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let plain = read_hashing(
+        source,
+        identity_paths,
+        env,
+        warn,
+        false,
+        &mut ask_passphrase,
+    )?;
     let parsed = crate::vault::format::parse_candidates(&plain.bytes, query)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
@@ -398,7 +433,14 @@ pub fn load_keeping(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<(Loaded, Keys), UserError> {
-    let plain = read_hashing(source, identity_paths, env, warn, false)?;
+    let plain = read_hashing(
+        source,
+        identity_paths,
+        env,
+        warn,
+        false,
+        &mut ask_passphrase,
+    )?;
     let loaded = parse(&plain)?;
     let Plaintext {
         identities,
@@ -630,7 +672,7 @@ fn warn_if_exposed(path: &Path, warn: &mut dyn Write) {
     }
 }
 
-pub(crate) fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
+pub fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
     if !tty::available() {
         return Err(Failure::NoTerminal);
     }
@@ -784,7 +826,15 @@ mod tests {
                         .tap_len(raw.len())
                 }
             };
-            let whole = read_hashing(&source, &ids, &env(), &mut Vec::new(), true).unwrap();
+            let whole = read_hashing(
+                &source,
+                &ids,
+                &env(),
+                &mut Vec::new(),
+                true,
+                &mut ask_passphrase,
+            )
+            .unwrap();
             assert_eq!(&read[..], &whole.bytes[..], "{others} recipients");
             let loaded = load(&source, &ids, &env(), &mut Vec::new()).unwrap();
             assert_eq!(loaded.parsed.rows.len(), 2_000);

@@ -18,5 +18,6 @@ pub mod inspect;
 pub mod load;
 pub mod select;
 pub mod store;
+pub mod transaction;
 
 pub use load::{Loaded, Plaintext, Source};
