@@ -15,6 +15,7 @@ pub mod help;
 pub mod keys;
 pub mod members;
 pub mod merge;
+pub mod open;
 pub mod read;
 #[cfg(unix)]
 pub mod unlock;

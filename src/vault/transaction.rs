@@ -392,7 +392,9 @@ mod tests {
         assert_eq!(open.parsed.accounts().count(), 1);
         let added = format::parse(b"GitHub:GEZDGNBVGY3TQOJQ\n").unwrap();
         open.document.push(added.accounts().next().unwrap());
-        let members = open.commit(&ctx, None, false, &mut std::io::sink()).unwrap();
+        let members = open
+            .commit(&ctx, None, false, &mut std::io::sink())
+            .unwrap();
         assert!(members.is_empty(), "a passphrase vault has no members");
         drop(open);
 
