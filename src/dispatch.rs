@@ -9,7 +9,7 @@ use clap::CommandFactory;
 use crate::cli::{self, Cli, Command, MembersAction};
 use crate::commands::{
     access, accounts, agent as agent_cmd, clip, create, exchange, git as git_cmd, help, keys,
-    members, merge, open, read, vaults,
+    members, merge, open, read, switch, vaults,
 };
 use crate::config::Config;
 use crate::error::UserError;
@@ -58,7 +58,7 @@ pub fn dispatch(
         Some(C::Rekey {
             force,
             post_quantum: true,
-        }) => done(members::rekey_post_quantum(ctx, force, err)),
+        }) => done(switch::rekey_post_quantum(ctx, force, err)),
         Some(C::Rekey { force, .. }) => done(members::rekey(ctx, force, err)),
         Some(c @ (C::Import { .. } | C::Export { .. } | C::Qr { .. })) => {
             done(exchange_command(ctx, c, out, err))
@@ -329,7 +329,7 @@ fn members_command(
             next: true,
             replaces,
             ..
-        }) => members::members_add_next(ctx, &recipient, name.as_deref(), replaces.as_deref(), err),
+        }) => switch::members_add_next(ctx, &recipient, name.as_deref(), replaces.as_deref(), err),
         Some(MembersAction::Add {
             recipient,
             name,
@@ -343,7 +343,7 @@ fn members_command(
             yes,
             expect,
             next: true,
-        }) => members::members_ack_next(ctx, yes, expect.as_deref(), err),
+        }) => switch::members_ack_next(ctx, yes, expect.as_deref(), err),
         Some(MembersAction::Ack { yes, expect, .. }) => {
             members::members_ack(ctx, yes, expect.as_deref(), err)
         }

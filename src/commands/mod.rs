@@ -17,6 +17,7 @@ pub mod members;
 pub mod merge;
 pub mod open;
 pub mod read;
+pub mod switch;
 #[cfg(unix)]
 pub mod unlock;
 pub mod vaults;
