@@ -8,12 +8,13 @@ use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, MembersAction};
 use crate::commands::{
-    access, accounts, agent as agent_cmd, clip, create, exchange, git as git_cmd, help, keys,
+    accounts, agent as agent_cmd, audit, clip, create, exchange, git as git_cmd, help, keys,
     members, merge, open, read, switch, vaults,
 };
 use crate::config::Config;
 use crate::error::UserError;
 use crate::output::Format;
+use crate::vault::readers;
 use crate::vault::select::Chosen;
 use crate::vault::transaction::Context;
 use crate::vault::{Source, document::Changes};
@@ -75,14 +76,9 @@ pub fn dispatch(
         Some(C::Keygen { pq, output }) => done(keys::keygen(ctx, pq, output.as_deref(), out, err)),
         Some(C::Whoami) => done(keys::whoami(ctx, out, err)),
         Some(C::Access { .. }) => unreachable!("run across every vault, before one is chosen"),
-        Some(C::Audit { since, format }) => Ok(access::audit(
-            &audited(shell),
-            since,
-            format,
-            env,
-            out,
-            err,
-        )?),
+        Some(C::Audit { since, format }) => {
+            Ok(audit::audit(&audited(shell), since, format, env, out, err)?)
+        }
         Some(C::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(C::Man { out_dir }) => done(help::man(Cli::command(), out_dir.as_deref(), out)),
     }
@@ -360,12 +356,12 @@ fn duplicates(rename: bool, replace: bool) -> exchange::Duplicates {
 }
 
 /// The chosen vaults that are files, as places for `audit` (the demo vault has no history).
-fn audited(shell: &Shell) -> Vec<access::Place> {
+fn audited(shell: &Shell) -> Vec<readers::Place> {
     shell
         .chosen
         .iter()
         .filter_map(|c| match &c.source {
-            Source::File(path) => Some(access::Place {
+            Source::File(path) => Some(readers::Place {
                 name: c.name.clone(),
                 path: path.clone(),
                 identities: shell.identity.iter().chain(&c.identity).cloned().collect(),

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod agent;
 pub mod ask;
+pub mod audit;
 pub mod clip;
 pub mod complete;
 pub mod create;

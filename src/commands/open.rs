@@ -4,12 +4,12 @@
 
 use std::io::Write;
 
-use super::{access, read};
+use super::read;
 use crate::config;
 use crate::env::Env;
 use crate::error::UserError;
 use crate::tui;
-use crate::vault::{self, Source, select};
+use crate::vault::{self, Source, readers, select};
 
 /// Opens the vaults a read command shows. One vault that cannot be opened is the command's error; with
 /// several, each failure is reported on `err` and the others are still shown.
@@ -102,12 +102,12 @@ pub fn tui_vaults(
 }
 
 /// Every configured vault, as places for `members rm --all`.
-pub fn configured(config: Option<&config::Config>) -> Vec<access::Place> {
+pub fn configured(config: Option<&config::Config>) -> Vec<readers::Place> {
     config
         .map(|c| c.vaults.as_slice())
         .unwrap_or_default()
         .iter()
-        .map(|v| access::Place {
+        .map(|v| readers::Place {
             name: v.name.clone(),
             path: v.file.clone(),
             identities: v.identity.clone(),
@@ -121,7 +121,7 @@ pub fn every_vault(
     file: Option<&std::path::Path>,
     env: &Env,
     err: &mut dyn Write,
-) -> Result<Vec<access::Place>, UserError> {
+) -> Result<Vec<readers::Place>, UserError> {
     let mut places = configured(config);
     let here = match file {
         Some(path) => Some(path.to_owned()),
@@ -135,7 +135,7 @@ pub fn every_vault(
             std::fs::canonicalize(p).ok() == std::fs::canonicalize(&path).ok()
         };
         if !places.iter().any(|p| same(&p.path)) {
-            places.push(access::Place {
+            places.push(readers::Place {
                 name: select::file_name(&path),
                 path,
                 identities: Vec::new(),
