@@ -16,8 +16,7 @@ use crate::trust::pin;
 use crate::trust::review::{LABELS_HINT, listing, review_block};
 use crate::tty;
 use crate::vault::document::Document;
-use crate::vault::store::{self, Check, Protection, Request};
-use crate::vault::transaction::{Context, check_target, write_text};
+use crate::vault::transaction::{self, Context, NewProtection};
 use crate::vault::{self, load};
 
 /// How a new vault is protected: recipients from the command line, the recipients file, or the caller's
@@ -31,12 +30,6 @@ pub struct NewVault<'a> {
     pub yes: bool,
     /// The label of the caller's own key (`--name`).
     pub name: Option<&'a str>,
-}
-
-enum NewProtection {
-    /// The members, and the text of the existing recipients file they came from.
-    Recipients(Vec<Member>, Option<String>),
-    Passphrase(Zeroizing<String>),
 }
 
 fn new_protection(
@@ -304,75 +297,17 @@ fn ask_new_passphrase() -> Result<Zeroizing<String>, UserError> {
     Ok(first)
 }
 
-/// Writes a new vault holding `document`.
+/// Writes a new vault holding `document` (see [`transaction::create`]); the protection is asked once
+/// the vault is locked.
 fn create(
     ctx: &Context,
     document: &Document,
     options: &NewVault,
     err: &mut dyn Write,
 ) -> Result<(), UserError> {
-    let path = ctx.vault_path()?.to_owned();
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::files::create_private_dir(dir)
-            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
-    }
-    let _lock = store::lock(&path, ctx.env, ctx.now, err)?;
-    if std::fs::symlink_metadata(&path).is_ok() {
-        return Err(
-            UserError::new(format!("'{}' already exists", path.display()))
-                .hint("teamotp does not overwrite a vault; pass another -f/--file PATH"),
-        );
-    }
-    let (protection, identities) = new_protection(ctx, options, err)?;
-    let plaintext = document.serialize();
-    match &protection {
-        NewProtection::Passphrase(passphrase) => store::save(&Request {
-            path: &path,
-            plaintext: &plaintext,
-            protection: Protection::Passphrase(passphrase),
-            check: Check::Passphrase(passphrase),
-            armored: false,
-            expected_hash: None,
-            backup: store::Backup::Copy,
-        })?,
-        NewProtection::Recipients(members, existing) => {
-            // Both files are checked before either is written: a refusal changes nothing.
-            let recipients_path = ctx.recipients_path()?;
-            if existing.is_none() && !recipients_path.exists() {
-                check_target(&recipients_path)?;
-            }
-            store::save(&Request {
-                path: &path,
-                plaintext: &plaintext,
-                protection: Protection::Recipients(members),
-                check: if options.force {
-                    Check::Skip
-                } else {
-                    Check::Identities(&identities)
-                },
-                armored: false,
-                expected_hash: None,
-                backup: store::Backup::Copy,
-            })?;
-            let text = match existing {
-                Some(text) => text.clone(),
-                None => recipients::render(members),
-            };
-            if existing.is_none() && !recipients_path.exists() {
-                write_text(&recipients_path, &text)?;
-                let _ = writeln!(
-                    err,
-                    "teamotp: wrote the recipients file {} ({} recipient{})",
-                    recipients_path.display(),
-                    members.len(),
-                    if members.len() == 1 { "" } else { "s" }
-                );
-            }
-            // The user chose these keys (or accepted the existing file above).
-            ctx.record_pin(&text, err);
-        }
-    }
-    Ok(())
+    transaction::create(ctx, document, options.force, err, &mut |err| {
+        new_protection(ctx, options, err)
+    })
 }
 
 /// `teamotp init`: an empty vault (the header only) and its recipients file.

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
+use zeroize::Zeroizing;
 
 use super::Source;
 use super::document::Document;
@@ -20,6 +21,7 @@ use super::format::{self, Format, Parsed};
 use super::load::{self, Plaintext};
 use super::store::{self, Check, Protection, Request};
 use crate::age::decrypt::{self, Failure};
+use crate::age::identity::Identities;
 use crate::age::recipients::{self, Member};
 use crate::env::Env;
 use crate::error::UserError;
@@ -293,6 +295,95 @@ impl Locked {
     }
 }
 
+/// What a new vault is encrypted to.
+pub enum NewProtection {
+    /// The members, and the text of the existing recipients file they came from (accepted by the
+    /// caller); without one, a recipients file listing them is written beside the vault.
+    Recipients(Vec<Member>, Option<String>),
+    Passphrase(Zeroizing<String>),
+}
+
+/// The question [`create`] asks once the new vault is locked: its protection, and the identities that
+/// check the file written.
+pub type Protect<'a> =
+    dyn FnMut(&mut dyn Write) -> Result<(NewProtection, Identities), UserError> + 'a;
+
+/// Creates a new vault holding `document`: the folder (private when new), the lock, a refusal when
+/// anything is in its place, then `protect` (the questions: which keys, or a passphrase typed twice; it
+/// gives the protection and the identities that check the file written), then the vault, its recipients
+/// file and the pin. Both files are checked before either is written. `force` skips the check that the
+/// caller can open what was written.
+pub fn create(
+    ctx: &Context,
+    document: &Document,
+    force: bool,
+    err: &mut dyn Write,
+    protect: &mut Protect,
+) -> Result<(), UserError> {
+    let path = ctx.vault_path()?.to_owned();
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::files::create_private_dir(dir)
+            .map_err(|e| UserError::new(format!("cannot create '{}': {e}", dir.display())))?;
+    }
+    let _lock = store::lock(&path, ctx.env, ctx.now, err)?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(
+            UserError::new(format!("'{}' already exists", path.display()))
+                .hint("teamotp does not overwrite a vault; pass another -f/--file PATH"),
+        );
+    }
+    let (protection, identities) = protect(err)?;
+    let plaintext = document.serialize();
+    match &protection {
+        NewProtection::Passphrase(passphrase) => store::save(&Request {
+            path: &path,
+            plaintext: &plaintext,
+            protection: Protection::Passphrase(passphrase),
+            check: Check::Passphrase(passphrase),
+            armored: false,
+            expected_hash: None,
+            backup: store::Backup::Copy,
+        })?,
+        NewProtection::Recipients(members, existing) => {
+            // Both files are checked before either is written: a refusal changes nothing.
+            let recipients_path = ctx.recipients_path()?;
+            if existing.is_none() && !recipients_path.exists() {
+                check_target(&recipients_path)?;
+            }
+            store::save(&Request {
+                path: &path,
+                plaintext: &plaintext,
+                protection: Protection::Recipients(members),
+                check: if force {
+                    Check::Skip
+                } else {
+                    Check::Identities(&identities)
+                },
+                armored: false,
+                expected_hash: None,
+                backup: store::Backup::Copy,
+            })?;
+            let text = match existing {
+                Some(text) => text.clone(),
+                None => recipients::render(members),
+            };
+            if existing.is_none() && !recipients_path.exists() {
+                write_text(&recipients_path, &text)?;
+                let _ = writeln!(
+                    err,
+                    "teamotp: wrote the recipients file {} ({} recipient{})",
+                    recipients_path.display(),
+                    members.len(),
+                    if members.len() == 1 { "" } else { "s" }
+                );
+            }
+            // The user chose these keys (or accepted the existing file above).
+            ctx.record_pin(&text, err);
+        }
+    }
+    Ok(())
+}
+
 /// The vault file on disk is encrypted to post-quantum keys only: a post-quantum stanza and no classic one
 /// (other stanza types are grease, which age adds to every file, or plugins').
 fn is_post_quantum(path: &Path) -> bool {
@@ -329,7 +420,6 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), UserError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zeroize::Zeroizing;
 
     /// Answers passed in: the passphrase to give, and how often it was asked.
     struct Answers {

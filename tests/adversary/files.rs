@@ -1,4 +1,4 @@
-//! Attacks on how teamotp touches files (`src/files.rs`, `src/vault/store.rs`): planted links, swapped
+//! Attacks on how teamotp touches files (`src/files/`, `src/vault/store.rs`): planted links, swapped
 //! temporary files, parallel writers, links to the vault, endless or huge inputs, and the backup a removed
 //! member could still open.
 
