@@ -22,7 +22,7 @@
 //! flushed and read back through its handle, then renamed over the target (`MoveFileEx` with
 //! `MOVEFILE_REPLACE_EXISTING`, which keeps the old file until the new one is in place). A rename that a
 //! virus scanner or an editor blocks for a moment (sharing violation, access denied) is retried a few times
-//! ([`retry_blocked`]). Write targets that are links are refused there (their owner is not checked), and
+//! ([`staged::retry_blocked`]). Write targets that are links are refused there (their owner is not checked), and
 //! the lock file stays beside the vault after use (removing a file others hold open is not reliable).
 
 mod lock;
