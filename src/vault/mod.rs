@@ -16,6 +16,7 @@ pub mod format;
 pub mod history;
 pub mod inspect;
 pub mod load;
+pub mod merge;
 pub mod readers;
 pub mod select;
 pub mod store;
