@@ -13,7 +13,7 @@ use teamotp::import::{self, Entry, Format};
 use teamotp::secret::{self, SecretError};
 use teamotp::vault::document::Document;
 use teamotp::vault::format::otpauth;
-use teamotp::vault::{self};
+use teamotp::vault;
 use zeroize::Zeroizing;
 
 /// The X25519 identity `bytes_to_accounts` decrypts with (a public test key, see the fixture README).

@@ -10,7 +10,7 @@ use crate::text::printable;
 use crate::vault::document::Changes;
 use crate::vault::format::otpauth;
 use crate::vault::transaction::{Context, Transaction};
-use crate::vault::{self};
+use crate::vault;
 
 /// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
 pub fn add(

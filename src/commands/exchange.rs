@@ -17,7 +17,7 @@ use crate::tty;
 use crate::vault::document::Document;
 use crate::vault::format::otpauth;
 use crate::vault::transaction::{Context, Transaction};
-use crate::vault::{self};
+use crate::vault;
 
 /// What `import` does with a name the vault already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

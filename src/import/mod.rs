@@ -28,7 +28,7 @@ use crate::account::Account;
 use crate::secret::{self, Secret, SecretError};
 use crate::vault::format::Reason;
 use crate::vault::format::otpauth;
-use crate::vault::{self};
+use crate::vault;
 
 /// One thing found in an import file.
 #[derive(Debug)]
