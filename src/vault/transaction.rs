@@ -39,6 +39,7 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The vault's path; the demo vault is an error (it is read-only).
     pub fn vault_path(&self) -> Result<&Path, UserError> {
         match &self.source {
             Source::File(path) => Ok(path),
@@ -47,6 +48,7 @@ impl Context<'_> {
         }
     }
 
+    /// The recipients file: `--recipients-file`, else `.age-recipients` beside the real vault.
     pub fn recipients_path(&self) -> Result<PathBuf, UserError> {
         if let Some(path) = self.recipients_file {
             return Ok(path.to_owned());
