@@ -11,9 +11,9 @@ use teamotp::account::{Account, Algorithm, Kind, Params};
 use teamotp::age::identity::{self, Identities};
 use teamotp::import::{self, Entry, Format};
 use teamotp::secret::{self, SecretError};
+use teamotp::vault;
 use teamotp::vault::document::Document;
 use teamotp::vault::format::otpauth;
-use teamotp::vault;
 use zeroize::Zeroizing;
 
 /// The X25519 identity `bytes_to_accounts` decrypts with (a public test key, see the fixture README).

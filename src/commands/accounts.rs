@@ -7,10 +7,10 @@ use super::ask::{Terminal, confirm, read_secret, show};
 use crate::account::{Account, Params};
 use crate::error::UserError;
 use crate::text::printable;
+use crate::vault;
 use crate::vault::document::Changes;
 use crate::vault::format::otpauth;
 use crate::vault::transaction::{Context, Transaction};
-use crate::vault;
 
 /// `teamotp add NAME` (secret from the terminal or stdin) or `teamotp add --uri [NAME]`.
 pub fn add(

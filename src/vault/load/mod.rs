@@ -18,6 +18,12 @@ use crate::vault::format::Parsed;
 use crate::vault::format::Reason;
 use crate::vault::format::Row;
 
+mod failure;
+mod stream;
+
+pub(crate) use failure::{failure, read_error};
+use stream::{Read, read_or_stream};
+
 /// Where the vault comes from.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -508,82 +514,6 @@ pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
     })
 }
 
-/// What [`read_or_stream`] did with a vault file.
-enum Read {
-    /// Decrypted as it was read.
-    Decrypted(Plaintext),
-    /// Read whole, to be opened as any file is.
-    Whole(Zeroizing<Vec<u8>>),
-}
-
-/// How much of a vault file is read first to see whether it can be decrypted as it is read: the header
-/// of a binary age file for hundreds of recipients.
-const HEAD: u64 = 64 * 1024;
-
-/// The read-only commands' way to a vault file: a binary age file whose header fits in the first
-/// [`HEAD`] bytes, for identities (not a passphrase) and with no agent to ask, is decrypted as it is read,
-/// so the ciphertext is never held whole (its 700 KB of fresh pages and its copy were about 5% of a
-/// 10,000-account `list`). Anything else is read whole from the same open file and opened as before.
-fn read_or_stream(
-    path: &Path,
-    label: &str,
-    identity_paths: &[PathBuf],
-    env: &Env,
-    warn: &mut dyn Write,
-) -> Result<Read, UserError> {
-    use std::io::Read as _;
-    let (mut file, len) = crate::files::open(path).map_err(|e| read_error(path, e, env))?;
-    let whole = |file| {
-        crate::files::read_open(file)
-            .map(Read::Whole)
-            .map_err(|e| read_error(path, e, env))
-    };
-    let Ok(size) = usize::try_from(len) else {
-        return whole(file);
-    };
-    // Zeroizing: a plaintext vault's first bytes are secrets. 8 KiB first (a header for dozens of
-    // recipients), then up to HEAD when the header is longer.
-    let mut head = Zeroizing::new(vec![0u8; size.min(8 * 1024)]);
-    if file.read_exact(&mut head).is_err() {
-        return whole(file);
-    }
-    let most = size.min(HEAD as usize);
-    if head.len() < most && crate::age::header::check(&head).is_err() {
-        let mut longer = Zeroizing::new(vec![0u8; most]);
-        longer[..head.len()].copy_from_slice(&head);
-        if file.read_exact(&mut longer[head.len()..]).is_err() {
-            return whole(file);
-        }
-        head = longer;
-    }
-    #[cfg(unix)]
-    let agent = crate::agent::client::Agent::reachable(env).is_some();
-    #[cfg(not(unix))]
-    let agent = false;
-    let streamable = head.starts_with(b"age-encryption.org/v1\n")
-        && crate::age::header::check(&head).is_ok()
-        && matches!(decrypt::is_scrypt(&head), Ok(false))
-        && !agent;
-    if !streamable {
-        return whole(file);
-    }
-    let agreement = inspect::agreement(path, &head);
-    inspect::warn(&agreement, warn);
-    let identities = identity::load(&identity::paths(identity_paths, env))?;
-    let bytes = decrypt::decrypt_stream(&head, head.as_slice().chain(file), size, &identities.list)
-        .map_err(|e| failure(label, e, &identities, env))?;
-    Ok(Read::Decrypted(Plaintext {
-        label: label.to_owned(),
-        bytes,
-        encrypted: true,
-        armored: false,
-        passphrase: None,
-        identities,
-        file_hash: [0; 32],
-        agreement,
-    }))
-}
-
 /// A file that should hold an age file but does not: named `*.age` (every vault teamotp creates or
 /// discovers), or a team vault this machine knows (a recipients file beside it and a recipients pin
 /// recorded for it). It was overwritten (`echo ... > vault.csv.age`, a bad paste, a wrong checkout) and
@@ -614,36 +544,6 @@ fn refuse_plaintext_team_vault(path: &Path, env: &Env) -> Result<(), UserError> 
 
 fn read_file(path: &Path, env: &Env) -> Result<Zeroizing<Vec<u8>>, UserError> {
     crate::files::read(path).map_err(|e| read_error(path, e, env))
-}
-
-/// The error for a vault file that cannot be read.
-pub(crate) fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {
-    let shown = path.display();
-    match e {
-        e if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut error = UserError::new(format!("no vault at '{shown}'"))
-                .hint("pass a vault with -f/--file PATH or set TEAMOTP_FILE")
-                .hint("try the demo vault: teamotp --demo")
-                .hint("create a team vault: teamotp init");
-            if let Some(gauth) = gauth_file(env) {
-                error = error.hint(format!(
-                    "your gauth file can be read as it is: teamotp -f '{}'",
-                    gauth.display()
-                ));
-            }
-            error
-        }
-        e => UserError::new(format!("cannot read '{shown}': {e}")),
-    }
-}
-
-/// An existing gauth file: `$GAUTH_CONFIG`, else `~/.config/gauth.csv`.
-fn gauth_file(env: &Env) -> Option<PathBuf> {
-    env.var("GAUTH_CONFIG")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| Some(env.home()?.join(".config").join("gauth.csv")))
-        .filter(|p| p.is_file())
 }
 
 /// Warns about a plaintext vault others may read (Unix modes; Windows ACLs are not read, see
@@ -679,82 +579,10 @@ pub fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure
     tty::passphrase(&format!("Passphrase for {label}: ")).map_err(|_| Failure::NoTerminal)
 }
 
-/// Where no terminal can ask: the agent can answer instead.
-const UNLOCK_HINT: &str = "or type it once per session: teamotp unlock";
-
-/// Turns a decryption failure into a message naming the file, the identities tried and what to do.
-pub(crate) fn failure(
-    label: &str,
-    failure: Failure,
-    identities: &Identities,
-    env: &Env,
-) -> UserError {
-    let tried: Vec<String> = identities
-        .paths
-        .iter()
-        .map(|p| format!("'{}'", p.display()))
-        .collect();
-    let message = match &failure {
-        Failure::NoMatch if !tried.is_empty() => {
-            format!(
-                "cannot decrypt '{label}': {failure} (tried {})",
-                tried.join(", ")
-            )
-        }
-        _ => format!("cannot decrypt '{label}': {failure}"),
-    };
-    if let (Failure::KeyDecryption, Some(key)) = (&failure, identity::wrong_passphrase()) {
-        let key = match env
-            .home()
-            .and_then(|h| Path::new(&key).strip_prefix(h).ok().map(Path::to_owned))
-        {
-            Some(rest) => format!("~/{}", rest.display()),
-            None => key,
-        };
-        return UserError::new(format!(
-            "cannot decrypt '{label}': wrong passphrase for '{key}' ({} tries)",
-            tty::TRIES
-        ))
-        .hint("type the passphrase of that key (the one ssh-keygen or age -p asked for when it was made)");
-    }
-    // Asking on a terminal needs one: say so only when there is none.
-    let in_terminal = tty::available();
-    let error = UserError::new(message);
-    match failure {
-        Failure::NoIdentity => {
-            let looked: Vec<String> = identity::default_paths(env)
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            error
-                .hint("pass your key with -i/--identity PATH or set TEAMOTP_IDENTITY")
-                .hint(format!("without them teamotp looks for: {}", looked.join(", ")))
-        }
-        Failure::NoMatch => error.hint(
-            "the vault is not encrypted to your key: send your public key to a teammate, who adds it \
-             with 'teamotp members add'",
-        ),
-        Failure::NoTerminal if !in_terminal => error.hint(
-            "run teamotp in a terminal, or have the vault encrypted to an identity file instead of a passphrase",
-        )
-        .hint(UNLOCK_HINT),
-        Failure::KeyDecryption if !in_terminal => error
-            .hint("the identity file is protected by a passphrase: run teamotp in a terminal to be asked for it")
-            .hint(UNLOCK_HINT),
-        Failure::KeyDecryption => error.hint("the key's passphrase was not typed"),
-        Failure::KeyNoTerminal(_) => error
-            .hint("run teamotp in a terminal to be asked for it")
-            .hint(UNLOCK_HINT),
-        Failure::Damaged(_) => {
-            error.hint("restore the file from version control or from its backup (VAULT.bak)")
-        }
-        _ => error,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stream::HEAD;
 
     /// A vault of `rows` accounts encrypted to `key` and `others` more recipients (each adds about 110
     /// bytes to the header), written with the identity file into `dir`.
