@@ -1,6 +1,7 @@
-//! The commands: one module per family, each a thin shell over the core (`vault`, `totp`, `output`,
-//! `import`, `files`). `lib.rs` dispatches to them in one `match`; nothing here imports `cli`, so the
-//! command line, the commands and the core import each other in one direction only.
+//! The commands: one module per family, each a thin shell over the core (`vault`, `trust`, `age`, `totp`,
+//! `output`, `import`, `files`) that parses, asks and prints. `dispatch.rs` calls them by family; nothing
+//! here imports `cli` outside tests, so the command line, the commands and the core import each other in
+//! one direction only.
 
 pub mod access;
 pub mod accounts;
