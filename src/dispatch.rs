@@ -14,10 +14,9 @@ use crate::commands::{
 use crate::config::Config;
 use crate::error::UserError;
 use crate::output::Format;
-use crate::vault::readers;
+use crate::vault::document::Changes;
 use crate::vault::select::Chosen;
 use crate::vault::transaction::Context;
-use crate::vault::{Source, document::Changes};
 
 /// What the commands of one invocation share once the vault is chosen.
 pub struct Shell<'a> {
@@ -76,9 +75,14 @@ pub fn dispatch(
         Some(C::Keygen { pq, output }) => done(keys::keygen(ctx, pq, output.as_deref(), out, err)),
         Some(C::Whoami) => done(keys::whoami(ctx, out, err)),
         Some(C::Access { .. }) => unreachable!("run across every vault, before one is chosen"),
-        Some(C::Audit { since, format }) => {
-            Ok(audit::audit(&audited(shell), since, format, env, out, err)?)
-        }
+        Some(C::Audit { since, format }) => Ok(audit::audit(
+            &open::audited(shell.chosen, shell.identity),
+            since,
+            format,
+            env,
+            out,
+            err,
+        )?),
         Some(C::Completions { shell }) => done(help::completions(shell, Cli::command(), out)),
         Some(C::Man { out_dir }) => done(help::man(Cli::command(), out_dir.as_deref(), out)),
     }
@@ -353,22 +357,6 @@ fn duplicates(rename: bool, replace: bool) -> exchange::Duplicates {
         (_, true) => exchange::Duplicates::Replace,
         _ => exchange::Duplicates::Skip,
     }
-}
-
-/// The chosen vaults that are files, as places for `audit` (the demo vault has no history).
-fn audited(shell: &Shell) -> Vec<readers::Place> {
-    shell
-        .chosen
-        .iter()
-        .filter_map(|c| match &c.source {
-            Source::File(path) => Some(readers::Place {
-                name: c.name.clone(),
-                path: path.clone(),
-                identities: shell.identity.iter().chain(&c.identity).cloned().collect(),
-            }),
-            Source::Demo => None,
-        })
-        .collect()
 }
 
 /// Exit 0 for a command that succeeded with nothing to report in its exit code.

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::account::Account;
 use crate::text::{is_unsafe, printable};
 use crate::totp::Window;
-use crate::trust::Reenrol;
+use crate::trust::reenrol::Reenrol;
 
 /// How `list` writes its lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -95,9 +95,11 @@ pub fn decryptor<R: std::io::BufRead>(
     age::Decryptor::new_buffered(super::header::WholeHeader::new(input))
 }
 
-/// Decrypts an age file. For passphrase (scrypt) files `passphrase` is called once; otherwise the
-/// identities are tried. The plaintext is returned only after every chunk authenticated; on any error the
-/// partial plaintext is wiped and nothing is returned.
+/// Decrypts an age file. For passphrase (scrypt) files `passphrase` is called once and used with scrypt
+/// as it is (a passphrase typed at a prompt); otherwise the identities are tried. The plaintext is
+/// returned only after every chunk authenticated; on any error the partial plaintext is wiped and nothing
+/// is returned. A passphrase kept from an earlier read may be the agent's marker, which only the agent
+/// opens: such callers use [`decrypt_with`] and `agent::reopening`.
 pub fn decrypt(
     bytes: &[u8],
     identities: &[Box<dyn age::Identity>],

@@ -280,6 +280,19 @@ pub fn passphrase_identity(
     crate::age::decrypt::scrypt(passphrase, max_work)
 }
 
+/// The identity that opens a passphrase file again with the passphrase kept from reading it (typed, or the
+/// agent's marker when the agent opened it): what a re-read, the check of a file just written and the
+/// merge driver hand to `age::decrypt::decrypt_with`. `NoTerminal` when no passphrase was kept.
+pub fn reopening(
+    kept: Option<&str>,
+) -> Result<Box<dyn age::Identity>, crate::age::decrypt::Failure> {
+    let passphrase = kept.ok_or(crate::age::decrypt::Failure::NoTerminal)?;
+    Ok(passphrase_identity(
+        age::secrecy::SecretString::from(passphrase.to_owned()),
+        crate::age::identity::MAX_WORK_FACTOR,
+    ))
+}
+
 /// The recipient for a passphrase vault: scrypt at `work_factor`, or, when the passphrase is the agent's
 /// marker, the agent (which wraps the file key with the passphrase it holds).
 pub fn passphrase_recipient(

@@ -46,10 +46,10 @@ pub fn access(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, UserError> {
-    let mut looked = Vec::new();
+    let mut reviewed = Vec::new();
     for place in places {
         match readers::review(place, env, std::io::stderr().is_terminal(), err) {
-            Ok(l) => looked.push(l),
+            Ok(l) => reviewed.push(l),
             Err(e) => {
                 let _ = writeln!(
                     err,
@@ -60,10 +60,10 @@ pub fn access(
             }
         }
     }
-    let keys = readers::resolve(who, &looked)?;
+    let keys = readers::resolve(who, &reviewed)?;
     let mut any = false;
     for key in &keys {
-        let label = looked
+        let label = reviewed
             .iter()
             .map(|l| l.label(key))
             .find(|l| !l.is_empty())
@@ -79,7 +79,7 @@ pub fn access(
                 format!("  # {}", printable(&label))
             }
         );
-        for l in &looked {
+        for l in &reviewed {
             let member_now = l.now.iter().any(|k| k == key);
             let ever = l.versions().iter().any(|v| v.recipients.has(key));
             if !member_now && !ever {

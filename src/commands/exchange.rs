@@ -13,11 +13,10 @@ use crate::error::UserError;
 use crate::import::{self, Entry, Format};
 use crate::output::ExportFormat;
 use crate::text::printable;
-use crate::tty;
-use crate::vault;
 use crate::vault::document::Document;
 use crate::vault::format::otpauth;
 use crate::vault::transaction::{Context, Transaction};
+use crate::{tty, vault};
 
 /// What `import` does with a name the vault already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

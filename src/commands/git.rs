@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::age::identity;
 use crate::error::UserError;
 use crate::text::printable;
-use crate::vault::Source;
-use crate::vault::load;
 use crate::vault::transaction::Context;
+use crate::vault::{Source, load};
 
 /// The attributes line `git-setup` writes for vaults.
 pub const ATTRIBUTES: &str = "*.age diff=teamotp merge=teamotp";
@@ -284,7 +283,7 @@ const KNOWN_STANZAS: [&str; 7] = [
     "X25519",
     "ssh-ed25519",
     "ssh-rsa",
-    "mlkem768x25519",
+    crate::age::pq::STANZA_TAG,
     "p256tag",
     "mlkem768p256tag",
     "scrypt",

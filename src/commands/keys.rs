@@ -8,9 +8,7 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use crate::age::identity;
-use crate::age::pq;
-use crate::age::recipients;
+use crate::age::{identity, pq, recipients};
 use crate::error::{UserError, write_data};
 use crate::tty;
 use crate::vault::transaction::Context;

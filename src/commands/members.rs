@@ -10,15 +10,15 @@ use super::switch::{Readiness, readiness};
 use crate::age::recipients::{self, Kind, Member};
 use crate::error::UserError;
 use crate::text::printable;
-use crate::trust::Reenrol;
 use crate::trust::members::{read_members, read_next, read_recipients};
 use crate::trust::pin;
+use crate::trust::reenrol::Reenrol;
 use crate::trust::review::{LABELS_HINT, listing, read_pin, review_block, unusable_pin};
 use crate::vault::transaction::{Context, Locked, Transaction, write_text};
 
 /// A `members` line: the kind and (with a next file) the readiness in fixed-width columns, then the key
 /// and its label.
-pub(super) fn member_line(kind: &Kind, status: Option<&str>, member: &Member) -> String {
+fn member_line(kind: &Kind, status: Option<&str>, member: &Member) -> String {
     let mut line = format!("{:<11}  ", kind.name());
     if let Some(status) = status {
         line.push_str(&format!("{status:<7}  "));
@@ -205,7 +205,7 @@ pub fn members_add(
 
 /// The members of the recipients file teamotp is about to write: the vault is encrypted to exactly what
 /// that text says (and the pin records it), so it is parsed again rather than assumed.
-pub(super) fn new_members(path: &Path, text: &str, count: usize) -> Result<Vec<Member>, UserError> {
+fn new_members(path: &Path, text: &str, count: usize) -> Result<Vec<Member>, UserError> {
     let members = recipients::parse(text, &path.display().to_string())?.members;
     if members.len() != count {
         return Err(UserError::new(format!(

@@ -5,11 +5,10 @@
 use std::io::Write;
 
 use super::read;
-use crate::config;
 use crate::env::Env;
 use crate::error::UserError;
-use crate::tui;
 use crate::vault::{self, Source, readers, select};
+use crate::{config, tui};
 
 /// Opens the vaults a read command shows. One vault that cannot be opened is the command's error; with
 /// several, each failure is reported on `err` and the others are still shown.
@@ -101,6 +100,21 @@ pub fn tui_vaults(
     Ok(vaults)
 }
 
+/// The chosen vaults that are files, as places for `audit` (the demo vault has no history).
+pub fn audited(chosen: &[select::Chosen], identity: &[std::path::PathBuf]) -> Vec<readers::Place> {
+    chosen
+        .iter()
+        .filter_map(|c| match &c.source {
+            Source::File(path) => Some(readers::Place {
+                name: c.name.clone(),
+                path: path.clone(),
+                identities: identity.iter().chain(&c.identity).cloned().collect(),
+            }),
+            Source::Demo => None,
+        })
+        .collect()
+}
+
 /// Every configured vault, as places for `members rm --all`.
 pub fn configured(config: Option<&config::Config>) -> Vec<readers::Place> {
     config
@@ -152,7 +166,7 @@ pub fn every_vault(
 }
 
 /// `teamotp: error: NAME: message` and its hints, for a vault that could not be opened among several.
-pub fn report_vault(name: &str, error: &UserError, err: &mut dyn Write) {
+fn report_vault(name: &str, error: &UserError, err: &mut dyn Write) {
     let _ = writeln!(err, "teamotp: error: {name}: {}", error.message);
     for hint in &error.hints {
         let _ = writeln!(err, "teamotp: hint: {hint}");

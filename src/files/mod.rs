@@ -14,7 +14,8 @@
 //!   held across a whole read-modify-write; it names its holder for whoever waits.
 //!
 //! Only this module knows the platform: on Unix it uses `rustix` (`openat`, `renameat`, `fstat`); the lock is
-//! std's portable file lock.
+//! std's portable file lock. Its four files are one platform layer split by concern: each takes this
+//! file's helpers and imports whole (`use super::*`), which differ between Unix and Windows.
 //!
 //! On Windows (no `openat`, no modes, no directory fsync; std only, since `unsafe` is forbidden) the same
 //! steps go by path: the staging directory is created exclusively and checked not to be a reparse point,

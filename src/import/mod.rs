@@ -27,8 +27,7 @@ use zeroize::Zeroizing;
 use crate::account::Account;
 use crate::secret::{self, Secret, SecretError};
 use crate::vault;
-use crate::vault::format::Reason;
-use crate::vault::format::otpauth;
+use crate::vault::format::{Reason, otpauth};
 
 /// One thing found in an import file.
 #[derive(Debug)]

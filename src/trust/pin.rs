@@ -27,9 +27,8 @@
 //! without `next-sha256`, is an error too. A pin written before version 2 (a `#` comment line
 //! and the keys) is read as keys only and compared by keys; the next accepted write replaces it.
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
+use std::{fs, io};
 
 use data_encoding::{BASE64, HEXLOWER};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};

@@ -11,7 +11,7 @@ use super::load;
 use super::store::{self, Check, Protection, Request};
 use super::transaction::{Context, Questions};
 use crate::age::decrypt;
-use crate::age::identity::{self, MAX_WORK_FACTOR};
+use crate::age::identity;
 use crate::age::recipients::{self, Member};
 use crate::error::UserError;
 use crate::text::printable;
@@ -80,14 +80,7 @@ pub fn merge(
             return Ok(document("", bytes).ok());
         }
         let plain = decrypt::decrypt_with(bytes, &our_plain.identities.list, || {
-            our_plain
-                .passphrase
-                .as_ref()
-                .map(|p| {
-                    let passphrase = age::secrecy::SecretString::from(p.as_str().to_owned());
-                    crate::agent::passphrase_identity(passphrase, MAX_WORK_FACTOR)
-                })
-                .ok_or(decrypt::Failure::NoTerminal)
+            crate::agent::reopening(our_plain.passphrase.as_ref().map(|p| p.as_str()))
         })?;
         Ok(document("", &plain).ok())
     };

@@ -6,7 +6,8 @@
 //! - [`load`]: reading a vault: the file, its decryption (with the agent when one runs), its rows;
 //! - [`inspect`]: what a read reports about the file beside its rows (recorded members, git drivers);
 //! - [`transaction`]: the write transaction every change goes through, and [`store`], its atomic save;
-//! - [`history`]: the vault's versions in git, for the access review.
+//! - [`merge`]: the three-way merge of a vault's versions (git's merge driver, `members ack`);
+//! - [`history`]: the vault's versions in git, and [`readers`]: who could read what, over them.
 //!
 //! How a file is encrypted and to whom is in [`crate::age`]; what this machine has accepted is in
 //! [`crate::trust`].

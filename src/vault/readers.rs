@@ -6,14 +6,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::age::decrypt;
-use crate::age::identity;
+use super::history::{self, Basis, Held, History, Version};
 use crate::age::recipients::{self, Member};
+use crate::age::{decrypt, identity};
 use crate::env::Env;
 use crate::error::UserError;
 use crate::text::printable;
 use crate::trust::membership::{self, Recorded};
-use crate::vault::history::{self, Basis, Held, History, Version};
 
 /// Why a passphrase vault is left out of access reviews.
 pub const PASSPHRASE_VAULT: &str = "a passphrase vault has no recipients";
@@ -59,7 +58,7 @@ fn open_for(env: &Env, identities: &identity::Identities) -> impl FnMut(&[u8]) -
             .ok()
         };
         let plain = plain?;
-        let parsed = crate::vault::format::parse(&plain).ok()?;
+        let parsed = super::format::parse(&plain).ok()?;
         Some(Held::new(
             parsed
                 .accounts()
@@ -80,12 +79,11 @@ pub fn review(
     let identities = identity::load(&identity::paths(&place.identities, env))
         .unwrap_or_else(|_| identity::Identities::empty());
     let mut open = open_for(env, &identities);
-    let members =
-        crate::files::read_to_string(&crate::vault::inspect::recipients_beside(&place.path))
-            .ok()
-            .and_then(|text| recipients::parse_lenient(&text, "recipients").ok())
-            .map(|p| p.members)
-            .unwrap_or_default();
+    let members = crate::files::read_to_string(&super::inspect::recipients_beside(&place.path))
+        .ok()
+        .and_then(|text| recipients::parse_lenient(&text, "recipients").ok())
+        .map(|p| p.members)
+        .unwrap_or_default();
     let current = crate::files::read(&place.path)
         .map_err(|e| UserError::new(format!("cannot read '{}': {e}", place.path.display())))?;
     if membership::recorded(&current) == Recorded::Passphrase {
@@ -198,16 +196,16 @@ pub enum Readable {
 }
 
 /// Whether `key` could read the secret with `digest` (see [`Readable`]).
-pub fn readable(looked: &Reviewed, key: &str, digest: &[u8; 32]) -> Readable {
+pub fn readable(reviewed: &Reviewed, key: &str, digest: &[u8; 32]) -> Readable {
     let mut first = None;
     let mut last = None;
     let mut unknown = 0;
     let mut verified = true;
-    for (i, v) in looked.versions().iter().enumerate() {
+    for (i, v) in reviewed.versions().iter().enumerate() {
         if !v.recipients.has(key) {
             continue;
         }
-        match &looked.held[i] {
+        match &reviewed.held[i] {
             Some(held) if held.holds(digest) => {
                 first = first.or(Some(i));
                 last = Some(i);
@@ -225,13 +223,13 @@ pub fn readable(looked: &Reviewed, key: &str, digest: &[u8; 32]) -> Readable {
 }
 
 /// The keys `who` names: a key itself, or the keys labelled `who` in any of the vaults' recipients files.
-pub fn resolve(who: &str, looked: &[Reviewed]) -> Result<Vec<String>, UserError> {
+pub fn resolve(who: &str, reviewed: &[Reviewed]) -> Result<Vec<String>, UserError> {
     if let Ok(parsed) = recipients::parse(&format!("{who}\n"), "the key given")
         && let [member] = parsed.members.as_slice()
     {
         return Ok(vec![member.key.clone()]);
     }
-    let mut keys: Vec<String> = looked
+    let mut keys: Vec<String> = reviewed
         .iter()
         .flat_map(|l| &l.members)
         .filter(|m| {

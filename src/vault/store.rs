@@ -6,15 +6,12 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use crate::age::decrypt::{self, Failure};
-use crate::age::encrypt;
 use crate::age::identity::Identities;
-use crate::age::identity::MAX_WORK_FACTOR;
 use crate::age::recipients::{self, Member};
-use crate::age::sha256;
+use crate::age::{encrypt, sha256};
 use crate::env::Env;
 use crate::error::UserError;
 use crate::files::{self, Holder, Lock, LockError, Staged, Target};
@@ -225,11 +222,7 @@ fn verify(written: &[u8], expected: &[u8], check: &Check, shown: &str) -> Result
             decrypt::decrypt(written, &identities.list, || Err(Failure::NoTerminal))
         }
         Check::Passphrase(passphrase) => decrypt::decrypt_with(written, &[], || {
-            let passphrase = SecretString::from(passphrase.as_str().to_owned());
-            Ok(crate::agent::passphrase_identity(
-                passphrase,
-                MAX_WORK_FACTOR,
-            ))
+            crate::agent::reopening(Some(passphrase.as_str()))
         }),
     };
     match result {

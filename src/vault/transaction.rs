@@ -5,9 +5,13 @@
 //! silent downgrade from post-quantum keys, encrypts, reads the new file back, checks that nobody saved
 //! meanwhile, keeps the backup and renames it over the vault ([`store::save`]), then records the pin.
 //!
-//! The one thing a transaction may have to ask, a vault's passphrase, is asked through the
-//! [`Questions`] passed in: the commands answer on the terminal, a test answers itself. Nothing here
-//! prompts or prints to stdout; warnings go to the `err` stream given.
+//! What a transaction asks about the vault, its passphrase, is asked through the [`Questions`] passed in:
+//! the commands answer on the terminal, a test answers itself. (The passphrase of an encrypted identity
+//! file or SSH key is asked where the key is read, `age::identity`, on the terminal; "wrong passphrase,
+//! try again" is said there too.) Nothing here prints to stdout; warnings go to the `err` stream given.
+//!
+//! The merge driver's write ([`super::merge`]) is the one write of a vault that is not a transaction:
+//! it writes git's scratch file, with no backup, under the same recipients review.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,7 +33,8 @@ use crate::trust::members::{self, Next};
 use crate::trust::{pin, review};
 
 /// Where a transaction works: the vault, the keys it opens it with, its recipients file, and the time.
-/// The command line fills it in (`lib::run`); the transaction never looks anywhere else.
+/// `lib::run` fills it in from the command line (`members rm --all` and the merge driver make one per
+/// vault they touch); the transaction never looks anywhere else.
 pub struct Context<'a> {
     pub source: Source,
     pub identities: &'a [PathBuf],
@@ -401,7 +406,7 @@ fn is_post_quantum(path: &Path) -> bool {
 
 /// Checks that `path` can be written by [`write_text`] (no committed link, no link someone else owns,
 /// nothing but a regular file in its place) before a multi-file write writes anything.
-pub fn check_target(path: &Path) -> Result<(), UserError> {
+fn check_target(path: &Path) -> Result<(), UserError> {
     crate::files::Target::resolve(path)
         .map(|_| ())
         .map_err(|e| {

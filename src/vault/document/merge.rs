@@ -2,7 +2,10 @@
 //! are paired by name (a rename followed by its secret), one-sided changes are taken, changes made
 //! differently on both sides are reported, and the rows keep their order and columns.
 
-use super::*;
+use zeroize::Zeroizing;
+
+use super::{Document, Line, RowMap, split_mark};
+use crate::trust::reenrol::{self, Reenrol};
 
 /// A row as the merge sees it.
 struct Entry {

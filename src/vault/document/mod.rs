@@ -4,12 +4,10 @@
 
 use zeroize::Zeroizing;
 
+use super::format::records::{self, Item};
+use super::format::{FileError, Format, Parsed};
 use crate::account::{Account, Kind};
 use crate::trust::reenrol::{self, Reenrol};
-use crate::vault::format::FileError;
-use crate::vault::format::Format;
-use crate::vault::format::Parsed;
-use crate::vault::format::records::{self, Item};
 
 mod merge;
 

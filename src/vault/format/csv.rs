@@ -274,7 +274,7 @@ fn row<'a>(layout: &Layout, record: &RecordRef<'a>) -> Row {
     })();
     let reenrol = cell(Column::Reenrol)
         .flatten()
-        .and_then(crate::trust::Reenrol::parse);
+        .and_then(crate::trust::reenrol::Reenrol::parse);
     Row::new(
         record.line,
         entry.map_err(|reason| (name(), reason)),

@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::account::{Account, ParamError};
 use crate::secret::SecretError;
-use crate::trust::Reenrol;
+use crate::trust::reenrol::Reenrol;
 
 /// The two layouts a secrets file can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

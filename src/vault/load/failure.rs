@@ -1,7 +1,13 @@
 //! What a read that fails says: the file and the keys tried, and what to do next (the identity to
 //! pass, the agent, a gauth file found elsewhere).
 
-use super::*;
+use std::path::{Path, PathBuf};
+
+use crate::age::decrypt::Failure;
+use crate::age::identity::{self, Identities};
+use crate::env::Env;
+use crate::error::UserError;
+use crate::tty;
 
 /// The error for a vault file that cannot be read.
 pub(crate) fn read_error(path: &Path, e: std::io::Error, env: &Env) -> UserError {

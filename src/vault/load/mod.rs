@@ -6,17 +6,13 @@ use std::path::{Path, PathBuf};
 use age::secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
+use super::format::{Parsed, Reason, Row};
 use super::inspect::{self, Agreement};
 use crate::age::decrypt::{self, Failure};
-use crate::age::identity::MAX_WORK_FACTOR;
-use crate::age::identity::{self, Identities};
-use crate::demo;
+use crate::age::identity::{self, Identities, MAX_WORK_FACTOR};
 use crate::env::Env;
 use crate::error::UserError;
-use crate::tty;
-use crate::vault::format::Parsed;
-use crate::vault::format::Reason;
-use crate::vault::format::Row;
+use crate::{demo, tty};
 
 mod failure;
 mod stream;
@@ -127,8 +123,9 @@ pub fn read_asking(
 }
 
 /// [`read`], with the SHA-256 of the file computed only when `hashing` (the write path's lost-update
-/// check needs it; a read-only command would spend a tenth of a large `list` on it). Without it
-/// `file_hash` is all zeros, and the `Plaintext` never leaves this module.
+/// check needs it; a read-only command would spend a tenth of a large `list` on it) and a passphrase
+/// vault's passphrase asked by `ask`. Without the hash `file_hash` is all zeros, and the `Plaintext`
+/// never leaves this module.
 fn read_hashing(
     source: &Source,
     identity_paths: &[PathBuf],
@@ -351,18 +348,18 @@ pub struct Unparsed {
 }
 
 impl Unparsed {
-    /// Hands each row to `each` as it is parsed (the rows of [`crate::vault::format::parse`], in order). The header was
-    /// checked by [`load_unparsed`], so the error [`crate::vault::format::parse`] could give (before any row) is not
+    /// Hands each row to `each` as it is parsed (the rows of [`super::format::parse`], in order). The header was
+    /// checked by [`load_unparsed`], so the error [`super::format::parse`] could give (before any row) is not
     /// expected here; it is reported all the same.
     pub fn each_row(&self, each: impl FnMut(Row)) -> Result<(), UserError> {
-        crate::vault::format::each_row(&self.bytes, each)
+        super::format::each_row(&self.bytes, each)
             .map(|_| ())
             .map_err(|e| UserError::new(format!("{}: {e}", self.label)))
     }
 
     /// Every row at once.
     pub fn parse(&self) -> Result<Loaded, UserError> {
-        let parsed = crate::vault::format::parse(&self.bytes)
+        let parsed = super::format::parse(&self.bytes)
             .map_err(|e| UserError::new(format!("{}: {e}", self.label)))?;
         Ok(Loaded {
             label: self.label.clone(),
@@ -388,7 +385,7 @@ pub fn load_unparsed(
         false,
         &mut ask_passphrase,
     )?;
-    crate::vault::format::check(&plain.bytes)
+    super::format::check(&plain.bytes)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Unparsed {
         label: plain.label,
@@ -399,7 +396,7 @@ pub fn load_unparsed(
 }
 
 /// [`load`] for `code QUERY`: only the rows that could match `query` are parsed (see
-/// [`crate::vault::format::parse_candidates`]).
+/// [`super::format::parse_candidates`]).
 pub fn load_candidates(
     source: &Source,
     identity_paths: &[PathBuf],
@@ -415,7 +412,7 @@ pub fn load_candidates(
         false,
         &mut ask_passphrase,
     )?;
-    let parsed = crate::vault::format::parse_candidates(&plain.bytes, query)
+    let parsed = super::format::parse_candidates(&plain.bytes, query)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
         label: plain.label.clone(),
@@ -482,18 +479,12 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
         return parse(&plain);
     }
     let bytes = decrypt::decrypt_with(&raw, &keys.identities.list, || {
-        keys.passphrase
-            .as_ref()
-            .map(|p| {
-                let passphrase = age::secrecy::SecretString::from(p.to_string());
-                crate::agent::passphrase_identity(passphrase, MAX_WORK_FACTOR)
-            })
-            .ok_or(Failure::NoTerminal)
+        crate::agent::reopening(keys.passphrase.as_ref().map(|p| p.as_str()))
     })
     .map_err(|e| failure(&label, e, &keys.identities, env))?;
     let agreement = inspect::agreement(path, &raw);
     let parsed =
-        crate::vault::format::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
+        super::format::parse(&bytes).map_err(|e| UserError::new(format!("{label}: {e}")))?;
     Ok(Loaded {
         label,
         parsed,
@@ -504,7 +495,7 @@ pub fn reload(path: &Path, label: String, keys: &Keys, env: &Env) -> Result<Load
 
 /// Parses a decrypted vault.
 pub fn parse(plain: &Plaintext) -> Result<Loaded, UserError> {
-    let parsed = crate::vault::format::parse(&plain.bytes)
+    let parsed = super::format::parse(&plain.bytes)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
         label: plain.label.clone(),
@@ -572,7 +563,7 @@ fn warn_if_exposed(path: &Path, warn: &mut dyn Write) {
     }
 }
 
-pub fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
+pub(crate) fn ask_passphrase(label: &str) -> Result<age::secrecy::SecretString, Failure> {
     if !tty::available() {
         return Err(Failure::NoTerminal);
     }

@@ -1,7 +1,16 @@
 //! Decrypting a binary vault as it is read, for the read-only commands: the ciphertext is never held
 //! whole (docs/architecture.md, "Secrets in memory").
 
-use super::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::failure::{failure, read_error};
+use super::{Plaintext, inspect};
+use crate::age::{decrypt, identity};
+use crate::env::Env;
+use crate::error::UserError;
 
 /// What [`read_or_stream`] did with a vault file.
 pub(super) enum Read {
