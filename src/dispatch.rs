@@ -125,7 +125,7 @@ fn read_command(
         Some(Command::ClipHelper { until, tmux }) => {
             Ok(clip::helper(until, tmux.as_deref().map(|p| p.as_os_str()))?)
         }
-        _ => read::list(
+        None => read::list(
             &open::shown_unparsed(chosen, ids, env, err)?,
             None,
             Format::Table,
@@ -133,6 +133,7 @@ fn read_command(
             out,
             err,
         ),
+        Some(_) => unreachable!("dispatched by family"),
     }
 }
 

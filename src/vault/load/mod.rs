@@ -320,6 +320,24 @@ fn open_inner(
     })
 }
 
+/// [`read`] for a command that only shows the vault: no hash of the file (see [`read_hashing`]), and the
+/// passphrase asked on the terminal.
+fn read_for_show(
+    source: &Source,
+    identity_paths: &[PathBuf],
+    env: &Env,
+    warn: &mut dyn Write,
+) -> Result<Plaintext, UserError> {
+    read_hashing(
+        source,
+        identity_paths,
+        env,
+        warn,
+        false,
+        &mut ask_passphrase,
+    )
+}
+
 /// Reads, decrypts and parses the vault. Warnings (a plaintext file others can read) go to `warn`.
 pub fn load(
     source: &Source,
@@ -327,14 +345,7 @@ pub fn load(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Loaded, UserError> {
-    let plain = read_hashing(
-        source,
-        identity_paths,
-        env,
-        warn,
-        false,
-        &mut ask_passphrase,
-    )?;
+    let plain = read_for_show(source, identity_paths, env, warn)?;
     parse(&plain)
 }
 
@@ -377,14 +388,7 @@ pub fn load_unparsed(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<Unparsed, UserError> {
-    let plain = read_hashing(
-        source,
-        identity_paths,
-        env,
-        warn,
-        false,
-        &mut ask_passphrase,
-    )?;
+    let plain = read_for_show(source, identity_paths, env, warn)?;
     super::format::check(&plain.bytes)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Unparsed {
@@ -404,14 +408,7 @@ pub fn load_candidates(
     warn: &mut dyn Write,
     query: &str,
 ) -> Result<Loaded, UserError> {
-    let plain = read_hashing(
-        source,
-        identity_paths,
-        env,
-        warn,
-        false,
-        &mut ask_passphrase,
-    )?;
+    let plain = read_for_show(source, identity_paths, env, warn)?;
     let parsed = super::format::parse_candidates(&plain.bytes, query)
         .map_err(|e| UserError::new(format!("{}: {e}", plain.label)))?;
     Ok(Loaded {
@@ -436,14 +433,7 @@ pub fn load_keeping(
     env: &Env,
     warn: &mut dyn Write,
 ) -> Result<(Loaded, Keys), UserError> {
-    let plain = read_hashing(
-        source,
-        identity_paths,
-        env,
-        warn,
-        false,
-        &mut ask_passphrase,
-    )?;
+    let plain = read_for_show(source, identity_paths, env, warn)?;
     let loaded = parse(&plain)?;
     let Plaintext {
         identities,
